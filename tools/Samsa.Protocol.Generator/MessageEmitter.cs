@@ -119,8 +119,8 @@ internal sealed class MessageEmitter
             w.Line($"/// <summary>{System.Security.SecurityElement.Escape(_spec.Doc)}</summary>");
         string iface = _spec.Kind switch
         {
-            "request" => $"IRequest, IMessage<{_spec.Name}>",
-            "response" => $"IResponse, IMessage<{_spec.Name}>",
+            "request" => $"IRequest, IApiMessage<{_spec.Name}>",
+            "response" => $"IResponse, IApiMessage<{_spec.Name}>",
             _ => $"IMessage<{_spec.Name}>",
         };
         w.Open($"public sealed partial class {_spec.Name} : {iface}");

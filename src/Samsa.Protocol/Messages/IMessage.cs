@@ -25,6 +25,13 @@ public interface IApiMessage : IMessage
     ApiKey ApiKey { get; }
 }
 
+/// <summary>A request or response type, with its api key known statically.</summary>
+public interface IApiMessage<TSelf> : IMessage<TSelf>, IApiMessage
+    where TSelf : IApiMessage<TSelf>
+{
+    static abstract ApiKey Api { get; }
+}
+
 public interface IRequest : IApiMessage;
 
 public interface IResponse : IApiMessage;

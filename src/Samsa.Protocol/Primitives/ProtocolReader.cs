@@ -178,6 +178,9 @@ public ref struct ProtocolReader
         return (int)size;
     }
 
+    /// <summary>The bytes not yet read, without consuming them.</summary>
+    public readonly ReadOnlySpan<byte> PeekRemaining() => _span[_position..];
+
     public byte[] ReadRemaining() => Take(Remaining).ToArray();
 
     public void Skip(int count) => Take(count);

@@ -9,7 +9,7 @@ using Samsa.Protocol.Primitives;
 namespace Samsa.Protocol.Messages;
 
 /// <summary>Describes KIP-848 consumer groups.</summary>
-public sealed partial class ConsumerGroupDescribeRequest : IRequest, IMessage<ConsumerGroupDescribeRequest>
+public sealed partial class ConsumerGroupDescribeRequest : IRequest, IApiMessage<ConsumerGroupDescribeRequest>
 {
     public static short LowestVersion => 0;
 

@@ -9,7 +9,7 @@ using Samsa.Protocol.Primitives;
 namespace Samsa.Protocol.Messages;
 
 /// <summary>v1 adds each member&apos;s type (-1 unknown, 0 classic, 1 consumer).</summary>
-public sealed partial class ConsumerGroupDescribeResponse : IResponse, IMessage<ConsumerGroupDescribeResponse>
+public sealed partial class ConsumerGroupDescribeResponse : IResponse, IApiMessage<ConsumerGroupDescribeResponse>
 {
     public static short LowestVersion => 0;
 

@@ -9,7 +9,7 @@ using Samsa.Protocol.Primitives;
 namespace Samsa.Protocol.Messages;
 
 /// <summary>KIP-848 consumer-group heartbeat, also used to join (MemberEpoch 0) and leave (-1, or -2 for a static member that will return). Nullable fields are null when unchanged since the last heartbeat. v1 adds the topic regex; from v1 the client generates its own MemberId.</summary>
-public sealed partial class ConsumerGroupHeartbeatRequest : IRequest, IMessage<ConsumerGroupHeartbeatRequest>
+public sealed partial class ConsumerGroupHeartbeatRequest : IRequest, IApiMessage<ConsumerGroupHeartbeatRequest>
 {
     public static short LowestVersion => 0;
 

@@ -9,7 +9,7 @@ using Samsa.Protocol.Primitives;
 namespace Samsa.Protocol.Messages;
 
 /// <summary>Assignment is null unless the member&apos;s assignment changed or the request was a full one.</summary>
-public sealed partial class ConsumerGroupHeartbeatResponse : IResponse, IMessage<ConsumerGroupHeartbeatResponse>
+public sealed partial class ConsumerGroupHeartbeatResponse : IResponse, IApiMessage<ConsumerGroupHeartbeatResponse>
 {
     public static short LowestVersion => 0;
 

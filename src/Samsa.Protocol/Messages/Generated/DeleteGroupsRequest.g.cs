@@ -9,7 +9,7 @@ using Samsa.Protocol.Primitives;
 namespace Samsa.Protocol.Messages;
 
 /// <summary>Deletes whole groups; each must be empty.</summary>
-public sealed partial class DeleteGroupsRequest : IRequest, IMessage<DeleteGroupsRequest>
+public sealed partial class DeleteGroupsRequest : IRequest, IApiMessage<DeleteGroupsRequest>
 {
     public static short LowestVersion => 0;
 

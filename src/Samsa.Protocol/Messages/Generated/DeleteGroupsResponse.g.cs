@@ -9,7 +9,7 @@ using Samsa.Protocol.Primitives;
 namespace Samsa.Protocol.Messages;
 
 /// <summary>One result per group (NON_EMPTY_GROUP, GROUP_ID_NOT_FOUND, ...).</summary>
-public sealed partial class DeleteGroupsResponse : IResponse, IMessage<DeleteGroupsResponse>
+public sealed partial class DeleteGroupsResponse : IResponse, IApiMessage<DeleteGroupsResponse>
 {
     public static short LowestVersion => 0;
 

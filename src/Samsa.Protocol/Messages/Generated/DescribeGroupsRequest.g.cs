@@ -9,7 +9,7 @@ using Samsa.Protocol.Primitives;
 namespace Samsa.Protocol.Messages;
 
 /// <summary>Classic group details. v3 can ask for authorized operations.</summary>
-public sealed partial class DescribeGroupsRequest : IRequest, IMessage<DescribeGroupsRequest>
+public sealed partial class DescribeGroupsRequest : IRequest, IApiMessage<DescribeGroupsRequest>
 {
     public static short LowestVersion => 0;
 

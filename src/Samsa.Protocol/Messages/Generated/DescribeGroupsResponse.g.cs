@@ -9,7 +9,7 @@ using Samsa.Protocol.Primitives;
 namespace Samsa.Protocol.Messages;
 
 /// <summary>Up to v5 an unknown group is reported as state Dead with no error; v6 reports GROUP_ID_NOT_FOUND plus a message. Member metadata/assignment are only filled while the group is Stable.</summary>
-public sealed partial class DescribeGroupsResponse : IResponse, IMessage<DescribeGroupsResponse>
+public sealed partial class DescribeGroupsResponse : IResponse, IApiMessage<DescribeGroupsResponse>
 {
     public static short LowestVersion => 0;
 

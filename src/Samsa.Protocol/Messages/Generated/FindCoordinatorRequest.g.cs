@@ -9,7 +9,7 @@ using Samsa.Protocol.Primitives;
 namespace Samsa.Protocol.Messages;
 
 /// <summary>Which broker coordinates a key. KeyType 0 = consumer group, 1 = transactional id, 2 = share group (v6+, key written as group:topicId:partition). v0-3 ask for one Key; v4+ ask for a batch in CoordinatorKeys.</summary>
-public sealed partial class FindCoordinatorRequest : IRequest, IMessage<FindCoordinatorRequest>
+public sealed partial class FindCoordinatorRequest : IRequest, IApiMessage<FindCoordinatorRequest>
 {
     public static short LowestVersion => 0;
 

@@ -9,7 +9,7 @@ using Samsa.Protocol.Primitives;
 namespace Samsa.Protocol.Messages;
 
 /// <summary>v0-3 answer one key with top-level error/node fields; v4+ answer each requested key separately in Coordinators, each with its own error. v5 may return TRANSACTION_ABORTABLE.</summary>
-public sealed partial class FindCoordinatorResponse : IResponse, IMessage<FindCoordinatorResponse>
+public sealed partial class FindCoordinatorResponse : IResponse, IApiMessage<FindCoordinatorResponse>
 {
     public static short LowestVersion => 0;
 

@@ -9,7 +9,7 @@ using Samsa.Protocol.Primitives;
 namespace Samsa.Protocol.Messages;
 
 /// <summary>Keeps a classic member alive for its generation; v3 adds the static instance id.</summary>
-public sealed partial class HeartbeatRequest : IRequest, IMessage<HeartbeatRequest>
+public sealed partial class HeartbeatRequest : IRequest, IApiMessage<HeartbeatRequest>
 {
     public static short LowestVersion => 0;
 

@@ -9,7 +9,7 @@ using Samsa.Protocol.Primitives;
 namespace Samsa.Protocol.Messages;
 
 /// <summary>REBALANCE_IN_PROGRESS here is how members learn they must rejoin.</summary>
-public sealed partial class HeartbeatResponse : IResponse, IMessage<HeartbeatResponse>
+public sealed partial class HeartbeatResponse : IResponse, IApiMessage<HeartbeatResponse>
 {
     public static short LowestVersion => 0;
 

@@ -9,7 +9,7 @@ using Samsa.Protocol.Primitives;
 namespace Samsa.Protocol.Messages;
 
 /// <summary>Classic-protocol join. v0 has no rebalance timeout (the session timeout stands in for it). From v4 a member arriving with an empty MemberId is given one via MEMBER_ID_REQUIRED and joins again. v5 adds static membership, v8 a free-text reason.</summary>
-public sealed partial class JoinGroupRequest : IRequest, IMessage<JoinGroupRequest>
+public sealed partial class JoinGroupRequest : IRequest, IApiMessage<JoinGroupRequest>
 {
     public static short LowestVersion => 0;
 

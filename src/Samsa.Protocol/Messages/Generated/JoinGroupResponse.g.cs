@@ -9,7 +9,7 @@ using Samsa.Protocol.Primitives;
 namespace Samsa.Protocol.Messages;
 
 /// <summary>Only the elected leader receives Members. v7+ carries the protocol type and ProtocolName becomes nullable; v9 SkipAssignment tells a rejoining static leader to keep the current assignment.</summary>
-public sealed partial class JoinGroupResponse : IResponse, IMessage<JoinGroupResponse>
+public sealed partial class JoinGroupResponse : IResponse, IApiMessage<JoinGroupResponse>
 {
     public static short LowestVersion => 0;
 

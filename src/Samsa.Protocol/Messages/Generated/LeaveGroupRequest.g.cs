@@ -9,7 +9,7 @@ using Samsa.Protocol.Primitives;
 namespace Samsa.Protocol.Messages;
 
 /// <summary>v0-2 remove the single MemberId; v3+ remove a batch of members (static ones by instance id). v5 adds a reason per member.</summary>
-public sealed partial class LeaveGroupRequest : IRequest, IMessage<LeaveGroupRequest>
+public sealed partial class LeaveGroupRequest : IRequest, IApiMessage<LeaveGroupRequest>
 {
     public static short LowestVersion => 0;
 

@@ -9,7 +9,7 @@ using Samsa.Protocol.Primitives;
 namespace Samsa.Protocol.Messages;
 
 /// <summary>v3+ report a result per member as well as a top-level error.</summary>
-public sealed partial class LeaveGroupResponse : IResponse, IMessage<LeaveGroupResponse>
+public sealed partial class LeaveGroupResponse : IResponse, IApiMessage<LeaveGroupResponse>
 {
     public static short LowestVersion => 0;
 

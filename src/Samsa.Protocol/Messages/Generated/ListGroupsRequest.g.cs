@@ -9,7 +9,7 @@ using Samsa.Protocol.Primitives;
 namespace Samsa.Protocol.Messages;
 
 /// <summary>v4 filters by state, v5 by group type (classic/consumer); empty filters mean all.</summary>
-public sealed partial class ListGroupsRequest : IRequest, IMessage<ListGroupsRequest>
+public sealed partial class ListGroupsRequest : IRequest, IApiMessage<ListGroupsRequest>
 {
     public static short LowestVersion => 0;
 

@@ -9,7 +9,7 @@ using Samsa.Protocol.Primitives;
 namespace Samsa.Protocol.Messages;
 
 /// <summary>v4 adds each group&apos;s state, v5 its type.</summary>
-public sealed partial class ListGroupsResponse : IResponse, IMessage<ListGroupsResponse>
+public sealed partial class ListGroupsResponse : IResponse, IApiMessage<ListGroupsResponse>
 {
     public static short LowestVersion => 0;
 

@@ -9,7 +9,7 @@ using Samsa.Protocol.Primitives;
 namespace Samsa.Protocol.Messages;
 
 /// <summary>v1 adds generation/member and a per-partition commit timestamp (v1 only); v2-4 carry a retention time instead; v6 the leader epoch; v7 the static instance id. From v9 a KIP-848 member sends its member epoch in the generation field. v10 names topics by id instead of name.</summary>
-public sealed partial class OffsetCommitRequest : IRequest, IMessage<OffsetCommitRequest>
+public sealed partial class OffsetCommitRequest : IRequest, IApiMessage<OffsetCommitRequest>
 {
     public static short LowestVersion => 0;
 

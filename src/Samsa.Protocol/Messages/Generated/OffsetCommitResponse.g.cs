@@ -9,7 +9,7 @@ using Samsa.Protocol.Primitives;
 namespace Samsa.Protocol.Messages;
 
 /// <summary>Per-partition errors. v9+ may return STALE_MEMBER_EPOCH and GROUP_ID_NOT_FOUND; v10 identifies topics by id (UNKNOWN_TOPIC_ID).</summary>
-public sealed partial class OffsetCommitResponse : IResponse, IMessage<OffsetCommitResponse>
+public sealed partial class OffsetCommitResponse : IResponse, IApiMessage<OffsetCommitResponse>
 {
     public static short LowestVersion => 0;
 

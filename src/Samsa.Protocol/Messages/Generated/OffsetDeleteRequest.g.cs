@@ -9,7 +9,7 @@ using Samsa.Protocol.Primitives;
 namespace Samsa.Protocol.Messages;
 
 /// <summary>Deletes committed offsets of single partitions from one group.</summary>
-public sealed partial class OffsetDeleteRequest : IRequest, IMessage<OffsetDeleteRequest>
+public sealed partial class OffsetDeleteRequest : IRequest, IApiMessage<OffsetDeleteRequest>
 {
     public static short LowestVersion => 0;
 

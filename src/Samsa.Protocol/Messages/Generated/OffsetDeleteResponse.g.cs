@@ -9,7 +9,7 @@ using Samsa.Protocol.Primitives;
 namespace Samsa.Protocol.Messages;
 
 /// <summary>Top-level error for the group plus one error per partition (e.g. GROUP_SUBSCRIBED_TO_TOPIC).</summary>
-public sealed partial class OffsetDeleteResponse : IResponse, IMessage<OffsetDeleteResponse>
+public sealed partial class OffsetDeleteResponse : IResponse, IApiMessage<OffsetDeleteResponse>
 {
     public static short LowestVersion => 0;
 

@@ -9,7 +9,7 @@ using Samsa.Protocol.Primitives;
 namespace Samsa.Protocol.Messages;
 
 /// <summary>v0-7 fetch for one group; v8+ for a batch of groups. A null topic list (v2+) means every topic the group has offsets for. v7 adds RequireStable, v9 member id/epoch for KIP-848 members, v10 topic ids.</summary>
-public sealed partial class OffsetFetchRequest : IRequest, IMessage<OffsetFetchRequest>
+public sealed partial class OffsetFetchRequest : IRequest, IApiMessage<OffsetFetchRequest>
 {
     public static short LowestVersion => 0;
 

@@ -9,7 +9,7 @@ using Samsa.Protocol.Primitives;
 namespace Samsa.Protocol.Messages;
 
 /// <summary>v0-7 answer one group (top-level error from v2, leader epoch from v5); v8+ answer per group, each with its own error. Unknown partitions come back as offset -1 without error.</summary>
-public sealed partial class OffsetFetchResponse : IResponse, IMessage<OffsetFetchResponse>
+public sealed partial class OffsetFetchResponse : IResponse, IApiMessage<OffsetFetchResponse>
 {
     public static short LowestVersion => 0;
 

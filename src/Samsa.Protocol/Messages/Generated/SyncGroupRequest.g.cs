@@ -9,7 +9,7 @@ using Samsa.Protocol.Primitives;
 namespace Samsa.Protocol.Messages;
 
 /// <summary>The leader sends every member&apos;s assignment; followers send an empty list. v5 adds protocol type/name, which the broker checks against the group&apos;s.</summary>
-public sealed partial class SyncGroupRequest : IRequest, IMessage<SyncGroupRequest>
+public sealed partial class SyncGroupRequest : IRequest, IApiMessage<SyncGroupRequest>
 {
     public static short LowestVersion => 0;
 

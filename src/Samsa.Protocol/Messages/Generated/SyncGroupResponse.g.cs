@@ -9,7 +9,7 @@ using Samsa.Protocol.Primitives;
 namespace Samsa.Protocol.Messages;
 
 /// <summary>The caller&apos;s own assignment bytes (a ConsumerProtocolAssignment for consumer groups).</summary>
-public sealed partial class SyncGroupResponse : IResponse, IMessage<SyncGroupResponse>
+public sealed partial class SyncGroupResponse : IResponse, IApiMessage<SyncGroupResponse>
 {
     public static short LowestVersion => 0;
 

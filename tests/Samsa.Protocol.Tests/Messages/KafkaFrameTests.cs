@@ -1,0 +1,58 @@
+using System.Buffers.Binary;
+using Samsa.Protocol.Messages;
+using Samsa.Protocol.Primitives;
+
+namespace Samsa.Protocol.Tests.Messages;
+
+public class KafkaFrameTests
+{
+    [Theory]
+    [InlineData((short)5, 1)]
+    [InlineData((short)6, 2)]
+    [InlineData((short)9, 2)]
+    public void Request_frames_carry_size_header_and_body(short version, int expectedHeaderVersion)
+    {
+        var request = new JoinGroupRequest { GroupId = "orders", SessionTimeoutMs = 45000, MemberId = "", ProtocolType = "consumer" };
+        using var buffer = new PooledBufferWriter();
+        KafkaFrame.WriteRequest(buffer, request, version, correlationId: 42, clientId: "app");
+
+        var frame = buffer.WrittenMemory;
+        Assert.Equal(frame.Length - 4, BinaryPrimitives.ReadInt32BigEndian(frame.Span));
+        var body = frame[4..];
+        var (key, v, correlation) = KafkaFrame.PeekRequest(body.Span);
+        Assert.Equal((ApiKey.JoinGroup, version, 42), (key, v, correlation));
+        Assert.Equal(expectedHeaderVersion, ApiMessages.RequestHeaderVersion(key, v));
+
+        var decoded = Assert.IsType<JoinGroupRequest>(KafkaFrame.ReadRequest(body, out var header));
+        Assert.Equal("app", header.ClientId);
+        Assert.Equal("orders", decoded.GroupId);
+        Assert.Equal(45000, decoded.SessionTimeoutMs);
+    }
+
+    [Fact]
+    public void Response_frames_round_trip_with_the_correlation_id()
+    {
+        var response = new HeartbeatResponse { ErrorCode = ErrorCode.RebalanceInProgress };
+        using var buffer = new PooledBufferWriter();
+        KafkaFrame.WriteResponse(buffer, response, 4, correlationId: 7);
+        var decoded = KafkaFrame.ReadResponse<HeartbeatResponse>(buffer.WrittenMemory[4..], 4, out int correlation);
+        Assert.Equal(7, correlation);
+        Assert.Equal(ErrorCode.RebalanceInProgress, decoded.ErrorCode);
+    }
+
+    [Fact]
+    public void Unsupported_request_versions_and_trailing_bytes_are_protocol_errors()
+    {
+        using var buffer = new PooledBufferWriter();
+        KafkaFrame.WriteRequest(buffer, new HeartbeatRequest { GroupId = "g", MemberId = "m" }, 4, 1, null);
+        byte[] body = buffer.WrittenSpan[4..].ToArray();
+
+        byte[] tooNew = (byte[])body.Clone();
+        BinaryPrimitives.WriteInt16BigEndian(tooNew.AsSpan(2), 99);
+        Assert.Throws<ProtocolException>(() => KafkaFrame.ReadRequest(tooNew, out _));
+
+        byte[] trailing = [.. body, 0];
+        Assert.Throws<ProtocolException>(() => KafkaFrame.ReadRequest(trailing, out _));
+        Assert.Throws<ProtocolException>(() => KafkaFrame.PeekRequest(body.AsSpan(0, 5)));
+    }
+}
