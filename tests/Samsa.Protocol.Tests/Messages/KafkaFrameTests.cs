@@ -55,4 +55,29 @@ public class KafkaFrameTests
         Assert.Throws<ProtocolException>(() => KafkaFrame.ReadRequest(trailing, out _));
         Assert.Throws<ProtocolException>(() => KafkaFrame.PeekRequest(body.AsSpan(0, 5)));
     }
+
+    [Fact]
+    public void ApiVersions_responses_always_use_header_v0_so_any_client_can_read_them()
+    {
+        Assert.Equal(0, ApiMessages.ResponseHeaderVersion(ApiKey.ApiVersions, 4));
+        Assert.Equal(2, ApiMessages.RequestHeaderVersion(ApiKey.ApiVersions, 3));
+        Assert.Equal(1, ApiMessages.ResponseHeaderVersion(ApiKey.Metadata, 9));
+        Assert.Equal(0, ApiMessages.ResponseHeaderVersion(ApiKey.Metadata, 8));
+    }
+
+    [Theory]
+    [InlineData(ApiKey.Produce, 0, 13)]
+    [InlineData(ApiKey.Fetch, 0, 18)]
+    [InlineData(ApiKey.ListOffsets, 0, 11)]
+    [InlineData(ApiKey.Metadata, 0, 13)]
+    [InlineData(ApiKey.OffsetCommit, 0, 10)]
+    [InlineData(ApiKey.OffsetFetch, 0, 10)]
+    [InlineData(ApiKey.JoinGroup, 0, 9)]
+    [InlineData(ApiKey.ApiVersions, 0, 4)]
+    [InlineData(ApiKey.ConsumerGroupHeartbeat, 0, 1)]
+    public void Schemas_cover_old_client_versions_and_kafka_4_maxima(ApiKey key, short low, short high)
+    {
+        Assert.True(ApiMessages.TryGetVersions(key, out short l, out short h));
+        Assert.Equal((low, high), (l, h));
+    }
 }
