@@ -166,6 +166,15 @@ internal sealed class MessageEmitter
             w.Line($"public {PropertyType(f)} {f.Name} {{ get; set; }}{init}");
         }
         bool anyFlexible = !_spec.Flexible.IsNone;
+        if (!topLevel)
+        {
+            w.Line();
+            w.Line("/// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>");
+            var checks = fields.Select(f => "!(" + NonDefault(f, f.Name) + ")").ToList();
+            if (anyFlexible)
+                checks.Add("UnknownTaggedFields is not { Count: > 0 }");
+            w.Line($"public bool HasDefaultValues() => {(checks.Count == 0 ? "true" : string.Join(" && ", checks))};");
+        }
         if (anyFlexible)
         {
             w.Line();
@@ -344,7 +353,7 @@ internal sealed class MessageEmitter
         if (f.IsArray)
             return nullDefault ? $"{v} is not null" : f.IsNullableAnywhere ? $"({v} is null || {v}.Count != 0)" : $"{v}.Count != 0";
         if (IsStruct(f.Type))
-            return f.IsNullableAnywhere ? $"{v} is not null" : "true";
+            return f.IsNullableAnywhere ? $"{v} is not null" : $"!{v}.HasDefaultValues()";
         return f.Type switch
         {
             "records" => $"{v} is not null",

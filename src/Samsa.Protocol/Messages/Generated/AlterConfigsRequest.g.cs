@@ -102,6 +102,9 @@ public sealed partial class AlterConfigsRequest : IRequest, IApiMessage<AlterCon
 
         public List<AlterableConfig> Configs { get; set; } = [];
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(ResourceType != 0) && !(ResourceName != "") && !(Configs.Count != 0) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
@@ -177,6 +180,9 @@ public sealed partial class AlterConfigsRequest : IRequest, IApiMessage<AlterCon
         public string Name { get; set; } = "";
 
         public string? Value { get; set; } = "";
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Name != "") && !(Value != "") && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

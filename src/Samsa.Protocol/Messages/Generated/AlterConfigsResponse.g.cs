@@ -104,6 +104,9 @@ public sealed partial class AlterConfigsResponse : IResponse, IApiMessage<AlterC
 
         public string ResourceName { get; set; } = "";
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(ErrorCode != Samsa.Protocol.ErrorCode.None) && !(ErrorMessage != "") && !(ResourceType != 0) && !(ResourceName != "") && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 

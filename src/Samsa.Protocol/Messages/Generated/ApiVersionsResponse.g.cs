@@ -233,6 +233,9 @@ public sealed partial class ApiVersionsResponse : IResponse, IApiMessage<ApiVers
 
         public short MaxVersion { get; set; }
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(ApiKey != 0) && !(MinVersion != 0) && !(MaxVersion != 0) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
@@ -284,6 +287,9 @@ public sealed partial class ApiVersionsResponse : IResponse, IApiMessage<ApiVers
         public short MinVersion { get; set; }
 
         public short MaxVersion { get; set; }
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Name != "") && !(MinVersion != 0) && !(MaxVersion != 0) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -354,6 +360,9 @@ public sealed partial class ApiVersionsResponse : IResponse, IApiMessage<ApiVers
         public short MaxVersionLevel { get; set; }
 
         public short MinVersionLevel { get; set; }
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Name != "") && !(MaxVersionLevel != 0) && !(MinVersionLevel != 0) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -103,6 +103,9 @@ public sealed partial class ConsumerGroupDescribeResponse : IResponse, IApiMessa
 
         public List<int> Partitions { get; set; } = [];
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(TopicId != Guid.Empty) && !(TopicName != "") && !(Partitions.Count != 0) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
@@ -176,6 +179,9 @@ public sealed partial class ConsumerGroupDescribeResponse : IResponse, IApiMessa
     public sealed partial class Assignment
     {
         public List<TopicPartitions> TopicPartitions { get; set; } = [];
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(TopicPartitions.Count != 0) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -262,6 +268,9 @@ public sealed partial class ConsumerGroupDescribeResponse : IResponse, IApiMessa
         public List<Member> Members { get; set; } = [];
 
         public int AuthorizedOperations { get; set; } = -2147483648;
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(ErrorCode != Samsa.Protocol.ErrorCode.None) && !(ErrorMessage != null) && !(GroupId != "") && !(GroupState != "") && !(GroupEpoch != 0) && !(AssignmentEpoch != 0) && !(AssignorName != "") && !(Members.Count != 0) && !(AuthorizedOperations != -2147483648) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -368,6 +377,9 @@ public sealed partial class ConsumerGroupDescribeResponse : IResponse, IApiMessa
         public Assignment TargetAssignment { get; set; } = new();
 
         public sbyte MemberType { get; set; } = -1;
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(MemberId != "") && !(InstanceId != null) && !(RackId != null) && !(MemberEpoch != 0) && !(ClientId != "") && !(ClientHost != "") && !(SubscribedTopicNames.Count != 0) && !(SubscribedTopicRegex != null) && !(!Assignment.HasDefaultValues()) && !(!TargetAssignment.HasDefaultValues()) && !(MemberType != -1) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

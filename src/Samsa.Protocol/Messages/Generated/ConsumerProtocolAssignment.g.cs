@@ -70,6 +70,9 @@ public sealed partial class ConsumerProtocolAssignment : IMessage<ConsumerProtoc
 
         public List<int> Partitions { get; set; } = [];
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Topic != "") && !(Partitions.Count != 0);
+
         public void Write(ref ProtocolWriter writer, short version)
         {
             writer.WriteString(Topic, false);

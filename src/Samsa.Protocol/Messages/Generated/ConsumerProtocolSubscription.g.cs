@@ -126,6 +126,9 @@ public sealed partial class ConsumerProtocolSubscription : IMessage<ConsumerProt
 
         public List<int> Partitions { get; set; } = [];
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Topic != "") && !(Partitions.Count != 0);
+
         public void Write(ref ProtocolWriter writer, short version)
         {
             if (version >= 1)

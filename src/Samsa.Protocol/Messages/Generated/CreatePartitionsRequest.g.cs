@@ -106,6 +106,9 @@ public sealed partial class CreatePartitionsRequest : IRequest, IApiMessage<Crea
 
         public List<CreatePartitionsAssignment>? Assignments { get; set; } = [];
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Name != "") && !(Count != 0) && !((Assignments is null || Assignments.Count != 0)) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
@@ -179,6 +182,9 @@ public sealed partial class CreatePartitionsRequest : IRequest, IApiMessage<Crea
     public sealed partial class CreatePartitionsAssignment
     {
         public List<int> BrokerIds { get; set; } = [];
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(BrokerIds.Count != 0) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -102,6 +102,9 @@ public sealed partial class CreatePartitionsResponse : IResponse, IApiMessage<Cr
 
         public string? ErrorMessage { get; set; }
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Name != "") && !(ErrorCode != Samsa.Protocol.ErrorCode.None) && !(ErrorMessage != null) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 

@@ -116,6 +116,9 @@ public sealed partial class CreateTopicsRequest : IRequest, IApiMessage<CreateTo
 
         public List<CreatableTopicConfig> Configs { get; set; } = [];
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Name != "") && !(NumPartitions != 0) && !(ReplicationFactor != 0) && !(Assignments.Count != 0) && !(Configs.Count != 0) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
@@ -222,6 +225,9 @@ public sealed partial class CreateTopicsRequest : IRequest, IApiMessage<CreateTo
 
         public List<int> BrokerIds { get; set; } = [];
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(PartitionIndex != 0) && !(BrokerIds.Count != 0) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
@@ -295,6 +301,9 @@ public sealed partial class CreateTopicsRequest : IRequest, IApiMessage<CreateTo
         public string Name { get; set; } = "";
 
         public string? Value { get; set; } = "";
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Name != "") && !(Value != "") && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

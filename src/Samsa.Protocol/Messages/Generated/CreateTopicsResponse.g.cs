@@ -118,6 +118,9 @@ public sealed partial class CreateTopicsResponse : IResponse, IApiMessage<Create
 
         public List<CreatableTopicConfigs>? Configs { get; set; } = [];
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Name != "") && !(TopicId != Guid.Empty) && !(ErrorCode != Samsa.Protocol.ErrorCode.None) && !(ErrorMessage != "") && !(TopicConfigErrorCode != 0) && !(NumPartitions != -1) && !(ReplicationFactor != -1) && !((Configs is null || Configs.Count != 0)) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
@@ -252,6 +255,9 @@ public sealed partial class CreateTopicsResponse : IResponse, IApiMessage<Create
         public sbyte ConfigSource { get; set; } = -1;
 
         public bool IsSensitive { get; set; }
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Name != "") && !(Value != "") && !(ReadOnly != false) && !(ConfigSource != -1) && !(IsSensitive != false) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

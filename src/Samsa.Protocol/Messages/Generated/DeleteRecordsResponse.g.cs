@@ -100,6 +100,9 @@ public sealed partial class DeleteRecordsResponse : IResponse, IApiMessage<Delet
 
         public List<DeleteRecordsPartitionResult> Partitions { get; set; } = [];
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Name != "") && !(Partitions.Count != 0) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
@@ -175,6 +178,9 @@ public sealed partial class DeleteRecordsResponse : IResponse, IApiMessage<Delet
         public long LowWatermark { get; set; }
 
         public Samsa.Protocol.ErrorCode ErrorCode { get; set; }
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(PartitionIndex != 0) && !(LowWatermark != 0) && !(ErrorCode != Samsa.Protocol.ErrorCode.None) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

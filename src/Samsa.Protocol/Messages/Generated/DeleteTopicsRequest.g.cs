@@ -142,6 +142,9 @@ public sealed partial class DeleteTopicsRequest : IRequest, IApiMessage<DeleteTo
 
         public Guid TopicId { get; set; }
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Name != null) && !(TopicId != Guid.Empty) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 

@@ -136,6 +136,9 @@ public sealed partial class DescribeClusterResponse : IResponse, IApiMessage<Des
 
         public bool IsFenced { get; set; }
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(BrokerId != 0) && !(Host != "") && !(Port != 0) && !(Rack != null) && !(IsFenced != false) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 

@@ -118,6 +118,9 @@ public sealed partial class DescribeConfigsRequest : IRequest, IApiMessage<Descr
 
         public List<string>? ConfigurationKeys { get; set; } = [];
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(ResourceType != 0) && !(ResourceName != "") && !((ConfigurationKeys is null || ConfigurationKeys.Count != 0)) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 

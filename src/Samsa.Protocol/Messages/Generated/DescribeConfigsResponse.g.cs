@@ -106,6 +106,9 @@ public sealed partial class DescribeConfigsResponse : IResponse, IApiMessage<Des
 
         public List<DescribeConfigsResourceResult> Configs { get; set; } = [];
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(ErrorCode != Samsa.Protocol.ErrorCode.None) && !(ErrorMessage != "") && !(ResourceType != 0) && !(ResourceName != "") && !(Configs.Count != 0) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
@@ -199,6 +202,9 @@ public sealed partial class DescribeConfigsResponse : IResponse, IApiMessage<Des
         public sbyte ConfigType { get; set; }
 
         public string? Documentation { get; set; } = "";
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Name != "") && !(Value != "") && !(ReadOnly != false) && !(ConfigSource != -1) && !(IsDefault != false) && !(IsSensitive != false) && !(Synonyms.Count != 0) && !(ConfigType != 0) && !(Documentation != "") && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -319,6 +325,9 @@ public sealed partial class DescribeConfigsResponse : IResponse, IApiMessage<Des
         public string? Value { get; set; } = "";
 
         public sbyte Source { get; set; }
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Name != "") && !(Value != "") && !(Source != 0) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

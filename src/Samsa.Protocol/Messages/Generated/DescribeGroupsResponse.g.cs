@@ -119,6 +119,9 @@ public sealed partial class DescribeGroupsResponse : IResponse, IApiMessage<Desc
 
         public int AuthorizedOperations { get; set; } = -2147483648;
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(ErrorCode != Samsa.Protocol.ErrorCode.None) && !(ErrorMessage != null) && !(GroupId != "") && !(GroupState != "") && !(ProtocolType != "") && !(ProtocolData != "") && !(Members.Count != 0) && !(AuthorizedOperations != -2147483648) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
@@ -224,6 +227,9 @@ public sealed partial class DescribeGroupsResponse : IResponse, IApiMessage<Desc
         public byte[] MemberMetadata { get; set; } = [];
 
         public byte[] MemberAssignment { get; set; } = [];
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(MemberId != "") && !(GroupInstanceId != null) && !(ClientId != "") && !(ClientHost != "") && !(MemberMetadata.Length != 0) && !(MemberAssignment.Length != 0) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -110,7 +110,7 @@ public sealed partial class FetchRequest : IRequest, IApiMessage<FetchRequest>
             int taggedCount = UnknownTaggedFields?.Count ?? 0;
             bool writeClusterId = (version >= 12) && ClusterId != null;
             if (writeClusterId) taggedCount++;
-            bool writeReplicaState = (version >= 15) && true;
+            bool writeReplicaState = (version >= 15) && !ReplicaState.HasDefaultValues();
             if (writeReplicaState) taggedCount++;
             writer.WriteUnsignedVarint((uint)taggedCount);
             int unknownIndex = 0;
@@ -235,6 +235,9 @@ public sealed partial class FetchRequest : IRequest, IApiMessage<FetchRequest>
 
         public long ReplicaEpoch { get; set; } = -1L;
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(ReplicaId != -1) && !(ReplicaEpoch != -1L) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
@@ -296,6 +299,9 @@ public sealed partial class FetchRequest : IRequest, IApiMessage<FetchRequest>
         public Guid TopicId { get; set; }
 
         public List<FetchPartition> Partitions { get; set; } = [];
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Topic != "") && !(TopicId != Guid.Empty) && !(Partitions.Count != 0) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -396,6 +402,9 @@ public sealed partial class FetchRequest : IRequest, IApiMessage<FetchRequest>
         public Guid ReplicaDirectoryId { get; set; }
 
         public long HighWatermark { get; set; } = 9223372036854775807L;
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Partition != 0) && !(CurrentLeaderEpoch != -1) && !(FetchOffset != 0) && !(LastFetchedEpoch != -1) && !(LogStartOffset != -1L) && !(PartitionMaxBytes != 0) && !(ReplicaDirectoryId != Guid.Empty) && !(HighWatermark != 9223372036854775807L) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -502,6 +511,9 @@ public sealed partial class FetchRequest : IRequest, IApiMessage<FetchRequest>
         public Guid TopicId { get; set; }
 
         public List<int> Partitions { get; set; } = [];
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Topic != "") && !(TopicId != Guid.Empty) && !(Partitions.Count != 0) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -172,6 +172,9 @@ public sealed partial class FetchResponse : IResponse, IApiMessage<FetchResponse
 
         public List<PartitionData> Partitions { get; set; } = [];
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Topic != "") && !(TopicId != Guid.Empty) && !(Partitions.Count != 0) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
@@ -278,6 +281,9 @@ public sealed partial class FetchResponse : IResponse, IApiMessage<FetchResponse
 
         public ReadOnlyMemory<byte>? Records { get; set; }
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(PartitionIndex != 0) && !(ErrorCode != Samsa.Protocol.ErrorCode.None) && !(HighWatermark != 0) && !(LastStableOffset != -1L) && !(LogStartOffset != -1L) && !(!DivergingEpoch.HasDefaultValues()) && !(!CurrentLeader.HasDefaultValues()) && !(!SnapshotId.HasDefaultValues()) && !((AbortedTransactions is null || AbortedTransactions.Count != 0)) && !(PreferredReadReplica != -1) && !(Records is not null) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
@@ -318,11 +324,11 @@ public sealed partial class FetchResponse : IResponse, IApiMessage<FetchResponse
             if (flexible)
             {
                 int taggedCount = UnknownTaggedFields?.Count ?? 0;
-                bool writeDivergingEpoch = (version >= 12) && true;
+                bool writeDivergingEpoch = (version >= 12) && !DivergingEpoch.HasDefaultValues();
                 if (writeDivergingEpoch) taggedCount++;
-                bool writeCurrentLeader = (version >= 12) && true;
+                bool writeCurrentLeader = (version >= 12) && !CurrentLeader.HasDefaultValues();
                 if (writeCurrentLeader) taggedCount++;
-                bool writeSnapshotId = (version >= 12) && true;
+                bool writeSnapshotId = (version >= 12) && !SnapshotId.HasDefaultValues();
                 if (writeSnapshotId) taggedCount++;
                 writer.WriteUnsignedVarint((uint)taggedCount);
                 int unknownIndex = 0;
@@ -433,6 +439,9 @@ public sealed partial class FetchResponse : IResponse, IApiMessage<FetchResponse
 
         public long EndOffset { get; set; } = -1L;
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Epoch != -1) && !(EndOffset != -1L) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
@@ -492,6 +501,9 @@ public sealed partial class FetchResponse : IResponse, IApiMessage<FetchResponse
         public int LeaderId { get; set; } = -1;
 
         public int LeaderEpoch { get; set; } = -1;
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(LeaderId != -1) && !(LeaderEpoch != -1) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -553,6 +565,9 @@ public sealed partial class FetchResponse : IResponse, IApiMessage<FetchResponse
 
         public int Epoch { get; set; } = -1;
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(EndOffset != -1L) && !(Epoch != -1) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
@@ -600,6 +615,9 @@ public sealed partial class FetchResponse : IResponse, IApiMessage<FetchResponse
         public long ProducerId { get; set; }
 
         public long FirstOffset { get; set; }
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(ProducerId != 0) && !(FirstOffset != 0) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -664,6 +682,9 @@ public sealed partial class FetchResponse : IResponse, IApiMessage<FetchResponse
         public int Port { get; set; }
 
         public string? Rack { get; set; }
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(NodeId != 0) && !(Host != "") && !(Port != 0) && !(Rack != null) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

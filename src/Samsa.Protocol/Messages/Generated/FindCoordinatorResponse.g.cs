@@ -171,6 +171,9 @@ public sealed partial class FindCoordinatorResponse : IResponse, IApiMessage<Fin
 
         public string? ErrorMessage { get; set; } = "";
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Key != "") && !(NodeId != 0) && !(Host != "") && !(Port != 0) && !(ErrorCode != Samsa.Protocol.ErrorCode.None) && !(ErrorMessage != "") && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 

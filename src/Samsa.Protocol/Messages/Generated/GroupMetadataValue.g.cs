@@ -131,6 +131,9 @@ public sealed partial class GroupMetadataValue : IMessage<GroupMetadataValue>
 
         public byte[] Assignment { get; set; } = [];
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(MemberId != "") && !(GroupInstanceId != null) && !(ClientId != "") && !(ClientHost != "") && !(RebalanceTimeout != -1) && !(SessionTimeout != 0) && !(Subscription.Length != 0) && !(Assignment.Length != 0) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 

@@ -102,6 +102,9 @@ public sealed partial class IncrementalAlterConfigsRequest : IRequest, IApiMessa
 
         public List<AlterableConfig> Configs { get; set; } = [];
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(ResourceType != 0) && !(ResourceName != "") && !(Configs.Count != 0) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
@@ -179,6 +182,9 @@ public sealed partial class IncrementalAlterConfigsRequest : IRequest, IApiMessa
         public sbyte ConfigOperation { get; set; }
 
         public string? Value { get; set; } = "";
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Name != "") && !(ConfigOperation != 0) && !(Value != "") && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

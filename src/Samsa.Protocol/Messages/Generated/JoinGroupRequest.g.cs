@@ -143,6 +143,9 @@ public sealed partial class JoinGroupRequest : IRequest, IApiMessage<JoinGroupRe
 
         public byte[] Metadata { get; set; } = [];
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Name != "") && !(Metadata.Length != 0) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 

@@ -119,6 +119,9 @@ public sealed partial class LeaveGroupResponse : IResponse, IApiMessage<LeaveGro
 
         public Samsa.Protocol.ErrorCode ErrorCode { get; set; }
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(MemberId != "") && !(GroupInstanceId != "") && !(ErrorCode != Samsa.Protocol.ErrorCode.None) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 

@@ -115,6 +115,9 @@ public sealed partial class ListGroupsResponse : IResponse, IApiMessage<ListGrou
 
         public string GroupType { get; set; } = "";
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(GroupId != "") && !(ProtocolType != "") && !(GroupState != "") && !(GroupType != "") && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 

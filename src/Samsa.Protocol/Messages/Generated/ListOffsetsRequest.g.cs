@@ -121,6 +121,9 @@ public sealed partial class ListOffsetsRequest : IRequest, IApiMessage<ListOffse
 
         public List<ListOffsetsPartition> Partitions { get; set; } = [];
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Name != "") && !(Partitions.Count != 0) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
@@ -198,6 +201,9 @@ public sealed partial class ListOffsetsRequest : IRequest, IApiMessage<ListOffse
         public long Timestamp { get; set; }
 
         public int MaxNumOffsets { get; set; } = 1;
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(PartitionIndex != 0) && !(CurrentLeaderEpoch != -1) && !(Timestamp != 0) && !(MaxNumOffsets != 1) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -106,6 +106,9 @@ public sealed partial class ListOffsetsResponse : IResponse, IApiMessage<ListOff
 
         public List<ListOffsetsPartitionResponse> Partitions { get; set; } = [];
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Name != "") && !(Partitions.Count != 0) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
@@ -187,6 +190,9 @@ public sealed partial class ListOffsetsResponse : IResponse, IApiMessage<ListOff
         public long Offset { get; set; } = -1L;
 
         public int LeaderEpoch { get; set; } = -1;
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(PartitionIndex != 0) && !(ErrorCode != Samsa.Protocol.ErrorCode.None) && !(OldStyleOffsets.Count != 0) && !(Timestamp != -1L) && !(Offset != -1L) && !(LeaderEpoch != -1) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

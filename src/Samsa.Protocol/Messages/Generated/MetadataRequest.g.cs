@@ -167,6 +167,9 @@ public sealed partial class MetadataRequest : IRequest, IApiMessage<MetadataRequ
 
         public string? Name { get; set; } = "";
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(TopicId != Guid.Empty) && !(Name != "") && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 

@@ -180,6 +180,9 @@ public sealed partial class MetadataResponse : IResponse, IApiMessage<MetadataRe
 
         public string? Rack { get; set; }
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(NodeId != 0) && !(Host != "") && !(Port != 0) && !(Rack != null) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
@@ -245,6 +248,9 @@ public sealed partial class MetadataResponse : IResponse, IApiMessage<MetadataRe
         public List<MetadataResponsePartition> Partitions { get; set; } = [];
 
         public int TopicAuthorizedOperations { get; set; } = -2147483648;
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(ErrorCode != Samsa.Protocol.ErrorCode.None) && !(Name != "") && !(TopicId != Guid.Empty) && !(IsInternal != false) && !(Partitions.Count != 0) && !(TopicAuthorizedOperations != -2147483648) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -369,6 +375,9 @@ public sealed partial class MetadataResponse : IResponse, IApiMessage<MetadataRe
         public List<int> IsrNodes { get; set; } = [];
 
         public List<int> OfflineReplicas { get; set; } = [];
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(ErrorCode != Samsa.Protocol.ErrorCode.None) && !(PartitionIndex != 0) && !(LeaderId != 0) && !(LeaderEpoch != -1) && !(ReplicaNodes.Count != 0) && !(IsrNodes.Count != 0) && !(OfflineReplicas.Count != 0) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -143,6 +143,9 @@ public sealed partial class OffsetCommitRequest : IRequest, IApiMessage<OffsetCo
 
         public List<OffsetCommitRequestPartition> Partitions { get; set; } = [];
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Name != "") && !(TopicId != Guid.Empty) && !(Partitions.Count != 0) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
@@ -236,6 +239,9 @@ public sealed partial class OffsetCommitRequest : IRequest, IApiMessage<OffsetCo
         public long CommitTimestamp { get; set; } = -1L;
 
         public string? CommittedMetadata { get; set; } = "";
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(PartitionIndex != 0) && !(CommittedOffset != 0) && !(CommittedLeaderEpoch != -1) && !(CommitTimestamp != -1L) && !(CommittedMetadata != "") && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

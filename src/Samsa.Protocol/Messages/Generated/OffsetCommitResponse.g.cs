@@ -109,6 +109,9 @@ public sealed partial class OffsetCommitResponse : IResponse, IApiMessage<Offset
 
         public List<OffsetCommitResponsePartition> Partitions { get; set; } = [];
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Name != "") && !(TopicId != Guid.Empty) && !(Partitions.Count != 0) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
@@ -196,6 +199,9 @@ public sealed partial class OffsetCommitResponse : IResponse, IApiMessage<Offset
         public int PartitionIndex { get; set; }
 
         public Samsa.Protocol.ErrorCode ErrorCode { get; set; }
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(PartitionIndex != 0) && !(ErrorCode != Samsa.Protocol.ErrorCode.None) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

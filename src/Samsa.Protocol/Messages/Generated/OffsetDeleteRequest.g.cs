@@ -74,6 +74,9 @@ public sealed partial class OffsetDeleteRequest : IRequest, IApiMessage<OffsetDe
 
         public List<OffsetDeleteRequestPartition> Partitions { get; set; } = [];
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Name != "") && !(Partitions.Count != 0);
+
         public void Write(ref ProtocolWriter writer, short version)
         {
             writer.WriteString(Name, false);
@@ -118,6 +121,9 @@ public sealed partial class OffsetDeleteRequest : IRequest, IApiMessage<OffsetDe
     public sealed partial class OffsetDeleteRequestPartition
     {
         public int PartitionIndex { get; set; }
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(PartitionIndex != 0);
 
         public void Write(ref ProtocolWriter writer, short version)
         {

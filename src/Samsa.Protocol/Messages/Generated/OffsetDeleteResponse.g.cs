@@ -78,6 +78,9 @@ public sealed partial class OffsetDeleteResponse : IResponse, IApiMessage<Offset
 
         public List<OffsetDeleteResponsePartition> Partitions { get; set; } = [];
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Name != "") && !(Partitions.Count != 0);
+
         public void Write(ref ProtocolWriter writer, short version)
         {
             writer.WriteString(Name, false);
@@ -124,6 +127,9 @@ public sealed partial class OffsetDeleteResponse : IResponse, IApiMessage<Offset
         public int PartitionIndex { get; set; }
 
         public Samsa.Protocol.ErrorCode ErrorCode { get; set; }
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(PartitionIndex != 0) && !(ErrorCode != Samsa.Protocol.ErrorCode.None);
 
         public void Write(ref ProtocolWriter writer, short version)
         {

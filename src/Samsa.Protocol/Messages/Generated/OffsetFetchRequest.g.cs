@@ -199,6 +199,9 @@ public sealed partial class OffsetFetchRequest : IRequest, IApiMessage<OffsetFet
 
         public List<int> PartitionIndexes { get; set; } = [];
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Name != "") && !(PartitionIndexes.Count != 0) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
@@ -288,6 +291,9 @@ public sealed partial class OffsetFetchRequest : IRequest, IApiMessage<OffsetFet
         public int MemberEpoch { get; set; } = -1;
 
         public List<OffsetFetchRequestTopics>? Topics { get; set; } = [];
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(GroupId != "") && !(MemberId != null) && !(MemberEpoch != -1) && !((Topics is null || Topics.Count != 0)) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -392,6 +398,9 @@ public sealed partial class OffsetFetchRequest : IRequest, IApiMessage<OffsetFet
         public Guid TopicId { get; set; }
 
         public List<int> PartitionIndexes { get; set; } = [];
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Name != "") && !(TopicId != Guid.Empty) && !(PartitionIndexes.Count != 0) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

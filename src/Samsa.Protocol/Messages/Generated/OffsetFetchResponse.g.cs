@@ -159,6 +159,9 @@ public sealed partial class OffsetFetchResponse : IResponse, IApiMessage<OffsetF
 
         public List<OffsetFetchResponsePartition> Partitions { get; set; } = [];
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Name != "") && !(Partitions.Count != 0) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
@@ -251,6 +254,9 @@ public sealed partial class OffsetFetchResponse : IResponse, IApiMessage<OffsetF
 
         public Samsa.Protocol.ErrorCode ErrorCode { get; set; }
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(PartitionIndex != 0) && !(CommittedOffset != 0) && !(CommittedLeaderEpoch != -1) && !(Metadata != "") && !(ErrorCode != Samsa.Protocol.ErrorCode.None) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
@@ -336,6 +342,9 @@ public sealed partial class OffsetFetchResponse : IResponse, IApiMessage<OffsetF
         public List<OffsetFetchResponseTopics> Topics { get; set; } = [];
 
         public Samsa.Protocol.ErrorCode ErrorCode { get; set; }
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(GroupId != "") && !(Topics.Count != 0) && !(ErrorCode != Samsa.Protocol.ErrorCode.None) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -432,6 +441,9 @@ public sealed partial class OffsetFetchResponse : IResponse, IApiMessage<OffsetF
         public Guid TopicId { get; set; }
 
         public List<OffsetFetchResponsePartitions> Partitions { get; set; } = [];
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Name != "") && !(TopicId != Guid.Empty) && !(Partitions.Count != 0) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -532,6 +544,9 @@ public sealed partial class OffsetFetchResponse : IResponse, IApiMessage<OffsetF
         public string? Metadata { get; set; } = "";
 
         public Samsa.Protocol.ErrorCode ErrorCode { get; set; }
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(PartitionIndex != 0) && !(CommittedOffset != 0) && !(CommittedLeaderEpoch != -1) && !(Metadata != "") && !(ErrorCode != Samsa.Protocol.ErrorCode.None) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

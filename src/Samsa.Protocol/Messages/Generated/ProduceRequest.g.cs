@@ -117,6 +117,9 @@ public sealed partial class ProduceRequest : IRequest, IApiMessage<ProduceReques
 
         public List<PartitionProduceData> PartitionData { get; set; } = [];
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Name != "") && !(TopicId != Guid.Empty) && !(PartitionData.Count != 0) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
@@ -204,6 +207,9 @@ public sealed partial class ProduceRequest : IRequest, IApiMessage<ProduceReques
         public int Index { get; set; }
 
         public ReadOnlyMemory<byte>? Records { get; set; }
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Index != 0) && !(Records is not null) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -151,6 +151,9 @@ public sealed partial class ProduceResponse : IResponse, IApiMessage<ProduceResp
 
         public List<PartitionProduceResponse> PartitionResponses { get; set; } = [];
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Name != "") && !(TopicId != Guid.Empty) && !(PartitionResponses.Count != 0) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
@@ -251,6 +254,9 @@ public sealed partial class ProduceResponse : IResponse, IApiMessage<ProduceResp
 
         public LeaderIdAndEpoch CurrentLeader { get; set; } = new();
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(Index != 0) && !(ErrorCode != Samsa.Protocol.ErrorCode.None) && !(BaseOffset != 0) && !(LogAppendTimeMs != -1L) && !(LogStartOffset != -1L) && !(RecordErrors.Count != 0) && !(ErrorMessage != null) && !(!CurrentLeader.HasDefaultValues()) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
@@ -290,7 +296,7 @@ public sealed partial class ProduceResponse : IResponse, IApiMessage<ProduceResp
             if (flexible)
             {
                 int taggedCount = UnknownTaggedFields?.Count ?? 0;
-                bool writeCurrentLeader = (version >= 10) && true;
+                bool writeCurrentLeader = (version >= 10) && !CurrentLeader.HasDefaultValues();
                 if (writeCurrentLeader) taggedCount++;
                 writer.WriteUnsignedVarint((uint)taggedCount);
                 int unknownIndex = 0;
@@ -374,6 +380,9 @@ public sealed partial class ProduceResponse : IResponse, IApiMessage<ProduceResp
 
         public string? BatchIndexErrorMessage { get; set; }
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(BatchIndex != 0) && !(BatchIndexErrorMessage != null) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
@@ -433,6 +442,9 @@ public sealed partial class ProduceResponse : IResponse, IApiMessage<ProduceResp
         public int LeaderId { get; set; } = -1;
 
         public int LeaderEpoch { get; set; } = -1;
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(LeaderId != -1) && !(LeaderEpoch != -1) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -497,6 +509,9 @@ public sealed partial class ProduceResponse : IResponse, IApiMessage<ProduceResp
         public int Port { get; set; }
 
         public string? Rack { get; set; }
+
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(NodeId != 0) && !(Host != "") && !(Port != 0) && !(Rack != null) && UnknownTaggedFields is not { Count: > 0 };
 
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

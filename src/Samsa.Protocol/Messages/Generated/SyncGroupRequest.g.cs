@@ -139,6 +139,9 @@ public sealed partial class SyncGroupRequest : IRequest, IApiMessage<SyncGroupRe
 
         public byte[] Assignment { get; set; } = [];
 
+        /// <summary>True when every field holds its default: a tagged field of this type is then left off the wire.</summary>
+        public bool HasDefaultValues() => !(MemberId != "") && !(Assignment.Length != 0) && UnknownTaggedFields is not { Count: > 0 };
+
         /// <summary>Tagged fields this schema does not know, kept for re-encoding.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
