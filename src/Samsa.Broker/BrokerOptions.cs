@@ -1,0 +1,60 @@
+using System.Net;
+
+namespace Samsa.Broker;
+
+/// <summary>
+/// Broker settings, named after Kafka's server.properties keys (docs/broker-config.md). Immutable;
+/// <c>with</c> expressions make variants for tests.
+/// </summary>
+public sealed record BrokerOptions
+{
+    /// <summary>listeners: where to accept connections. Port 0 binds an ephemeral port.</summary>
+    public IPEndPoint Listen { get; init; } = new(IPAddress.Loopback, 9092);
+
+    /// <summary>advertised.listeners: host and port clients are told to connect to; defaults to the bound address.</summary>
+    public string? AdvertisedHost { get; init; }
+
+    public int? AdvertisedPort { get; init; }
+
+    /// <summary>log.dirs: the data directory.</summary>
+    public string DataDirectory { get; init; } = "./samsa-data";
+
+    /// <summary>node.id.</summary>
+    public int NodeId { get; init; }
+
+    public string ClusterId { get; init; } = "samsa-cluster";
+
+    /// <summary>num.partitions: partitions of auto-created topics and of CreateTopics with -1.</summary>
+    public int NumPartitions { get; init; } = 1;
+
+    /// <summary>auto.create.topics.enable: Metadata and Produce for an unknown topic create it, as in Kafka.</summary>
+    public bool AutoCreateTopics { get; init; } = true;
+
+    /// <summary>socket.request.max.bytes: larger frames are refused before they are buffered.</summary>
+    public int SocketRequestMaxBytes { get; init; } = 104_857_600;
+
+    /// <summary>connections.max.idle.ms.</summary>
+    public TimeSpan ConnectionsMaxIdle { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>message.max.bytes: the largest record batch a produce may carry.</summary>
+    public int MessageMaxBytes { get; init; } = 1_048_588;
+
+    /// <summary>log.segment.bytes.</summary>
+    public long SegmentBytes { get; init; } = 1L << 30;
+
+    /// <summary>offsets.topic.num.partitions.</summary>
+    public int OffsetsTopicPartitions { get; init; } = 50;
+
+    /// <summary>group.initial.rebalance.delay.ms.</summary>
+    public TimeSpan GroupInitialRebalanceDelay { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>group.min.session.timeout.ms / group.max.session.timeout.ms.</summary>
+    public TimeSpan GroupMinSessionTimeout { get; init; } = TimeSpan.FromSeconds(6);
+
+    public TimeSpan GroupMaxSessionTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How long shutdown waits for in-flight requests before closing connections.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+}

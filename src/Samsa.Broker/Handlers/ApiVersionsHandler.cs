@@ -1,0 +1,17 @@
+using Samsa.Broker.Network;
+using Samsa.Protocol;
+using Samsa.Protocol.Messages;
+
+namespace Samsa.Broker.Handlers;
+
+// ApiVersions v0-4. Advertises exactly the apis this broker has handlers for, each over its full
+// schema range (old versions included: librdkafka probes features by the advertised minimums).
+// A version we do not know is answered by the dispatcher with a v0 body (KIP-511).
+// Not implemented: SupportedFeatures/FinalizedFeatures (no feature flags on a single node).
+internal sealed class ApiVersionsHandler(Func<IReadOnlyList<ApiVersionsResponse.ApiVersion>> advertised) : IApiHandler
+{
+    public ApiKey Key => ApiKey.ApiVersions;
+
+    public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IResponse?>(new ApiVersionsResponse { ApiKeys = [.. advertised()] });
+}

@@ -1,0 +1,48 @@
+using Samsa.Broker.Network;
+using Samsa.Broker.Topics;
+using Samsa.Protocol;
+using Samsa.Protocol.Messages;
+
+namespace Samsa.Broker.Handlers;
+
+// CreateTopics v0-7, validate-only included. Replication factor must be 1 or -1 (one node); -1
+// partitions means num.partitions. Manual replica assignments are accepted when they name only
+// this node. Not implemented: per-topic configs are accepted but not stored yet (echoed as empty).
+internal sealed class CreateTopicsHandler(TopicManager topics) : IApiHandler
+{
+    public ApiKey Key => ApiKey.CreateTopics;
+
+    public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
+    {
+        var r = (CreateTopicsRequest)request;
+        var response = new CreateTopicsResponse();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var t in r.Topics)
+        {
+            var result = new CreateTopicsResponse.CreatableTopicResult { Name = t.Name, ErrorMessage = null };
+            response.Topics.Add(result);
+            if (!seen.Add(t.Name))
+            {
+                (result.ErrorCode, result.ErrorMessage) = (ErrorCode.InvalidRequest, $"Topic '{t.Name}' appears more than once in the request.");
+                continue;
+            }
+            int partitions = t.Assignments.Count > 0 ? t.Assignments.Count : t.NumPartitions;
+            if (t.ReplicationFactor is not (1 or -1) && t.Assignments.Count == 0)
+            {
+                (result.ErrorCode, result.ErrorMessage) = (ErrorCode.InvalidReplicationFactor, $"Replication factor {t.ReplicationFactor} is larger than the 1 broker available: Samsa is a single-node broker.");
+                continue;
+            }
+            var (error, message, topic) = topics.Create(t.Name, partitions, r.validateOnly);
+            result.ErrorCode = error;
+            result.ErrorMessage = message;
+            if (error == ErrorCode.None)
+            {
+                result.TopicId = topic?.Id ?? Guid.Empty;
+                result.NumPartitions = topic?.Partitions.Length ?? (partitions == -1 ? 1 : partitions);
+                result.ReplicationFactor = 1;
+                result.Configs = [];
+            }
+        }
+        return ValueTask.FromResult<IResponse?>(response);
+    }
+}

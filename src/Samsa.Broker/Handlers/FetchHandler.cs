@@ -1,0 +1,144 @@
+using Samsa.Broker.Fetch;
+using Samsa.Broker.Network;
+using Samsa.Broker.Topics;
+using Samsa.Protocol;
+using Samsa.Protocol.Messages;
+using Samsa.Storage;
+
+namespace Samsa.Broker.Handlers;
+
+// Fetch v0-18. Whole batches from the log, at least one per response so a consumer always makes
+// progress even past max.partition.fetch.bytes; fetch.min.bytes / fetch.max.wait.ms long-poll until
+// enough bytes arrive; incremental fetch sessions (KIP-227) from v7; topic ids from v13.
+// Single node: high watermark = last stable offset = log end. Not implemented yet: read_committed
+// filtering (no transactions exist to filter), sending file ranges without copying (data goes
+// through pooled buffers), and fetch from follower / preferred read replica.
+internal sealed class FetchHandler(TopicManager topics, BrokerOptions options, AppendNotifier appends) : IApiHandler
+{
+    private readonly FetchSessionCache _sessions = new(1000, TimeSpan.FromMinutes(2), options.TimeProvider);
+    private readonly Lock _sessionLock = new();
+
+    public ApiKey Key => ApiKey.Fetch;
+
+    public async ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
+    {
+        var r = (FetchRequest)request;
+        bool byId = context.ApiVersion >= 13;
+        var requested = new List<FetchPartitionRequest>();
+        foreach (var t in r.Topics)
+        {
+            string name = byId ? topics.FindById(t.TopicId)?.Name ?? "\u0000" + t.TopicId : t.Topic;
+            foreach (var p in t.Partitions)
+                requested.Add(new FetchPartitionRequest(new FetchPartition(name, p.Partition), p.FetchOffset, p.PartitionMaxBytes, p.LogStartOffset, p.CurrentLeaderEpoch));
+        }
+        var forgotten = r.ForgottenTopicsData
+            .SelectMany(f => f.Partitions.Select(p => new FetchPartition(byId ? topics.FindById(f.TopicId)?.Name ?? "\u0000" + f.TopicId : f.Topic, p)))
+            .ToList();
+
+        FetchContext session;
+        lock (_sessionLock)
+            session = context.ApiVersion >= 7 ? _sessions.Begin(r.SessionId, r.SessionEpoch, requested, forgotten) : _sessions.Begin(0, FetchSessionCache.FinalEpoch, requested, []);
+        if (session.Error != ErrorCode.None)
+            return new FetchResponse { ErrorCode = session.Error, SessionId = 0 };
+
+        var deadline = options.TimeProvider.GetTimestamp();
+        var maxWait = TimeSpan.FromMilliseconds(Math.Max(0, r.MaxWaitMs));
+        while (true)
+        {
+            var woken = appends.NextAppend;
+            if (r.MaxWaitMs <= 0 || AvailableBytes(session.Partitions, r.MinBytes) >= Math.Max(1, r.MinBytes))
+                break;
+            var left = maxWait - options.TimeProvider.GetElapsedTime(deadline);
+            if (left <= TimeSpan.Zero)
+                break;
+            var timeout = Task.Delay(left, options.TimeProvider, cancellationToken);
+            if (await Task.WhenAny(woken, timeout).ConfigureAwait(false) == timeout)
+                break;
+        }
+
+        var response = Build(context, session, r.MaxBytes, byId);
+        lock (_sessionLock)
+            session.Complete();
+        return response;
+    }
+
+    private long AvailableBytes(IReadOnlyList<FetchPartitionRequest> partitions, int enough)
+    {
+        long total = 0;
+        foreach (var p in partitions)
+        {
+            if (!TryGetLog(p.Key, out var log) || p.FetchOffset >= log.LogEndOffset)
+                continue;
+            foreach (var batch in log.Batches(p.FetchOffset))
+            {
+                total += batch.Size;
+                if (total >= enough)
+                    return total;
+            }
+        }
+        return total;
+    }
+
+    private bool TryGetLog(FetchPartition key, out PartitionLog log)
+    {
+        log = null!;
+        if (!topics.TryGet(key.Topic, out var topic) || key.Partition < 0 || key.Partition >= topic.Partitions.Length)
+            return false;
+        log = topic.Partitions[key.Partition];
+        return true;
+    }
+
+    private FetchResponse Build(RequestContext context, FetchContext session, int maxBytes, bool byId)
+    {
+        var response = new FetchResponse { SessionId = session.SessionId };
+        var byTopic = new Dictionary<string, FetchResponse.FetchableTopicResponse>(StringComparer.Ordinal);
+        long budget = maxBytes <= 0 ? int.MaxValue : maxBytes;
+        bool sentAny = false;
+        foreach (var p in session.Partitions)
+        {
+            var data = new FetchResponse.PartitionData { PartitionIndex = p.Key.Partition, Records = ReadOnlyMemory<byte>.Empty, AbortedTransactions = null };
+            long hw = -1, logStart = -1;
+            bool hasRecords = false;
+            if (!TryGetLog(p.Key, out var log))
+            {
+                data.ErrorCode = byId ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition;
+            }
+            else
+            {
+                hw = log.LogEndOffset;
+                logStart = log.LogStartOffset;
+                if (p.FetchOffset < logStart || p.FetchOffset > hw)
+                {
+                    data.ErrorCode = ErrorCode.OffsetOutOfRange;
+                }
+                else if (p.FetchOffset < hw && (budget > 0 || !sentAny))
+                {
+                    int limit = (int)Math.Min(p.MaxBytes, Math.Max(budget, 0));
+                    var read = log.Read(p.FetchOffset, limit);
+                    context.RegisterForDispose(read);
+                    if (read.Length > 0)
+                    {
+                        data.Records = read.Memory;
+                        budget -= read.Length;
+                        sentAny = hasRecords = true;
+                    }
+                }
+            }
+            data.HighWatermark = hw;
+            data.LastStableOffset = hw;
+            data.LogStartOffset = logStart;
+            if (!session.ShouldInclude(p.Key, hasRecords, data.ErrorCode, hw, hw, logStart))
+                continue;
+            if (!byTopic.TryGetValue(p.Key.Topic, out var topicResponse))
+            {
+                topicResponse = new FetchResponse.FetchableTopicResponse { Topic = p.Key.Topic };
+                if (byId && topics.TryGet(p.Key.Topic, out var t))
+                    topicResponse.TopicId = t.Id;
+                byTopic[p.Key.Topic] = topicResponse;
+                response.Responses.Add(topicResponse);
+            }
+            topicResponse.Partitions.Add(data);
+        }
+        return response;
+    }
+}

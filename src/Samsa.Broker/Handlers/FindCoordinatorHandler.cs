@@ -1,0 +1,44 @@
+using Samsa.Broker.Network;
+using Samsa.Protocol;
+using Samsa.Protocol.Messages;
+
+namespace Samsa.Broker.Handlers;
+
+// FindCoordinator v0-6: this node coordinates every group (key type 0). v4+ batches keys.
+// Transaction coordinators (key type 1) are refused: transactions are not implemented.
+internal sealed class FindCoordinatorHandler(BrokerNode node) : IApiHandler
+{
+    public ApiKey Key => ApiKey.FindCoordinator;
+
+    public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
+    {
+        var r = (FindCoordinatorRequest)request;
+        var error = r.KeyType == 0 ? ErrorCode.None : ErrorCode.CoordinatorNotAvailable;
+        string? message = error == ErrorCode.None ? null : "Samsa coordinates consumer groups only; transactions are not supported.";
+        var response = new FindCoordinatorResponse { ErrorMessage = message, ErrorCode = error };
+        if (context.ApiVersion >= 4)
+        {
+            foreach (var key in r.CoordinatorKeys)
+            {
+                response.Coordinators.Add(new FindCoordinatorResponse.Coordinator
+                {
+                    Key = key,
+                    NodeId = error == ErrorCode.None ? node.NodeId : -1,
+                    Host = error == ErrorCode.None ? node.Host : "",
+                    Port = error == ErrorCode.None ? node.Port : -1,
+                    ErrorCode = error,
+                    ErrorMessage = message,
+                });
+            }
+        }
+        else if (error == ErrorCode.None)
+        {
+            (response.NodeId, response.Host, response.Port) = (node.NodeId, node.Host, node.Port);
+        }
+        else
+        {
+            (response.NodeId, response.Host, response.Port) = (-1, "", -1);
+        }
+        return ValueTask.FromResult<IResponse?>(response);
+    }
+}

@@ -1,0 +1,27 @@
+using Samsa.Broker.Network;
+using Samsa.Broker.Topics;
+using Samsa.Protocol.Messages;
+
+namespace Samsa.Broker.Handlers;
+
+internal static class HandlerSet
+{
+    public static List<IApiHandler> Create(BrokerNode node, BrokerOptions options, TopicManager topics, Func<IReadOnlyList<ApiVersionsResponse.ApiVersion>> advertised)
+    {
+        var appends = new AppendNotifier();
+        return
+        [
+            new ApiVersionsHandler(advertised),
+            new MetadataHandler(node, topics),
+            new CreateTopicsHandler(topics),
+            new DeleteTopicsHandler(topics),
+            new CreatePartitionsHandler(topics),
+            new DescribeClusterHandler(node),
+            new InitProducerIdHandler(),
+            new ProduceHandler(topics, options, appends),
+            new FetchHandler(topics, options, appends),
+            new ListOffsetsHandler(topics),
+            new FindCoordinatorHandler(node),
+        ];
+    }
+}

@@ -1,0 +1,100 @@
+using System.Runtime.InteropServices;
+using Samsa.Broker.Network;
+using Samsa.Broker.Topics;
+using Samsa.Protocol;
+using Samsa.Protocol.Messages;
+using Samsa.Protocol.Records;
+using Samsa.Storage;
+
+namespace Samsa.Broker.Handlers;
+
+// Produce v0-13. Accepts magic-2 record batches (v3+); v0-2 are advertised for old librdkafka's
+// feature probe but their message sets are refused per partition, as Kafka 4 does. acks 0/1/-1
+// (all = 1 on a single node); acks=0 sends no response. Each batch is checked (magic, length, CRC,
+// message.max.bytes) and appended as it arrived, only its base offset rewritten.
+// Not implemented yet: LogAppendTime topics, idempotent sequence checks, transactions.
+internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options, AppendNotifier appends) : IApiHandler
+{
+    public ApiKey Key => ApiKey.Produce;
+
+    public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
+    {
+        var r = (ProduceRequest)request;
+        var response = new ProduceResponse();
+        bool badAcks = r.Acks is not (0 or 1 or -1);
+        bool any = false;
+        foreach (var t in r.TopicData)
+        {
+            Topic? topic = context.ApiVersion >= 13 ? topics.FindById(t.TopicId) : topics.TryGet(t.Name, out var named) ? named : null;
+            var topicResponse = new ProduceResponse.TopicProduceResponse { Name = t.Name, TopicId = t.TopicId };
+            response.Responses.Add(topicResponse);
+            foreach (var p in t.PartitionData)
+            {
+                var pr = new ProduceResponse.PartitionProduceResponse { Index = p.Index, BaseOffset = -1 };
+                topicResponse.PartitionResponses.Add(pr);
+                if (badAcks)
+                    pr.ErrorCode = ErrorCode.InvalidRequiredAcks;
+                else if (topic is null || p.Index < 0 || p.Index >= topic.Partitions.Length)
+                    pr.ErrorCode = context.ApiVersion >= 13 ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition;
+                else if (topic.Name == TopicManager.ConsumerOffsetsTopic)
+                    (pr.ErrorCode, pr.ErrorMessage) = (ErrorCode.InvalidTopicException, "Clients may not produce to __consumer_offsets.");
+                else
+                {
+                    var log = topic.Partitions[p.Index];
+                    (pr.ErrorCode, pr.ErrorMessage, pr.BaseOffset) = Append(log, p.Records ?? ReadOnlyMemory<byte>.Empty);
+                    pr.LogStartOffset = log.LogStartOffset;
+                    any |= pr.ErrorCode == ErrorCode.None;
+                }
+            }
+        }
+        if (any)
+            appends.Appended();
+        return ValueTask.FromResult<IResponse?>(r.Acks == 0 ? null : response);
+    }
+
+    /// <summary>Validates every batch first, so a bad batch in the middle appends nothing.</summary>
+    private (ErrorCode, string?, long) Append(PartitionLog log, ReadOnlyMemory<byte> records)
+    {
+        // The records slice points into this request's frame buffer, which the connection owns
+        // until the response is written: rewriting base offsets in place is safe and saves a copy.
+        var bytes = MemoryMarshal.AsMemory(records);
+        var batches = new List<Memory<byte>>();
+        int position = 0;
+        while (position < bytes.Length)
+        {
+            var rest = bytes.Span[position..];
+            if (rest.Length < RecordBatchHeader.Size)
+                return (ErrorCode.CorruptMessage, "Truncated record batch.", -1);
+            var h = RecordBatchHeader.Read(rest);
+            if (h.Magic != RecordBatchHeader.CurrentMagic)
+                return (ErrorCode.UnsupportedForMessageFormat, $"Record batch magic {h.Magic} is not supported; use Produce v3+ with magic 2.", -1);
+            if (h.BatchLength < RecordBatchHeader.Size - RecordBatchHeader.LogOverhead || h.TotalSize > rest.Length)
+                return (ErrorCode.CorruptMessage, $"Record batch length {h.BatchLength} does not fit the {rest.Length} bytes sent.", -1);
+            if (h.TotalSize > options.MessageMaxBytes)
+                return (ErrorCode.MessageTooLarge, $"Record batch of {h.TotalSize} bytes is larger than message.max.bytes ({options.MessageMaxBytes}).", -1);
+            if (RecordBatchHeader.ComputeCrc(rest[..h.TotalSize]) != h.Crc)
+                return (ErrorCode.CorruptMessage, "Record batch CRC does not match its contents.", -1);
+            if (h.IsTransactional || h.IsControl)
+                return (ErrorCode.InvalidRecord, "Transactional batches are not supported by Samsa yet.", -1);
+            batches.Add(bytes.Slice(position, h.TotalSize));
+            position += h.TotalSize;
+        }
+        if (batches.Count == 0)
+            return (ErrorCode.InvalidRecord, "No record batch in the produce request.", -1);
+        long baseOffset = -1;
+        try
+        {
+            foreach (var batch in batches)
+            {
+                long offset = log.Append(batch.Span);
+                if (baseOffset < 0)
+                    baseOffset = offset;
+            }
+        }
+        catch (StorageException e)
+        {
+            return (ErrorCode.KafkaStorageError, e.Message, -1);
+        }
+        return (ErrorCode.None, null, baseOffset);
+    }
+}

@@ -1,0 +1,154 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Samsa.Protocol;
+
+namespace Samsa.Broker.Network;
+
+/// <summary>
+/// One client connection. Like Kafka's socket server, it handles one request at a time: the next
+/// frame is not read until the previous response is written, which keeps responses in request
+/// order and a producer's batches in the order it sent them.
+/// </summary>
+internal sealed class KafkaConnection
+{
+    private const int SizePrefix = 4;
+    private const int MinimumRequest = 8; // api key, version, correlation id
+
+    private readonly Socket _socket;
+    private readonly RequestDispatcher _dispatcher;
+    private readonly BrokerOptions _options;
+    private readonly ILogger _logger;
+    private long _lastActivity;
+
+    public KafkaConnection(long id, Socket socket, RequestDispatcher dispatcher, BrokerOptions options, ILogger logger)
+    {
+        Id = id;
+        _socket = socket;
+        _dispatcher = dispatcher;
+        _options = options;
+        _logger = logger;
+        _lastActivity = options.TimeProvider.GetTimestamp();
+    }
+
+    public long Id { get; }
+
+    /// <summary>Why the connection closed, for logs and tests.</summary>
+    public string? CloseReason { get; private set; }
+
+    public bool IsIdle => _options.TimeProvider.GetElapsedTime(Interlocked.Read(ref _lastActivity)) > _options.ConnectionsMaxIdle && !_busy;
+
+    private volatile bool _busy;
+
+    public async Task RunAsync(CancellationToken shutdown)
+    {
+        var stream = new NetworkStream(_socket, ownsSocket: false);
+        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, leaveOpen: true));
+        var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
+        try
+        {
+            while (!shutdown.IsCancellationRequested)
+            {
+                var result = await reader.ReadAsync(shutdown).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                while (TryTakeFrame(ref buffer, out byte[]? frame, out int length))
+                {
+                    _busy = true;
+                    try
+                    {
+                        await HandleFrameAsync(frame!, length, writer, shutdown).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(frame!);
+                        _busy = false;
+                        Interlocked.Exchange(ref _lastActivity, _options.TimeProvider.GetTimestamp());
+                    }
+                }
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    CloseReason ??= "client closed the connection";
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+        {
+            CloseReason ??= "broker shutting down";
+        }
+        catch (ProtocolException e)
+        {
+            CloseReason = e.Message;
+            _logger.LogInformation("Closing connection {Id} from {Remote}: {Reason}", Id, _socket.RemoteEndPoint, e.Message);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            CloseReason ??= e.Message;
+        }
+        catch (Exception e)
+        {
+            // A handler bug: close this connection only; the broker keeps serving others.
+            CloseReason = e.Message;
+            _logger.LogError(e, "Closing connection {Id}: handler failed", Id);
+        }
+        finally
+        {
+            await reader.CompleteAsync().ConfigureAwait(false);
+            await writer.CompleteAsync().ConfigureAwait(false);
+            await stream.DisposeAsync().ConfigureAwait(false);
+            Close();
+        }
+    }
+
+    /// <summary>Closes the socket, which ends <see cref="RunAsync"/> (used for idle and shutdown).</summary>
+    public void Close(string? reason = null)
+    {
+        if (reason is not null)
+            CloseReason ??= reason;
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
+        _socket.Dispose();
+    }
+
+    /// <summary>
+    /// Takes one whole frame off the buffer into a pooled array. The size is checked before any of
+    /// the body is waited for, so an oversized or nonsensical frame never gets buffered.
+    /// </summary>
+    private bool TryTakeFrame(ref ReadOnlySequence<byte> buffer, out byte[]? frame, out int length)
+    {
+        frame = null;
+        length = 0;
+        if (buffer.Length < SizePrefix)
+            return false;
+        Span<byte> prefix = stackalloc byte[SizePrefix];
+        buffer.Slice(0, SizePrefix).CopyTo(prefix);
+        int size = BinaryPrimitives.ReadInt32BigEndian(prefix);
+        if (size < MinimumRequest)
+            throw new ProtocolException($"Frame size {size} is too small for a request header.");
+        if (size > _options.SocketRequestMaxBytes)
+            throw new ProtocolException($"Frame of {size} bytes exceeds socket.request.max.bytes ({_options.SocketRequestMaxBytes}).");
+        if (buffer.Length < SizePrefix + size)
+            return false;
+        frame = ArrayPool<byte>.Shared.Rent(size);
+        buffer.Slice(SizePrefix, size).CopyTo(frame);
+        length = size;
+        buffer = buffer.Slice(SizePrefix + size);
+        return true;
+    }
+
+    private async Task HandleFrameAsync(byte[] frame, int length, PipeWriter writer, CancellationToken shutdown)
+    {
+        using var response = await _dispatcher.DispatchAsync(frame.AsMemory(0, length), _socket.RemoteEndPoint, Id, shutdown).ConfigureAwait(false);
+        if (response is null)
+            return;
+        await writer.WriteAsync(response.WrittenMemory, shutdown).ConfigureAwait(false);
+    }
+}

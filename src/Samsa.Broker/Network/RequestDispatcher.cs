@@ -1,0 +1,85 @@
+using Microsoft.Extensions.Logging;
+using Samsa.Protocol;
+using Samsa.Protocol.Messages;
+using Samsa.Protocol.Primitives;
+
+namespace Samsa.Broker.Network;
+
+/// <summary>
+/// Decodes a request frame, runs its handler and encodes the response frame. The advertised
+/// version range of each api is the range its handler serves (by default, its schema's).
+/// </summary>
+internal sealed class RequestDispatcher
+{
+    private readonly Dictionary<ApiKey, IApiHandler> _handlers;
+    private readonly ILogger _logger;
+
+    public RequestDispatcher(IEnumerable<IApiHandler> handlers, ILogger logger)
+    {
+        _handlers = handlers.ToDictionary(h => h.Key);
+        _logger = logger;
+        Advertised = _handlers.Keys.Order()
+            .Select(k => ApiMessages.TryGetVersions(k, out short low, out short high)
+                ? new ApiVersionsResponse.ApiVersion { ApiKey = (short)k, MinVersion = low, MaxVersion = high }
+                : throw new InvalidOperationException($"No schema for {k}."))
+            .ToList();
+    }
+
+    /// <summary>What ApiVersions answers.</summary>
+    public IReadOnlyList<ApiVersionsResponse.ApiVersion> Advertised { get; }
+
+    private bool Serves(ApiKey key, short version) =>
+        _handlers.ContainsKey(key) && ApiMessages.TryGetVersions(key, out short low, out short high) && version >= low && version <= high;
+
+    /// <summary>
+    /// Handles one request body (the frame without its size). Returns the response frame to send,
+    /// or null for none. Throws <see cref="ProtocolException"/> when the connection must close.
+    /// </summary>
+    public async ValueTask<PooledBufferWriter?> DispatchAsync(ReadOnlyMemory<byte> body, System.Net.EndPoint? client, long connectionId, CancellationToken cancellationToken)
+    {
+        var (key, version, correlationId) = KafkaFrame.PeekRequest(body.Span);
+        if (!Serves(key, version))
+        {
+            if (key == ApiKey.ApiVersions)
+                return UnsupportedApiVersions(correlationId);
+            // Kafka closes the connection on an api or version it does not serve.
+            throw new ProtocolException($"Unsupported request: api key {(short)key} version {version}.");
+        }
+
+        var request = KafkaFrame.ReadRequest(body, out var header);
+        var context = new RequestContext(key, version, correlationId, header.ClientId, client, connectionId);
+        var output = new PooledBufferWriter(512);
+        try
+        {
+            var response = await _handlers[key].HandleAsync(context, request, cancellationToken).ConfigureAwait(false);
+            if (response is null)
+            {
+                output.Dispose();
+                return null;
+            }
+            KafkaFrame.WriteResponse(output, response, version, correlationId);
+        }
+        catch
+        {
+            output.Dispose();
+            throw;
+        }
+        finally
+        {
+            context.DisposeResources();
+        }
+        if (_logger.IsEnabled(LogLevel.Trace))
+            _logger.LogTrace("{Api} v{Version} from {Client}: {Bytes} byte response", key, version, header.ClientId, output.WrittenCount);
+        return output;
+    }
+
+    /// <summary>KIP-511: a client that asks with a version we do not know gets a v0 body with the
+    /// error and our ranges, so it can retry with one we serve.</summary>
+    private PooledBufferWriter UnsupportedApiVersions(int correlationId)
+    {
+        var output = new PooledBufferWriter(512);
+        var response = new ApiVersionsResponse { ErrorCode = ErrorCode.UnsupportedVersion, ApiKeys = [.. Advertised] };
+        KafkaFrame.WriteResponse(output, response, 0, correlationId);
+        return output;
+    }
+}

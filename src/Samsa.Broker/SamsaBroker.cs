@@ -1,0 +1,142 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Samsa.Broker.Handlers;
+using Samsa.Broker.Network;
+using Samsa.Broker.Topics;
+
+namespace Samsa.Broker;
+
+/// <summary>
+/// A single-node Kafka broker. <c>await using var broker = await SamsaBroker.StartAsync(options);</c>
+/// starts it in-process (port 0 for an ephemeral port, then read <see cref="BootstrapServers"/>);
+/// disposing it stops accepting, lets in-flight requests finish, and closes the logs.
+/// </summary>
+public sealed class SamsaBroker : IAsyncDisposable
+{
+    private readonly BrokerOptions _options;
+    private readonly ILogger _logger;
+    private readonly Socket _listener;
+    private readonly RequestDispatcher _dispatcher;
+    private readonly TopicManager _topics;
+    private readonly ConcurrentDictionary<long, (KafkaConnection Connection, Task Task)> _connections = new();
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly ITimer _idleTimer;
+    private Task _acceptLoop = Task.CompletedTask;
+    private long _nextConnectionId;
+    private int _disposed;
+
+    private SamsaBroker(BrokerOptions options, ILoggerFactory loggerFactory, Socket listener, TopicManager topics)
+    {
+        _options = options;
+        _logger = loggerFactory.CreateLogger<SamsaBroker>();
+        _listener = listener;
+        _topics = topics;
+        var local = (IPEndPoint)listener.LocalEndPoint!;
+        Port = local.Port;
+        AdvertisedHost = options.AdvertisedHost ?? (local.Address.Equals(IPAddress.Any) ? "localhost" : local.Address.ToString());
+        AdvertisedPort = options.AdvertisedPort ?? Port;
+        var node = new BrokerNode(options.NodeId, AdvertisedHost, AdvertisedPort, options.ClusterId);
+        _dispatcher = new RequestDispatcher(HandlerSet.Create(node, options, topics, () => _dispatcher!.Advertised), loggerFactory.CreateLogger<RequestDispatcher>());
+        var period = options.ConnectionsMaxIdle < TimeSpan.FromSeconds(60) ? options.ConnectionsMaxIdle / 2 : TimeSpan.FromSeconds(30);
+        _idleTimer = options.TimeProvider.CreateTimer(_ => CloseIdleConnections(), null, period, period);
+    }
+
+    public int Port { get; }
+
+    public string AdvertisedHost { get; }
+
+    public int AdvertisedPort { get; }
+
+    /// <summary>What a client puts in bootstrap.servers.</summary>
+    public string BootstrapServers => $"{AdvertisedHost}:{AdvertisedPort}";
+
+    public int ConnectionCount => _connections.Count;
+
+    internal TopicManager Topics => _topics;
+
+    public static async Task<SamsaBroker> StartAsync(BrokerOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        loggerFactory ??= NullLoggerFactory.Instance;
+        var topics = await TopicManager.OpenAsync(options, loggerFactory.CreateLogger<TopicManager>(), cancellationToken).ConfigureAwait(false);
+        var listener = new Socket(options.Listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            listener.Bind(options.Listen);
+            listener.Listen(512);
+        }
+        catch (SocketException e)
+        {
+            listener.Dispose();
+            await topics.DisposeAsync().ConfigureAwait(false);
+            throw new InvalidOperationException($"Cannot listen on {options.Listen}: {e.Message}", e);
+        }
+        var broker = new SamsaBroker(options, loggerFactory, listener, topics);
+        broker._acceptLoop = Task.Run(broker.AcceptLoopAsync, CancellationToken.None);
+        broker._logger.LogInformation("Samsa broker {NodeId} listening on {Endpoint}, data in {Dir}", options.NodeId, listener.LocalEndPoint, options.DataDirectory);
+        return broker;
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_shutdown.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listener.AcceptAsync(_shutdown.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                if (_shutdown.IsCancellationRequested)
+                    return;
+                _logger.LogWarning("Accept failed: {Message}", e.Message);
+                continue;
+            }
+            socket.NoDelay = true;
+            long id = Interlocked.Increment(ref _nextConnectionId);
+            var connection = new KafkaConnection(id, socket, _dispatcher, _options, _logger);
+            var task = Task.Run(async () =>
+            {
+                try
+                {
+                    await connection.RunAsync(_shutdown.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _connections.TryRemove(id, out _);
+                }
+            });
+            _connections[id] = (connection, task);
+        }
+    }
+
+    private void CloseIdleConnections()
+    {
+        foreach (var (connection, _) in _connections.Values)
+        {
+            if (connection.IsIdle)
+                connection.Close($"idle for more than connections.max.idle.ms ({_options.ConnectionsMaxIdle.TotalMilliseconds} ms)");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        _idleTimer.Dispose();
+        _listener.Dispose();
+        var inFlight = _connections.Values.Select(c => c.Task).ToList();
+        // Let requests being handled finish, then close what is left.
+        await _shutdown.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAny(Task.WhenAll(inFlight), Task.Delay(_options.ShutdownTimeout, _options.TimeProvider)).ConfigureAwait(false);
+        foreach (var (connection, _) in _connections.Values)
+            connection.Close("broker shutting down");
+        await _acceptLoop.ConfigureAwait(false);
+        await _topics.DisposeAsync().ConfigureAwait(false);
+        _shutdown.Dispose();
+    }
+}

@@ -1,0 +1,207 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using Samsa.Protocol;
+using Samsa.Storage;
+
+namespace Samsa.Broker.Topics;
+
+/// <summary>A topic and its partition logs. Partitions only grow (CreatePartitions).</summary>
+internal sealed class Topic(string name, Guid id, PartitionLog[] partitions, bool isInternal)
+{
+    public string Name { get; } = name;
+
+    public Guid Id { get; } = id;
+
+    public bool IsInternal { get; } = isInternal;
+
+    public PartitionLog[] Partitions { get; set; } = partitions;
+}
+
+/// <summary>
+/// Owns the data directory: one folder per partition (<c>topic-partition</c>, as Kafka lays it out),
+/// with a <c>partition.metadata</c> file holding the topic id. Topic creation and deletion are
+/// serialised by a lock; lookups are lock-free.
+/// </summary>
+internal sealed partial class TopicManager : IAsyncDisposable
+{
+    public const string ConsumerOffsetsTopic = "__consumer_offsets";
+    private const int MaxNameLength = 249;
+
+    private readonly ConcurrentDictionary<string, Topic> _topics = new(StringComparer.Ordinal);
+    private readonly Lock _createLock = new();
+    private readonly BrokerOptions _options;
+    private readonly ILogger _logger;
+
+    private TopicManager(BrokerOptions options, ILogger logger)
+    {
+        _options = options;
+        _logger = logger;
+    }
+
+    public IEnumerable<Topic> All => _topics.Values;
+
+    public LogConfig DefaultLogConfig => new() { SegmentBytes = _options.SegmentBytes };
+
+    public static Task<TopicManager> OpenAsync(BrokerOptions options, ILogger logger, CancellationToken cancellationToken)
+    {
+        var manager = new TopicManager(options, logger);
+        try
+        {
+            Directory.CreateDirectory(options.DataDirectory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageException($"{options.DataDirectory}: cannot create the data directory: {e.Message}", e);
+        }
+        var byTopic = new Dictionary<string, SortedDictionary<int, string>>(StringComparer.Ordinal);
+        foreach (var dir in Directory.GetDirectories(options.DataDirectory))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var match = PartitionDirectory().Match(Path.GetFileName(dir));
+            if (!match.Success)
+            {
+                logger.LogWarning("{Dir}: not a partition directory (expected topic-partition); ignored", dir);
+                continue;
+            }
+            string topic = match.Groups[1].Value;
+            if (!byTopic.TryGetValue(topic, out var parts))
+                byTopic[topic] = parts = [];
+            parts[int.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)] = dir;
+        }
+        foreach (var (name, parts) in byTopic)
+        {
+            var logs = parts.Values.Select(d => PartitionLog.Open(d, manager.DefaultLogConfig, logger)).ToArray();
+            Guid id = ReadTopicId(parts.Values.First()) ?? Guid.NewGuid();
+            manager._topics[name] = new Topic(name, id, logs, name.StartsWith("__", StringComparison.Ordinal));
+        }
+        logger.LogInformation("Loaded {Count} topic(s) from {Dir}", manager._topics.Count, options.DataDirectory);
+        return Task.FromResult(manager);
+    }
+
+    public bool TryGet(string name, out Topic topic) => _topics.TryGetValue(name, out topic!);
+
+    public Topic? FindById(Guid id) => _topics.Values.FirstOrDefault(t => t.Id == id);
+
+    /// <summary>Kafka's rule: 1–249 characters of [a-zA-Z0-9._-], not "." or "..".</summary>
+    public static string? ValidateName(string name)
+    {
+        if (string.IsNullOrEmpty(name))
+            return "Topic name is empty.";
+        if (name is "." or "..")
+            return "Topic name cannot be '.' or '..'.";
+        if (name.Length > MaxNameLength)
+            return $"Topic name is longer than {MaxNameLength} characters.";
+        if (!LegalName().IsMatch(name))
+            return $"Topic name '{name}' has characters other than ASCII letters, digits, '.', '_' and '-'.";
+        return null;
+    }
+
+    /// <summary>Creates a topic; returns the error code Kafka would (TOPIC_ALREADY_EXISTS, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS).</summary>
+    public (ErrorCode Error, string? Message, Topic? Topic) Create(string name, int partitions, bool validateOnly = false)
+    {
+        if (ValidateName(name) is { } problem)
+            return (ErrorCode.InvalidTopicException, problem, null);
+        if (partitions == -1)
+            partitions = _options.NumPartitions;
+        if (partitions <= 0)
+            return (ErrorCode.InvalidPartitions, $"Number of partitions must be larger than 0 (got {partitions}).", null);
+        lock (_createLock)
+        {
+            if (_topics.ContainsKey(name))
+                return (ErrorCode.TopicAlreadyExists, $"Topic '{name}' already exists.", null);
+            if (validateOnly)
+                return (ErrorCode.None, null, null);
+            var id = Guid.NewGuid();
+            var logs = Enumerable.Range(0, partitions).Select(p => OpenPartition(name, p, id)).ToArray();
+            var topic = new Topic(name, id, logs, name.StartsWith("__", StringComparison.Ordinal));
+            _topics[name] = topic;
+            _logger.LogInformation("Created topic {Topic} with {Partitions} partition(s)", name, partitions);
+            return (ErrorCode.None, null, topic);
+        }
+    }
+
+    /// <summary>Grows a topic to <paramref name="totalCount"/> partitions (CreatePartitions).</summary>
+    public (ErrorCode Error, string? Message) AddPartitions(string name, int totalCount, bool validateOnly)
+    {
+        lock (_createLock)
+        {
+            if (!_topics.TryGetValue(name, out var topic))
+                return (ErrorCode.UnknownTopicOrPartition, $"Topic '{name}' does not exist.");
+            int current = topic.Partitions.Length;
+            if (totalCount <= current)
+                return (ErrorCode.InvalidPartitions, $"Topic currently has {current} partitions, which is higher than or equal to the requested {totalCount}.");
+            if (validateOnly)
+                return (ErrorCode.None, null);
+            topic.Partitions = [.. topic.Partitions, .. Enumerable.Range(current, totalCount - current).Select(p => OpenPartition(name, p, topic.Id))];
+            return (ErrorCode.None, null);
+        }
+    }
+
+    public ErrorCode Delete(string name)
+    {
+        lock (_createLock)
+        {
+            if (!_topics.TryRemove(name, out var topic))
+                return ErrorCode.UnknownTopicOrPartition;
+            foreach (var log in topic.Partitions)
+            {
+                log.Dispose();
+                Directory.Delete(log.Directory, recursive: true);
+            }
+            _logger.LogInformation("Deleted topic {Topic}", name);
+            return ErrorCode.None;
+        }
+    }
+
+    /// <summary>The topic, creating it when auto.create.topics.enable allows (Metadata, Produce).</summary>
+    public Topic? GetOrAutoCreate(string name, bool allowAutoCreate)
+    {
+        if (_topics.TryGetValue(name, out var topic))
+            return topic;
+        if (!allowAutoCreate || !_options.AutoCreateTopics || ValidateName(name) is not null)
+            return null;
+        var (_, _, created) = Create(name, _options.NumPartitions);
+        return created ?? (_topics.TryGetValue(name, out topic) ? topic : null);
+    }
+
+    private PartitionLog OpenPartition(string topic, int partition, Guid id)
+    {
+        string dir = Path.Combine(_options.DataDirectory, $"{topic}-{partition}");
+        var log = PartitionLog.Open(dir, DefaultLogConfig, _logger);
+        File.WriteAllText(Path.Combine(dir, "partition.metadata"), $"version: 0\ntopic_id: {id}\n");
+        return log;
+    }
+
+    private static Guid? ReadTopicId(string dir)
+    {
+        string path = Path.Combine(dir, "partition.metadata");
+        if (!File.Exists(path))
+            return null;
+        foreach (var line in File.ReadLines(path))
+        {
+            if (line.StartsWith("topic_id:", StringComparison.Ordinal) && Guid.TryParse(line["topic_id:".Length..].Trim(), out var id))
+                return id;
+        }
+        return null;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        foreach (var topic in _topics.Values)
+        {
+            foreach (var log in topic.Partitions)
+            {
+                log.Flush();
+                log.Dispose();
+            }
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    [GeneratedRegex(@"^(.+)-(\d+)$")]
+    private static partial Regex PartitionDirectory();
+
+    [GeneratedRegex(@"^[a-zA-Z0-9._-]+$")]
+    private static partial Regex LegalName();
+}

@@ -1,0 +1,209 @@
+using System.Buffers;
+using Microsoft.Extensions.Logging;
+using Samsa.Protocol;
+using Samsa.Protocol.Records;
+
+namespace Samsa.Storage;
+
+/// <summary>
+/// One partition's log: segment files of record batches exactly as they arrived (only the base
+/// offset is rewritten), named by their first offset. On open every segment is scanned and each
+/// batch's CRC checked; the log is cut at the first batch that is torn, zeroed or corrupt, so a
+/// crash never leaves garbage that a reader could see, and everything before it is kept.
+/// One writer at a time (appends take a lock); readers run concurrently and only ever see batches
+/// whose bytes were fully written, because the batch index is published after the write.
+/// </summary>
+public sealed partial class PartitionLog : IDisposable
+{
+    private const string SegmentSuffix = ".log";
+    private const string StartOffsetFile = "log-start-offset";
+
+    private readonly Lock _writeLock = new();
+    private readonly List<Segment> _segments = [];
+    private readonly ILogger _logger;
+    private BatchEntry[] _index = [];
+    private int _count;
+    private long _unflushed;
+
+    private PartitionLog(string directory, LogConfig config, ILogger logger)
+    {
+        Directory = directory;
+        Config = config;
+        _logger = logger;
+    }
+
+    public string Directory { get; }
+
+    public LogConfig Config { get; }
+
+    /// <summary>First offset a reader may fetch (advanced by DeleteRecords and retention).</summary>
+    public long LogStartOffset { get; private set; }
+
+    /// <summary>Offset the next appended record gets. Single node: also the high watermark.</summary>
+    public long LogEndOffset { get; private set; }
+
+    public long SizeInBytes
+    {
+        get
+        {
+            lock (_writeLock)
+                return _segments.Sum(s => s.Length);
+        }
+    }
+
+    public static PartitionLog Open(string directory, LogConfig config, ILogger logger)
+    {
+        System.IO.Directory.CreateDirectory(directory);
+        var log = new PartitionLog(directory, config, logger);
+        log.Load();
+        return log;
+    }
+
+    private void Load()
+    {
+        var files = System.IO.Directory.GetFiles(Directory, "*" + SegmentSuffix).Order(StringComparer.Ordinal).ToList();
+        foreach (var path in files)
+        {
+            string name = Path.GetFileNameWithoutExtension(path);
+            if (name.Length != 20 || !long.TryParse(name, out long baseOffset))
+                throw new StorageException($"{path}: not a segment file name (expected 20 digits, the segment's first offset).");
+            var segment = Segment.Open(path, baseOffset);
+            _segments.Add(segment);
+            Recover(segment);
+        }
+        if (_segments.Count == 0)
+            _segments.Add(Segment.Open(SegmentPath(0), 0));
+        LogEndOffset = _count > 0 ? _index[_count - 1].LastOffset + 1 : _segments[^1].BaseOffset;
+        string startFile = Path.Combine(Directory, StartOffsetFile);
+        long start = File.Exists(startFile) && long.TryParse(File.ReadAllText(startFile).Trim(), out long s) ? s : 0;
+        LogStartOffset = Math.Max(start, _count > 0 ? _index[0].BaseOffset : _segments[0].BaseOffset);
+    }
+
+    /// <summary>Scans a segment batch by batch, indexing the valid ones and truncating at the first bad one.</summary>
+    private void Recover(Segment segment)
+    {
+        long position = 0;
+        long length = segment.Length;
+        var header = new byte[RecordBatchHeader.Size];
+        while (position + RecordBatchHeader.Size <= length)
+        {
+            segment.Read(header, position);
+            var h = RecordBatchHeader.Read(header);
+            int size = h.TotalSize;
+            bool valid = h.Magic == RecordBatchHeader.CurrentMagic && h.BatchLength >= RecordBatchHeader.Size - RecordBatchHeader.LogOverhead
+                && position + size <= length && h.LastOffsetDelta >= 0
+                && (_count == 0 || h.BaseOffset > _index[_count - 1].LastOffset);
+            if (valid)
+            {
+                var batch = ArrayPool<byte>.Shared.Rent(size);
+                try
+                {
+                    segment.Read(batch.AsSpan(0, size), position);
+                    valid = RecordBatchHeader.ComputeCrc(batch.AsSpan(0, size)) == h.Crc;
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(batch);
+                }
+            }
+            if (!valid)
+                break;
+            AddToIndex(new BatchEntry(h.BaseOffset, h.LastOffset, h.MaxTimestamp, _segments.Count - 1, position, size));
+            position += size;
+        }
+        if (position < length)
+        {
+            _logger.LogWarning("{Segment}: truncating {Bytes} byte(s) after offset {Position}: torn or corrupt batch after an unclean shutdown", segment.Path, length - position, position);
+            segment.Truncate(position);
+        }
+    }
+
+    private void AddToIndex(BatchEntry entry)
+    {
+        if (_count == _index.Length)
+            Array.Resize(ref _index, Math.Max(16, _index.Length * 2));
+        _index[_count++] = entry;
+    }
+
+    private string SegmentPath(long baseOffset) => Path.Combine(Directory, baseOffset.ToString("D20", System.Globalization.CultureInfo.InvariantCulture) + SegmentSuffix);
+
+    /// <summary>
+    /// Appends one record batch, assigning its offsets from the log end. The batch must already be
+    /// validated (magic 2, CRC, sizes); its base offset is rewritten in place. Returns the base offset.
+    /// </summary>
+    public long Append(Span<byte> batch)
+    {
+        var h = RecordBatchHeader.Read(batch);
+        if (h.TotalSize != batch.Length)
+            throw new ArgumentException($"Batch length field says {h.TotalSize} bytes but {batch.Length} were given.", nameof(batch));
+        lock (_writeLock)
+        {
+            long baseOffset = LogEndOffset;
+            RecordBatchHeader.SetBaseOffset(batch, baseOffset);
+            var segment = _segments[^1];
+            if (segment.Length > 0 && segment.Length + batch.Length > Config.SegmentBytes)
+            {
+                segment.Flush();
+                segment = Segment.Open(SegmentPath(baseOffset), baseOffset);
+                _segments.Add(segment);
+            }
+            long position = segment.Length;
+            try
+            {
+                segment.Append(batch);
+            }
+            catch (IOException e)
+            {
+                // Disk full or similar: cut the partial write so the log stays a sequence of whole batches.
+                segment.Truncate(position);
+                throw new StorageException($"{segment.Path}: append failed, log unchanged: {e.Message}", e);
+            }
+            if (++_unflushed >= Config.FlushMessages)
+            {
+                segment.Flush();
+                _unflushed = 0;
+            }
+            var entry = new BatchEntry(baseOffset, baseOffset + h.LastOffsetDelta, h.MaxTimestamp, _segments.Count - 1, position, batch.Length);
+            AddToIndex(entry);
+            LogEndOffset = entry.LastOffset + 1;
+            return baseOffset;
+        }
+    }
+
+    /// <summary>fsyncs the active segment.</summary>
+    public void Flush()
+    {
+        lock (_writeLock)
+        {
+            _segments[^1].Flush();
+            _unflushed = 0;
+        }
+    }
+
+    /// <summary>DeleteRecords: offsets below <paramref name="offset"/> become unreadable; persisted.</summary>
+    public long DeleteRecordsBefore(long offset)
+    {
+        lock (_writeLock)
+        {
+            if (offset < 0 || offset > LogEndOffset)
+                throw new ArgumentOutOfRangeException(nameof(offset), $"Offset {offset} is outside [0, {LogEndOffset}].");
+            if (offset > LogStartOffset)
+            {
+                LogStartOffset = offset;
+                string path = Path.Combine(Directory, StartOffsetFile);
+                File.WriteAllText(path + ".tmp", offset.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                File.Move(path + ".tmp", path, overwrite: true);
+            }
+            return LogStartOffset;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_writeLock)
+        {
+            foreach (var s in _segments)
+                s.Dispose();
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using System.Net;
+using Samsa.Broker;
+
+namespace Samsa.Interop.Tests;
+
+/// <summary>A Samsa broker on an ephemeral port in a temp directory, deleted afterwards.</summary>
+public sealed class TempBroker : IAsyncDisposable
+{
+    private TempBroker(SamsaBroker broker, string dir)
+    {
+        Broker = broker;
+        Directory = dir;
+    }
+
+    public SamsaBroker Broker { get; private set; }
+
+    public string Directory { get; }
+
+    public string Bootstrap => Broker.BootstrapServers;
+
+    public static async Task<TempBroker> StartAsync(Func<BrokerOptions, BrokerOptions>? configure = null)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "samsa-test-" + Guid.NewGuid().ToString("N"));
+        var options = new BrokerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0), DataDirectory = dir };
+        options = configure?.Invoke(options) ?? options;
+        return new TempBroker(await SamsaBroker.StartAsync(options), dir);
+    }
+
+    /// <summary>Stops and starts the broker on the same data directory and port.</summary>
+    public async Task RestartAsync()
+    {
+        int port = Broker.Port;
+        await Broker.DisposeAsync();
+        Broker = await SamsaBroker.StartAsync(new BrokerOptions { Listen = new IPEndPoint(IPAddress.Loopback, port), DataDirectory = Directory });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Broker.DisposeAsync();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
