@@ -1,0 +1,245 @@
+using Microsoft.Extensions.Logging;
+using Samsa.Protocol;
+using Samsa.Protocol.Messages;
+
+namespace Samsa.Broker.Groups;
+
+/// <summary>
+/// The classic group coordinator for the groups of one __consumer_offsets partition. Everything
+/// runs under one lock — requests and timer callbacks alike — so group logic is single-threaded
+/// per shard, as in Kafka. Joins and syncs that must wait return tasks completed later by another
+/// member's request or by a timer. State that must survive a restart is written to the offsets log
+/// before it is acknowledged: committed offsets go through <see cref="Replay"/>, the same method
+/// that rebuilds groups and offsets when the broker starts.
+/// </summary>
+internal sealed partial class GroupShard
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, ClassicGroup> _groups = new(StringComparer.Ordinal);
+    private readonly GroupCoordinatorOptions _options;
+    private readonly TimeProvider _time;
+    private readonly IOffsetsLog _log;
+    private readonly ILogger _logger;
+
+    public GroupShard(int partition, GroupCoordinatorOptions options, TimeProvider time, IOffsetsLog log, ILogger logger)
+    {
+        Partition = partition;
+        _options = options;
+        _time = time;
+        _log = log;
+        _logger = logger;
+    }
+
+    public int Partition { get; }
+
+    private long Now => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>For tests and DescribeGroups: a group by id, read under the lock.</summary>
+    internal T Inspect<T>(Func<IReadOnlyDictionary<string, ClassicGroup>, T> read)
+    {
+        lock (_lock)
+            return read(_groups);
+    }
+
+    private ClassicGroup GetOrCreate(string groupId)
+    {
+        if (!_groups.TryGetValue(groupId, out var group))
+            _groups[groupId] = group = new ClassicGroup(groupId, Now);
+        return group;
+    }
+
+    private void Persist(ClassicGroup group) =>
+        _log.Append(Partition, [(OffsetsTopic.GroupKey(group.GroupId), OffsetsTopic.GroupValue(group))]);
+
+    // ---- rebalancing core -------------------------------------------------------------------
+
+    /// <summary>Moves the group into PreparingRebalance and arms the join deadline.</summary>
+    private void PrepareRebalance(ClassicGroup group, string reason)
+    {
+        if (group.State == GroupState.CompletingRebalance)
+        {
+            // The assignment being synced is void: tell parked followers to rejoin.
+            foreach (var m in group.Members.Values)
+            {
+                m.Assignment = [];
+                CompleteSync(m, new SyncGroupResponse { ErrorCode = ErrorCode.RebalanceInProgress });
+            }
+        }
+        group.RebalanceTimer?.Dispose();
+        bool initial = group.State == GroupState.Empty;
+        group.TransitionTo(GroupState.PreparingRebalance, Now);
+        _logger.LogInformation("Group {Group} rebalancing (generation {Generation}): {Reason}", group.GroupId, group.Generation, reason);
+        if (initial && _options.InitialRebalanceDelay > TimeSpan.Zero)
+        {
+            // group.initial.rebalance.delay.ms: let a fleet of consumers starting together join
+            // one rebalance. Re-armed on each new member until the rebalance timeout is used up.
+            group.InInitialDelay = true;
+            var remaining = TimeSpan.FromMilliseconds(Math.Max(group.RebalanceTimeoutMs, 0)) - _options.InitialRebalanceDelay;
+            ArmInitialDelay(group, _options.InitialRebalanceDelay, remaining);
+        }
+        else
+        {
+            group.InInitialDelay = false;
+            group.RebalanceTimer = _time.CreateTimer(_ => OnRebalanceTimeout(group), null, TimeSpan.FromMilliseconds(Math.Max(group.RebalanceTimeoutMs, 1)), Timeout.InfiniteTimeSpan);
+            TryCompleteJoin(group);
+        }
+    }
+
+    private void ArmInitialDelay(ClassicGroup group, TimeSpan delay, TimeSpan remaining)
+    {
+        group.RebalanceTimer?.Dispose();
+        int members = group.Members.Count;
+        group.RebalanceTimer = _time.CreateTimer(_ =>
+        {
+            lock (_lock)
+            {
+                if (group.State != GroupState.PreparingRebalance || !group.InInitialDelay)
+                    return;
+                if (group.Members.Count > members && remaining > TimeSpan.Zero)
+                {
+                    var next = delay < remaining ? delay : remaining;
+                    ArmInitialDelay(group, next, remaining - next);
+                    return;
+                }
+                group.InInitialDelay = false;
+                CompleteJoin(group);
+            }
+        }, null, delay, Timeout.InfiniteTimeSpan);
+    }
+
+    private void OnRebalanceTimeout(ClassicGroup group)
+    {
+        lock (_lock)
+        {
+            if (group.State == GroupState.PreparingRebalance && !group.InInitialDelay)
+                CompleteJoin(group);
+            else if (group.State == GroupState.CompletingRebalance)
+                OnPendingSyncTimeout(group);
+        }
+    }
+
+    private void TryCompleteJoin(ClassicGroup group)
+    {
+        if (group.State == GroupState.PreparingRebalance && !group.InInitialDelay && group.AllMembersJoined)
+            CompleteJoin(group);
+    }
+
+    /// <summary>
+    /// Ends the join phase: drops dynamic members that did not rejoin, starts the next generation,
+    /// picks the protocol and leader, and answers every parked join (the leader with everyone's
+    /// subscriptions).
+    /// </summary>
+    private void CompleteJoin(ClassicGroup group)
+    {
+        group.RebalanceTimer?.Dispose();
+        group.RebalanceTimer = null;
+        foreach (var m in group.Members.Values.Where(m => m.PendingJoin is null && !m.IsStatic).ToList())
+            RemoveMember(group, m, "did not rejoin before the rebalance timeout", rebalance: false);
+
+        group.Generation++;
+        if (group.Members.Count == 0)
+        {
+            group.ProtocolName = null;
+            group.LeaderId = null;
+            group.TransitionTo(GroupState.Empty, Now);
+            Persist(group);
+            return;
+        }
+
+        group.ProtocolName = group.SelectProtocol();
+        if (group.LeaderId is null || !group.Members.ContainsKey(group.LeaderId))
+            group.LeaderId = (group.Members.Values.FirstOrDefault(m => m.PendingJoin is not null) ?? group.Members.Values.First()).MemberId;
+        group.TransitionTo(GroupState.CompletingRebalance, Now);
+        foreach (var m in group.Members.Values)
+        {
+            if (m.PendingJoin is null)
+                continue;
+            m.PendingJoin.TrySetResult(JoinResult(group, m, m.JoinVersion, skipAssignment: false));
+            m.PendingJoin = null;
+            RestartSessionTimer(group, m);
+        }
+        // Members that never sync in time are dropped and the group rebalances again.
+        group.RebalanceTimer = _time.CreateTimer(_ => OnRebalanceTimeout(group), null, TimeSpan.FromMilliseconds(Math.Max(group.RebalanceTimeoutMs, 1)), Timeout.InfiniteTimeSpan);
+    }
+
+    private static JoinGroupResponse JoinResult(ClassicGroup group, GroupMember member, short version, bool skipAssignment)
+    {
+        bool leader = member.MemberId == group.LeaderId;
+        return new JoinGroupResponse
+        {
+            GenerationId = group.Generation,
+            ProtocolType = group.ProtocolType,
+            ProtocolName = group.ProtocolName,
+            Leader = group.LeaderId ?? "",
+            SkipAssignment = skipAssignment,
+            MemberId = member.MemberId,
+            Members = leader
+                ? group.Members.Values.Select(m => new JoinGroupResponse.JoinGroupResponseMember
+                {
+                    MemberId = m.MemberId,
+                    GroupInstanceId = m.GroupInstanceId,
+                    Metadata = m.MetadataFor(group.ProtocolName),
+                }).ToList()
+                : [],
+        };
+    }
+
+    private void OnPendingSyncTimeout(ClassicGroup group)
+    {
+        var missing = group.Members.Values.Where(m => m.PendingSync is null && m.MemberId != group.LeaderId).ToList();
+        if (group.Members.TryGetValue(group.LeaderId ?? "", out var leader))
+            missing.Add(leader);
+        foreach (var m in missing.Distinct())
+            RemoveMember(group, m, "did not sync before the rebalance timeout", rebalance: false);
+        if (group.State == GroupState.CompletingRebalance)
+            PrepareRebalance(group, "members failed to sync");
+    }
+
+    private static void CompleteSync(GroupMember member, SyncGroupResponse response)
+    {
+        member.PendingSync?.TrySetResult(response);
+        member.PendingSync = null;
+    }
+
+    // ---- membership -----------------------------------------------------------------------
+
+    private void RestartSessionTimer(ClassicGroup group, GroupMember member)
+    {
+        member.SessionTimer?.Dispose();
+        member.SessionTimer = _time.CreateTimer(_ =>
+        {
+            lock (_lock)
+            {
+                if (group.Members.TryGetValue(member.MemberId, out var current) && ReferenceEquals(current, member) && member.PendingJoin is null)
+                    RemoveMember(group, member, $"session timeout ({member.SessionTimeoutMs} ms) expired", rebalance: true);
+            }
+        }, null, TimeSpan.FromMilliseconds(member.SessionTimeoutMs), Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>Removes a member (leave, session expiry, rebalance timeout) and rebalances if asked.</summary>
+    private void RemoveMember(ClassicGroup group, GroupMember member, string reason, bool rebalance)
+    {
+        group.Members.Remove(member.MemberId);
+        if (member.GroupInstanceId is not null && group.StaticMembers.TryGetValue(member.GroupInstanceId, out var id) && id == member.MemberId)
+            group.StaticMembers.Remove(member.GroupInstanceId);
+        member.SessionTimer?.Dispose();
+        member.PendingJoin?.TrySetResult(new JoinGroupResponse { ErrorCode = ErrorCode.UnknownMemberId, MemberId = member.MemberId, GenerationId = -1 });
+        member.PendingJoin = null;
+        CompleteSync(member, new SyncGroupResponse { ErrorCode = ErrorCode.UnknownMemberId });
+        if (group.LeaderId == member.MemberId)
+            group.LeaderId = group.Members.Values.FirstOrDefault(m => m.PendingJoin is not null)?.MemberId ?? group.Members.Keys.FirstOrDefault();
+        _logger.LogInformation("Member {Member} left group {Group}: {Reason}", member.MemberId, group.GroupId, reason);
+        if (!rebalance)
+            return;
+        switch (group.State)
+        {
+            case GroupState.Stable:
+            case GroupState.CompletingRebalance:
+                PrepareRebalance(group, $"member {member.MemberId} left: {reason}");
+                break;
+            case GroupState.PreparingRebalance:
+                TryCompleteJoin(group);
+                break;
+        }
+    }
+}

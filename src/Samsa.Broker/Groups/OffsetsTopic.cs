@@ -1,0 +1,74 @@
+using Samsa.Protocol.Messages;
+
+namespace Samsa.Broker.Groups;
+
+/// <summary>Appends coordinator records to one partition of __consumer_offsets.</summary>
+internal interface IOffsetsLog
+{
+    /// <summary>Durably appends records (key, value; null value = tombstone) before the caller applies them.</summary>
+    void Append(int partition, IReadOnlyList<(byte[] Key, byte[]? Value)> records);
+}
+
+/// <summary>
+/// __consumer_offsets: which partition a group lives in, and the record formats Kafka itself
+/// writes there (so tools that read the topic, such as Burrow, understand ours).
+/// </summary>
+internal static class OffsetsTopic
+{
+    /// <summary>Kafka writes OffsetCommitKey as key type 1 (0 has the same layout).</summary>
+    public const short OffsetCommitKeyVersion = 1;
+    public const short GroupMetadataKeyVersion = 2;
+
+    /// <summary>v3 (with leader epoch), or v1 when the commit carried a retention time; Burrow reads both.</summary>
+    public const short OffsetCommitValueVersion = 3;
+    public const short GroupMetadataValueVersion = 3;
+
+    /// <summary>Utils.abs(groupId.hashCode()) % partitions, with Java's String.hashCode over UTF-16.</summary>
+    public static int PartitionFor(string groupId, int partitions)
+    {
+        int hash = 0;
+        foreach (char c in groupId)
+            hash = unchecked((31 * hash) + c);
+        return (hash & 0x7fffffff) % partitions;
+    }
+
+    public static byte[] OffsetKey(string group, string topic, int partition) =>
+        VersionedData.Write(new OffsetCommitKey { Group = group, Topic = topic, Partition = partition }, OffsetCommitKeyVersion);
+
+    public static byte[] OffsetValue(CommittedOffset offset)
+    {
+        short version = offset.ExpireTimestamp >= 0 ? (short)1 : OffsetCommitValueVersion;
+        return VersionedData.Write(new OffsetCommitValue
+        {
+            Offset = offset.Offset,
+            LeaderEpoch = offset.LeaderEpoch,
+            Metadata = offset.Metadata,
+            CommitTimestamp = offset.CommitTimestamp,
+            ExpireTimestamp = offset.ExpireTimestamp,
+        }, version);
+    }
+
+    public static byte[] GroupKey(string group) =>
+        VersionedData.Write(new GroupMetadataKey { Group = group }, GroupMetadataKeyVersion);
+
+    public static byte[] GroupValue(ClassicGroup group) =>
+        VersionedData.Write(new GroupMetadataValue
+        {
+            ProtocolType = group.ProtocolType ?? "",
+            Generation = group.Generation,
+            Protocol = group.ProtocolName,
+            Leader = group.LeaderId,
+            CurrentStateTimestamp = group.StateTimestamp,
+            Members = group.Members.Values.Select(m => new GroupMetadataValue.MemberMetadata
+            {
+                MemberId = m.MemberId,
+                GroupInstanceId = m.GroupInstanceId,
+                ClientId = m.ClientId,
+                ClientHost = m.ClientHost,
+                RebalanceTimeout = m.RebalanceTimeoutMs,
+                SessionTimeout = m.SessionTimeoutMs,
+                Subscription = m.MetadataFor(group.ProtocolName),
+                Assignment = m.Assignment,
+            }).ToList(),
+        }, GroupMetadataValueVersion);
+}
