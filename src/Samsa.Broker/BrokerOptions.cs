@@ -45,6 +45,9 @@ public sealed record BrokerOptions
     /// <summary>offsets.topic.num.partitions.</summary>
     public int OffsetsTopicPartitions { get; init; } = 50;
 
+    /// <summary>offsets.retention.minutes: committed offsets of an empty group are dropped after this.</summary>
+    public TimeSpan OffsetsRetention { get; init; } = TimeSpan.FromDays(7);
+
     /// <summary>group.initial.rebalance.delay.ms.</summary>
     public TimeSpan GroupInitialRebalanceDelay { get; init; } = TimeSpan.FromSeconds(3);
 

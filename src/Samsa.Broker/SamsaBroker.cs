@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Samsa.Broker.Groups;
 using Samsa.Broker.Handlers;
 using Samsa.Broker.Network;
 using Samsa.Broker.Topics;
@@ -21,6 +22,7 @@ public sealed class SamsaBroker : IAsyncDisposable
     private readonly Socket _listener;
     private readonly RequestDispatcher _dispatcher;
     private readonly TopicManager _topics;
+    private readonly GroupCoordinator _groups;
     private readonly ConcurrentDictionary<long, (KafkaConnection Connection, Task Task)> _connections = new();
     private readonly CancellationTokenSource _shutdown = new();
     private readonly ITimer _idleTimer;
@@ -28,8 +30,9 @@ public sealed class SamsaBroker : IAsyncDisposable
     private long _nextConnectionId;
     private int _disposed;
 
-    private SamsaBroker(BrokerOptions options, ILoggerFactory loggerFactory, Socket listener, TopicManager topics)
+    private SamsaBroker(BrokerOptions options, ILoggerFactory loggerFactory, Socket listener, TopicManager topics, GroupCoordinator groups)
     {
+        _groups = groups;
         _options = options;
         _logger = loggerFactory.CreateLogger<SamsaBroker>();
         _listener = listener;
@@ -39,7 +42,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         AdvertisedHost = options.AdvertisedHost ?? (local.Address.Equals(IPAddress.Any) ? "localhost" : local.Address.ToString());
         AdvertisedPort = options.AdvertisedPort ?? Port;
         var node = new BrokerNode(options.NodeId, AdvertisedHost, AdvertisedPort, options.ClusterId);
-        _dispatcher = new RequestDispatcher(HandlerSet.Create(node, options, topics, () => _dispatcher!.Advertised), loggerFactory.CreateLogger<RequestDispatcher>());
+        _dispatcher = new RequestDispatcher(HandlerSet.Create(node, options, topics, groups, () => _dispatcher!.Advertised), loggerFactory.CreateLogger<RequestDispatcher>());
         var period = options.ConnectionsMaxIdle < TimeSpan.FromSeconds(60) ? options.ConnectionsMaxIdle / 2 : TimeSpan.FromSeconds(30);
         _idleTimer = options.TimeProvider.CreateTimer(_ => CloseIdleConnections(), null, period, period);
     }
@@ -62,6 +65,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         loggerFactory ??= NullLoggerFactory.Instance;
         var topics = await TopicManager.OpenAsync(options, loggerFactory.CreateLogger<TopicManager>(), cancellationToken).ConfigureAwait(false);
+        var groups = LoadGroups(options, topics, loggerFactory);
         var listener = new Socket(options.Listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
@@ -71,13 +75,33 @@ public sealed class SamsaBroker : IAsyncDisposable
         catch (SocketException e)
         {
             listener.Dispose();
+            groups.Dispose();
             await topics.DisposeAsync().ConfigureAwait(false);
             throw new InvalidOperationException($"Cannot listen on {options.Listen}: {e.Message}", e);
         }
-        var broker = new SamsaBroker(options, loggerFactory, listener, topics);
+        var broker = new SamsaBroker(options, loggerFactory, listener, topics, groups);
         broker._acceptLoop = Task.Run(broker.AcceptLoopAsync, CancellationToken.None);
         broker._logger.LogInformation("Samsa broker {NodeId} listening on {Endpoint}, data in {Dir}", options.NodeId, listener.LocalEndPoint, options.DataDirectory);
         return broker;
+    }
+
+    /// <summary>Opens (or creates) __consumer_offsets and replays it into the group coordinator.</summary>
+    private static GroupCoordinator LoadGroups(BrokerOptions options, TopicManager topics, ILoggerFactory loggerFactory)
+    {
+        if (!topics.TryGet(TopicManager.ConsumerOffsetsTopic, out var offsetsTopic))
+            offsetsTopic = topics.Create(TopicManager.ConsumerOffsetsTopic, options.OffsetsTopicPartitions).Topic!;
+        var logger = loggerFactory.CreateLogger<GroupCoordinator>();
+        var log = new OffsetsLog(offsetsTopic, options.TimeProvider, logger);
+        var coordinator = new GroupCoordinator(new GroupCoordinatorOptions
+        {
+            OffsetsTopicPartitions = offsetsTopic.Partitions.Length,
+            InitialRebalanceDelay = options.GroupInitialRebalanceDelay,
+            MinSessionTimeout = options.GroupMinSessionTimeout,
+            MaxSessionTimeout = options.GroupMaxSessionTimeout,
+            OffsetsRetention = options.OffsetsRetention,
+        }, options.TimeProvider, log, logger);
+        coordinator.Load(log.Read);
+        return coordinator;
     }
 
     private async Task AcceptLoopAsync()
@@ -136,6 +160,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         foreach (var (connection, _) in _connections.Values)
             connection.Close("broker shutting down");
         await _acceptLoop.ConfigureAwait(false);
+        _groups.Dispose();
         await _topics.DisposeAsync().ConfigureAwait(false);
         _shutdown.Dispose();
     }

@@ -1,3 +1,4 @@
+using Samsa.Broker.Groups;
 using Samsa.Broker.Network;
 using Samsa.Broker.Topics;
 using Samsa.Protocol.Messages;
@@ -6,7 +7,7 @@ namespace Samsa.Broker.Handlers;
 
 internal static class HandlerSet
 {
-    public static List<IApiHandler> Create(BrokerNode node, BrokerOptions options, TopicManager topics, Func<IReadOnlyList<ApiVersionsResponse.ApiVersion>> advertised)
+    public static List<IApiHandler> Create(BrokerNode node, BrokerOptions options, TopicManager topics, GroupCoordinator groups, Func<IReadOnlyList<ApiVersionsResponse.ApiVersion>> advertised)
     {
         var appends = new AppendNotifier();
         return
@@ -22,6 +23,16 @@ internal static class HandlerSet
             new FetchHandler(topics, options, appends),
             new ListOffsetsHandler(topics),
             new FindCoordinatorHandler(node),
+            new JoinGroupHandler(groups),
+            new SyncGroupHandler(groups),
+            new HeartbeatHandler(groups),
+            new LeaveGroupHandler(groups),
+            new OffsetCommitHandler(groups, topics),
+            new OffsetFetchHandler(groups, topics),
+            new DescribeGroupsHandler(groups),
+            new ListGroupsHandler(groups),
+            new DeleteGroupsHandler(groups),
+            new OffsetDeleteHandler(groups),
         ];
     }
 }

@@ -1,0 +1,114 @@
+using Samsa.Broker.Groups;
+using Samsa.Broker.Network;
+using Samsa.Protocol;
+using Samsa.Protocol.Messages;
+
+namespace Samsa.Broker.Handlers;
+
+// JoinGroup v0-9: parked until the rebalance completes; MEMBER_ID_REQUIRED from v4; static members from v5.
+internal sealed class JoinGroupHandler(GroupCoordinator coordinator) : IApiHandler
+{
+    public ApiKey Key => ApiKey.JoinGroup;
+
+    public async ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
+    {
+        var r = (JoinGroupRequest)request;
+        string host = context.ClientAddress is System.Net.IPEndPoint ip ? "/" + ip.Address : context.ClientAddress?.ToString() ?? "";
+        return await coordinator.ShardFor(r.GroupId).JoinGroup(r, context.ApiVersion, context.ClientId ?? "", host).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+}
+
+// SyncGroup v0-5: followers wait for the leader's assignment.
+internal sealed class SyncGroupHandler(GroupCoordinator coordinator) : IApiHandler
+{
+    public ApiKey Key => ApiKey.SyncGroup;
+
+    public async ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
+    {
+        var r = (SyncGroupRequest)request;
+        return await coordinator.ShardFor(r.GroupId).SyncGroup(r, context.ApiVersion).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+}
+
+// Heartbeat v0-4.
+internal sealed class HeartbeatHandler(GroupCoordinator coordinator) : IApiHandler
+{
+    public ApiKey Key => ApiKey.Heartbeat;
+
+    public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
+    {
+        var r = (HeartbeatRequest)request;
+        return ValueTask.FromResult<IResponse?>(coordinator.ShardFor(r.GroupId).Heartbeat(r));
+    }
+}
+
+// LeaveGroup v0-5 (batch and by instance id from v3).
+internal sealed class LeaveGroupHandler(GroupCoordinator coordinator) : IApiHandler
+{
+    public ApiKey Key => ApiKey.LeaveGroup;
+
+    public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
+    {
+        var r = (LeaveGroupRequest)request;
+        return ValueTask.FromResult<IResponse?>(coordinator.ShardFor(r.GroupId).LeaveGroup(r, context.ApiVersion));
+    }
+}
+
+// DescribeGroups v0-6: GROUP_ID_NOT_FOUND for unknown groups from v6, "Dead" before.
+internal sealed class DescribeGroupsHandler(GroupCoordinator coordinator) : IApiHandler
+{
+    public ApiKey Key => ApiKey.DescribeGroups;
+
+    public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
+    {
+        var r = (DescribeGroupsRequest)request;
+        return ValueTask.FromResult<IResponse?>(new DescribeGroupsResponse
+        {
+            Groups = r.Groups.Select(g => coordinator.ShardFor(g).Describe(g, context.ApiVersion)).ToList(),
+        });
+    }
+}
+
+// ListGroups v0-5 with the v4 state filter and v5 type filter (every group here is "classic").
+internal sealed class ListGroupsHandler(GroupCoordinator coordinator) : IApiHandler
+{
+    public ApiKey Key => ApiKey.ListGroups;
+
+    public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
+    {
+        var r = (ListGroupsRequest)request;
+        var groups = coordinator.ListGroups()
+            .Where(g => r.StatesFilter.Count == 0 || r.StatesFilter.Contains(g.GroupState, StringComparer.OrdinalIgnoreCase))
+            .Where(g => r.TypesFilter.Count == 0 || r.TypesFilter.Contains(g.GroupType, StringComparer.OrdinalIgnoreCase))
+            .OrderBy(g => g.GroupId, StringComparer.Ordinal)
+            .ToList();
+        return ValueTask.FromResult<IResponse?>(new ListGroupsResponse { Groups = groups });
+    }
+}
+
+// DeleteGroups v0-2: NON_EMPTY_GROUP unless the group has no members; GROUP_ID_NOT_FOUND if unknown.
+internal sealed class DeleteGroupsHandler(GroupCoordinator coordinator) : IApiHandler
+{
+    public ApiKey Key => ApiKey.DeleteGroups;
+
+    public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
+    {
+        var r = (DeleteGroupsRequest)request;
+        return ValueTask.FromResult<IResponse?>(new DeleteGroupsResponse
+        {
+            Results = r.GroupsNames.Select(g => new DeleteGroupsResponse.DeletableGroupResult { GroupId = g, ErrorCode = coordinator.ShardFor(g).DeleteGroup(g) }).ToList(),
+        });
+    }
+}
+
+// OffsetDelete v0: GROUP_SUBSCRIBED_TO_TOPIC for topics the live group consumes.
+internal sealed class OffsetDeleteHandler(GroupCoordinator coordinator) : IApiHandler
+{
+    public ApiKey Key => ApiKey.OffsetDelete;
+
+    public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
+    {
+        var r = (OffsetDeleteRequest)request;
+        return ValueTask.FromResult<IResponse?>(coordinator.ShardFor(r.GroupId).OffsetDelete(r));
+    }
+}

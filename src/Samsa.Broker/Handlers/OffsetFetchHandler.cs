@@ -1,0 +1,67 @@
+using Samsa.Broker.Groups;
+using Samsa.Broker.Network;
+using Samsa.Broker.Topics;
+using Samsa.Protocol;
+using Samsa.Protocol.Messages;
+
+namespace Samsa.Broker.Handlers;
+
+// OffsetFetch v0-10: one group (v0-7; a null topic list from v2 means all) or several (v8+, topic
+// ids from v10). Partitions without a commit come back as offset -1 without error, as in Kafka.
+// require_stable is always satisfied: there are no pending transactional commits.
+internal sealed class OffsetFetchHandler(GroupCoordinator coordinator, TopicManager topics) : IApiHandler
+{
+    public ApiKey Key => ApiKey.OffsetFetch;
+
+    public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
+    {
+        var r = (OffsetFetchRequest)request;
+        var response = new OffsetFetchResponse();
+        if (context.ApiVersion < 8)
+        {
+            var requested = r.Topics?.Select(t => (t.Name, (IReadOnlyList<int>)t.PartitionIndexes)).ToList();
+            foreach (var group in Fetch(r.GroupId, requested).GroupBy(x => x.Topic))
+            {
+                response.Topics.Add(new OffsetFetchResponse.OffsetFetchResponseTopic
+                {
+                    Name = group.Key,
+                    Partitions = group.Select(x => new OffsetFetchResponse.OffsetFetchResponsePartition
+                    {
+                        PartitionIndex = x.Partition,
+                        CommittedOffset = x.Offset?.Offset ?? -1,
+                        CommittedLeaderEpoch = x.Offset?.LeaderEpoch ?? -1,
+                        Metadata = x.Offset?.Metadata ?? "",
+                    }).ToList(),
+                });
+            }
+            return ValueTask.FromResult<IResponse?>(response);
+        }
+
+        bool byId = context.ApiVersion >= 10;
+        foreach (var g in r.Groups)
+        {
+            var requested = g.Topics?.Select(t => (byId ? topics.FindById(t.TopicId)?.Name ?? "" : t.Name, (IReadOnlyList<int>)t.PartitionIndexes)).ToList();
+            var result = new OffsetFetchResponse.OffsetFetchResponseGroup { GroupId = g.GroupId };
+            foreach (var group in Fetch(g.GroupId, requested).GroupBy(x => x.Topic))
+            {
+                result.Topics.Add(new OffsetFetchResponse.OffsetFetchResponseTopics
+                {
+                    Name = group.Key,
+                    TopicId = byId && topics.TryGet(group.Key, out var t) ? t.Id : Guid.Empty,
+                    Partitions = group.Select(x => new OffsetFetchResponse.OffsetFetchResponsePartitions
+                    {
+                        PartitionIndex = x.Partition,
+                        CommittedOffset = x.Offset?.Offset ?? -1,
+                        CommittedLeaderEpoch = x.Offset?.LeaderEpoch ?? -1,
+                        Metadata = x.Offset?.Metadata ?? "",
+                    }).ToList(),
+                });
+            }
+            response.Groups.Add(result);
+        }
+        return ValueTask.FromResult<IResponse?>(response);
+    }
+
+    private IReadOnlyList<(string Topic, int Partition, CommittedOffset? Offset)> Fetch(string groupId, IReadOnlyList<(string, IReadOnlyList<int>)>? requested) =>
+        coordinator.ShardFor(groupId).FetchOffsets(groupId, requested);
+}

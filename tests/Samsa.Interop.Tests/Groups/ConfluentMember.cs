@@ -1,0 +1,134 @@
+using System.Collections.Concurrent;
+using Confluent.Kafka;
+
+namespace Samsa.Interop.Tests.Groups;
+
+/// <summary>
+/// A Confluent.Kafka consumer polling on its own thread, recording what the group gave and took.
+/// Tests read its state; nothing here sleeps to synchronise.
+/// </summary>
+internal sealed class ConfluentMember : IDisposable
+{
+    private readonly IConsumer<string, string> _consumer;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Thread _thread;
+    private readonly object _gate = new();
+    private HashSet<int> _assigned = [];
+
+    public ConfluentMember(string bootstrap, string group, string topic, string strategy = "range", string? instanceId = null, bool autoCommit = false)
+    {
+        var config = new ConsumerConfig
+        {
+            BootstrapServers = bootstrap,
+            GroupId = group,
+            GroupInstanceId = instanceId,
+            PartitionAssignmentStrategy = strategy switch
+            {
+                "cooperative-sticky" => PartitionAssignmentStrategy.CooperativeSticky,
+                "roundrobin" => PartitionAssignmentStrategy.RoundRobin,
+                _ => PartitionAssignmentStrategy.Range,
+            },
+            SessionTimeoutMs = 6000,
+            HeartbeatIntervalMs = 500,
+            EnableAutoCommit = autoCommit,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            TopicMetadataRefreshIntervalMs = 1000,
+        };
+        _consumer = new ConsumerBuilder<string, string>(config)
+            .SetPartitionsAssignedHandler((_, parts) =>
+            {
+                lock (_gate)
+                {
+                    AssignEvents.Add([.. parts.Select(p => p.Partition.Value)]);
+                    if (strategy == "cooperative-sticky")
+                        _assigned.UnionWith(parts.Select(p => p.Partition.Value));
+                    else
+                        _assigned = [.. parts.Select(p => p.Partition.Value)];
+                }
+            })
+            .SetPartitionsRevokedHandler((_, parts) =>
+            {
+                lock (_gate)
+                {
+                    RevokeEvents.Add([.. parts.Select(p => p.Partition.Value)]);
+                    _assigned.ExceptWith(parts.Select(p => p.Partition.Value));
+                }
+            })
+            .SetPartitionsLostHandler((_, parts) =>
+            {
+                lock (_gate)
+                    _assigned.ExceptWith(parts.Select(p => p.Partition.Value));
+            })
+            .Build();
+        _consumer.Subscribe(topic);
+        _thread = new Thread(Run) { IsBackground = true, Name = "confluent-member" };
+        _thread.Start();
+    }
+
+    public List<HashSet<int>> AssignEvents { get; } = [];
+
+    public List<HashSet<int>> RevokeEvents { get; } = [];
+
+    public ConcurrentQueue<ConsumeResult<string, string>> Received { get; } = new();
+
+    public HashSet<int> Assigned
+    {
+        get
+        {
+            lock (_gate)
+                return [.. _assigned];
+        }
+    }
+
+    public int RevokeCount
+    {
+        get
+        {
+            lock (_gate)
+                return RevokeEvents.Count;
+        }
+    }
+
+    private void Run()
+    {
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                var r = _consumer.Consume(_stop.Token);
+                if (r is not null && !r.IsPartitionEOF)
+                    Received.Enqueue(r);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public void Commit(TopicPartitionOffset offset) => _consumer.Commit([offset]);
+
+    /// <summary>Stops polling and closes (commits nothing; LeaveGroup unless static).</summary>
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _thread.Join();
+        _consumer.Close();
+        _consumer.Dispose();
+        _stop.Dispose();
+    }
+}
+
+internal static class Eventually
+{
+    /// <summary>Re-checks a condition until it holds or the deadline passes (groups converge asynchronously).</summary>
+    public static async Task True(Func<bool> condition, string what, int seconds = 30)
+    {
+        var until = DateTime.UtcNow.AddSeconds(seconds);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > until)
+                Assert.Fail($"Timed out waiting until {what}.");
+            await Task.Delay(50);
+        }
+    }
+}
