@@ -1,2 +1,6 @@
-Console.Error.WriteLine("samsa: no commands yet; see README.md");
-return 1;
+using System.CommandLine;
+using Samsa.Cli.Commands;
+
+var root = new RootCommand("Samsa: a Kafka-compatible broker and client tools for .NET.");
+root.Subcommands.Add(BrokerCommand.Create());
+return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -1,0 +1,139 @@
+using System.Globalization;
+using System.Net;
+
+namespace Samsa.Broker.Configuration;
+
+/// <summary>A setting that is unknown or has a bad value; the message names the key (and file:line).</summary>
+public sealed class BrokerConfigException(string key, string message) : Exception(message)
+{
+    public string Key { get; } = key;
+}
+
+/// <summary>
+/// Reads Kafka-style <c>server.properties</c> settings into <see cref="BrokerOptions"/>. Every key is
+/// documented in docs/broker-config.md; an unknown key or a bad value is an error naming it.
+/// </summary>
+public static class BrokerConfig
+{
+    private delegate BrokerOptions Setter(BrokerOptions options, string value);
+
+    private static readonly Dictionary<string, (string Doc, Setter Set)> Keys = new(StringComparer.Ordinal)
+    {
+        ["listeners"] = ("host:port to listen on (PLAINTEXT://host:port accepted)", (o, v) => o with { Listen = ParseEndpoint("listeners", v) }),
+        ["advertised.listeners"] = ("host:port clients are told to connect to", (o, v) =>
+        {
+            var (host, port) = ParseHostPort("advertised.listeners", v);
+            return o with { AdvertisedHost = host, AdvertisedPort = port };
+        }),
+        ["log.dirs"] = ("data directory", (o, v) => o with { DataDirectory = v }),
+        ["log.dir"] = ("data directory (when log.dirs is not set)", (o, v) => o with { DataDirectory = v }),
+        ["node.id"] = ("this broker's id", (o, v) => o with { NodeId = Int("node.id", v, 0) }),
+        ["broker.id"] = ("alias of node.id", (o, v) => o with { NodeId = Int("broker.id", v, 0) }),
+        ["num.partitions"] = ("partitions of auto-created topics", (o, v) => o with { NumPartitions = Int("num.partitions", v, 1) }),
+        ["auto.create.topics.enable"] = ("create unknown topics on Metadata", (o, v) => o with { AutoCreateTopics = Bool("auto.create.topics.enable", v) }),
+        ["socket.request.max.bytes"] = ("largest request frame accepted", (o, v) => o with { SocketRequestMaxBytes = Int("socket.request.max.bytes", v, 16) }),
+        ["connections.max.idle.ms"] = ("idle connections are closed after this", (o, v) => o with { ConnectionsMaxIdle = Ms("connections.max.idle.ms", v) }),
+        ["message.max.bytes"] = ("largest record batch accepted", (o, v) => o with { MessageMaxBytes = Int("message.max.bytes", v, 0) }),
+        ["log.segment.bytes"] = ("segment file size before rolling", (o, v) => o with { SegmentBytes = Int("log.segment.bytes", v, 14) }),
+        ["offsets.topic.num.partitions"] = ("partitions of __consumer_offsets (fixed once created)", (o, v) => o with { OffsetsTopicPartitions = Int("offsets.topic.num.partitions", v, 1) }),
+        ["offsets.retention.minutes"] = ("how long an empty group's offsets are kept", (o, v) => o with { OffsetsRetention = TimeSpan.FromMinutes(Int("offsets.retention.minutes", v, 1)) }),
+        ["group.initial.rebalance.delay.ms"] = ("wait for more members before the first rebalance", (o, v) => o with { GroupInitialRebalanceDelay = Ms("group.initial.rebalance.delay.ms", v) }),
+        ["group.min.session.timeout.ms"] = ("smallest session.timeout.ms a consumer may ask for", (o, v) => o with { GroupMinSessionTimeout = Ms("group.min.session.timeout.ms", v) }),
+        ["group.max.session.timeout.ms"] = ("largest session.timeout.ms a consumer may ask for", (o, v) => o with { GroupMaxSessionTimeout = Ms("group.max.session.timeout.ms", v) }),
+        ["default.replication.factor"] = ("must be 1: Samsa is a single node", (o, v) => One("default.replication.factor", v, o)),
+        ["offsets.topic.replication.factor"] = ("must be 1: Samsa is a single node", (o, v) => One("offsets.topic.replication.factor", v, o)),
+    };
+
+    /// <summary>The known keys and what they do, for --help and the docs test.</summary>
+    public static IEnumerable<(string Key, string Doc)> Documented => Keys.Select(k => (k.Key, k.Value.Doc));
+
+    public static BrokerOptions Apply(BrokerOptions options, string key, string value, string? where = null)
+    {
+        if (!Keys.TryGetValue(key, out var entry))
+            throw new BrokerConfigException(key, $"{Where(where)}unknown setting '{key}' (see docs/broker-config.md for the keys Samsa understands).");
+        try
+        {
+            return entry.Set(options, value.Trim());
+        }
+        catch (BrokerConfigException e) when (where is not null)
+        {
+            throw new BrokerConfigException(key, Where(where) + e.Message);
+        }
+    }
+
+    /// <summary>Reads a server.properties file: key=value lines, # and ! comments.</summary>
+    public static BrokerOptions LoadFile(BrokerOptions options, string path)
+    {
+        if (!File.Exists(path))
+            throw new BrokerConfigException("--config", $"config file '{path}' does not exist.");
+        int line = 0;
+        foreach (var raw in File.ReadLines(path))
+        {
+            line++;
+            string text = raw.Trim();
+            if (text.Length == 0 || text[0] is '#' or '!')
+                continue;
+            int eq = text.IndexOfAny(['=', ':']);
+            if (eq <= 0)
+                throw new BrokerConfigException(text, $"{path}:{line}: expected key=value, got '{text}'.");
+            options = Apply(options, text[..eq].Trim(), text[(eq + 1)..], $"{path}:{line}");
+        }
+        return options;
+    }
+
+    private static string Where(string? where) => where is null ? "" : where + ": ";
+
+    private static int Int(string key, string value, int min)
+    {
+        if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n))
+            throw new BrokerConfigException(key, $"{key}: '{value}' is not an integer.");
+        if (n < min)
+            throw new BrokerConfigException(key, $"{key}: {n} is below the minimum {min}.");
+        return n;
+    }
+
+    private static TimeSpan Ms(string key, string value) => TimeSpan.FromMilliseconds(Int(key, value, 0));
+
+    private static bool Bool(string key, string value) => value.ToLowerInvariant() switch
+    {
+        "true" => true,
+        "false" => false,
+        _ => throw new BrokerConfigException(key, $"{key}: '{value}' is not true or false."),
+    };
+
+    private static BrokerOptions One(string key, string value, BrokerOptions options) =>
+        Int(key, value, 1) == 1 ? options : throw new BrokerConfigException(key, $"{key}: Samsa is a single-node broker; only 1 is possible.");
+
+    public static IPEndPoint ParseEndpoint(string key, string value)
+    {
+        var (host, port) = ParseHostPort(key, value);
+        if (host.Length == 0 || host == "0.0.0.0")
+            return new IPEndPoint(IPAddress.Any, port);
+        if (host == "localhost")
+            return new IPEndPoint(IPAddress.Loopback, port);
+        if (IPAddress.TryParse(host.Trim('[', ']'), out var ip))
+            return new IPEndPoint(ip, port);
+        try
+        {
+            return new IPEndPoint(Dns.GetHostAddresses(host)[0], port);
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            throw new BrokerConfigException(key, $"{key}: cannot resolve host '{host}'.");
+        }
+    }
+
+    private static (string Host, int Port) ParseHostPort(string key, string value)
+    {
+        string v = value;
+        int scheme = v.IndexOf("://", StringComparison.Ordinal);
+        if (scheme >= 0)
+            v = v[(scheme + 3)..];
+        if (v.Contains(',', StringComparison.Ordinal))
+            throw new BrokerConfigException(key, $"{key}: Samsa has one listener; got '{value}'.");
+        int colon = v.LastIndexOf(':');
+        if (colon < 0 || !int.TryParse(v[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port > 65535)
+            throw new BrokerConfigException(key, $"{key}: expected host:port, got '{value}'.");
+        return (v[..colon], port);
+    }
+}
