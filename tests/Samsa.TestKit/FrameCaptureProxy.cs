@@ -1,0 +1,97 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Samsa.TestKit;
+
+/// <summary>One Kafka frame seen by the proxy (without its 4-byte size).</summary>
+public sealed record CapturedFrame(int Connection, bool FromClient, byte[] Body)
+{
+    public short ApiKey => BinaryPrimitives.ReadInt16BigEndian(Body);
+
+    public short ApiVersion => BinaryPrimitives.ReadInt16BigEndian(Body.AsSpan(2));
+}
+
+/// <summary>
+/// A loopback TCP proxy in front of a Kafka broker that records every request and response frame,
+/// so tests can decode exactly the bytes a real client sent. Pure pass-through otherwise.
+/// Clients must be told the proxy's address only for bootstrap; the broker's Metadata still
+/// points at itself, so put the proxy in front with <c>advertised.listeners</c> set to the proxy.
+/// </summary>
+public sealed class FrameCaptureProxy : IAsyncDisposable
+{
+    private readonly TcpListener _listener;
+    private readonly IPEndPoint _upstream;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _accept;
+    private int _connections;
+
+    public FrameCaptureProxy(IPEndPoint upstream, int port = 0)
+    {
+        _upstream = upstream;
+        _listener = new TcpListener(IPAddress.Loopback, port);
+        _listener.Start();
+        _accept = AcceptAsync();
+    }
+
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    public ConcurrentQueue<CapturedFrame> Frames { get; } = new();
+
+    public IEnumerable<CapturedFrame> Requests(short apiKey) => Frames.Where(f => f.FromClient && f.ApiKey == apiKey);
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            TcpClient client;
+            try
+            {
+                client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                return;
+            }
+            int id = Interlocked.Increment(ref _connections);
+            _ = Task.Run(async () =>
+            {
+                using var c = client;
+                using var server = new TcpClient();
+                await server.ConnectAsync(_upstream, _stop.Token);
+                var a = Pump(c.GetStream(), server.GetStream(), id, fromClient: true);
+                var b = Pump(server.GetStream(), c.GetStream(), id, fromClient: false);
+                await Task.WhenAny(a, b);
+            });
+        }
+    }
+
+    private async Task Pump(NetworkStream from, NetworkStream to, int connection, bool fromClient)
+    {
+        var size = new byte[4];
+        try
+        {
+            while (true)
+            {
+                await from.ReadExactlyAsync(size, _stop.Token);
+                var body = new byte[BinaryPrimitives.ReadInt32BigEndian(size)];
+                await from.ReadExactlyAsync(body, _stop.Token);
+                Frames.Enqueue(new CapturedFrame(connection, fromClient, body));
+                await to.WriteAsync(size, _stop.Token);
+                await to.WriteAsync(body, _stop.Token);
+            }
+        }
+        catch (Exception e) when (e is EndOfStreamException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        await _accept;
+        _stop.Dispose();
+    }
+}
