@@ -106,8 +106,12 @@ public ref struct ProtocolReader
         return length;
     }
 
-    public string ReadString(bool compact) =>
-        ReadNullableString(compact) ?? throw new ProtocolException($"Null string at offset {_position} where null is not allowed.");
+    /// <summary>
+    /// A non-nullable string. A null on the wire reads as empty rather than failing: librdkafka's
+    /// mock cluster (and some brokers) send null hosts and messages in error responses, and the
+    /// field's meaning is the same.
+    /// </summary>
+    public string ReadString(bool compact) => ReadNullableString(compact) ?? string.Empty;
 
     public string? ReadNullableString(bool compact)
     {

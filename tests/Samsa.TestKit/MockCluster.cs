@@ -1,0 +1,123 @@
+using System.Runtime.InteropServices;
+
+namespace Samsa.TestKit;
+
+/// <summary>
+/// librdkafka's built-in mock cluster: an independent, multi-broker Kafka implementation listening
+/// on loopback, used to test our client and our message encodings against something we did not
+/// write. Loaded from the centos8 build that Confluent.Kafka ships (the default build needs
+/// libsasl2.so.3, which Debian lacks).
+/// </summary>
+public sealed unsafe class MockCluster : IDisposable
+{
+    private static readonly Lazy<Api> Native = new(Api.Load);
+    private readonly nint _rk;
+    private nint _cluster;
+
+    public MockCluster(int brokers = 3)
+    {
+        var api = Native.Value;
+        var errstr = new byte[512];
+        nint conf = api.ConfNew();
+        fixed (byte* e = errstr)
+            _rk = api.New(0, conf, e, (nuint)errstr.Length);
+        if (_rk == 0)
+            throw new InvalidOperationException("rd_kafka_new failed: " + System.Text.Encoding.UTF8.GetString(errstr).TrimEnd('\0'));
+        _cluster = api.ClusterNew(_rk, brokers);
+        if (_cluster == 0)
+            throw new InvalidOperationException("rd_kafka_mock_cluster_new failed.");
+        BootstrapServers = Marshal.PtrToStringUTF8(api.Bootstraps(_cluster))!;
+    }
+
+    /// <summary>"127.0.0.1:port,127.0.0.1:port,..." — one entry per mock broker (ids 1..n).</summary>
+    public string BootstrapServers { get; }
+
+    public void CreateTopic(string name, int partitions, int replicationFactor = 1)
+    {
+        fixed (byte* n = Z(name))
+            Check(Native.Value.TopicCreate(_cluster, n, partitions, replicationFactor), "rd_kafka_mock_topic_create");
+    }
+
+    public void SetBrokerDown(int brokerId) => Check(Native.Value.BrokerDown(_cluster, brokerId), "rd_kafka_mock_broker_set_down");
+
+    public void SetBrokerUp(int brokerId) => Check(Native.Value.BrokerUp(_cluster, brokerId), "rd_kafka_mock_broker_set_up");
+
+    /// <summary>Makes <paramref name="brokerId"/> the coordinator of a group ("group") or transactional id ("transaction").</summary>
+    public void SetCoordinator(string keyType, string key, int brokerId)
+    {
+        fixed (byte* t = Z(keyType))
+        fixed (byte* k = Z(key))
+            Check(Native.Value.CoordinatorSet(_cluster, t, k, brokerId), "rd_kafka_mock_coordinator_set");
+    }
+
+    /// <summary>The next requests of <paramref name="apiKey"/> fail with these error codes, in order.</summary>
+    public void PushRequestErrors(short apiKey, params short[] errors)
+    {
+        var codes = errors.Select(e => (int)e).ToArray();
+        fixed (int* p = codes)
+            Native.Value.PushErrorsArray(_cluster, apiKey, (nuint)codes.Length, p);
+    }
+
+    public void SetPartitionLeader(string topic, int partition, int brokerId)
+    {
+        fixed (byte* t = Z(topic))
+            Check(Native.Value.PartitionSetLeader(_cluster, t, partition, brokerId), "rd_kafka_mock_partition_set_leader");
+    }
+
+    /// <summary>A NUL-terminated UTF-8 copy, pinned by the caller for the duration of the call (librdkafka copies it).</summary>
+    private static byte[] Z(string s) => System.Text.Encoding.UTF8.GetBytes(s + "\0");
+
+    private static void Check(int error, string call)
+    {
+        if (error != 0)
+            throw new InvalidOperationException($"{call} failed with librdkafka error {error}.");
+    }
+
+    public void Dispose()
+    {
+        if (_cluster != 0)
+        {
+            Native.Value.ClusterDestroy(_cluster);
+            _cluster = 0;
+            Native.Value.Destroy(_rk);
+        }
+    }
+
+    private sealed class Api
+    {
+        public delegate* unmanaged<nint> ConfNew;
+        public delegate* unmanaged<int, nint, byte*, nuint, nint> New;
+        public delegate* unmanaged<nint, void> Destroy;
+        public delegate* unmanaged<nint, int, nint> ClusterNew;
+        public delegate* unmanaged<nint, void> ClusterDestroy;
+        public delegate* unmanaged<nint, nint> Bootstraps;
+        public delegate* unmanaged<nint, byte*, int, int, int> TopicCreate;
+        public delegate* unmanaged<nint, int, int> BrokerDown;
+        public delegate* unmanaged<nint, int, int> BrokerUp;
+        public delegate* unmanaged<nint, byte*, byte*, int, int> CoordinatorSet;
+        public delegate* unmanaged<nint, short, nuint, int*, void> PushErrorsArray;
+        public delegate* unmanaged<nint, byte*, int, int, int> PartitionSetLeader;
+
+        public static Api Load()
+        {
+            string path = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "centos8-librdkafka.so");
+            nint lib = NativeLibrary.Load(path);
+            nint F(string name) => NativeLibrary.GetExport(lib, name);
+            return new Api
+            {
+                ConfNew = (delegate* unmanaged<nint>)F("rd_kafka_conf_new"),
+                New = (delegate* unmanaged<int, nint, byte*, nuint, nint>)F("rd_kafka_new"),
+                Destroy = (delegate* unmanaged<nint, void>)F("rd_kafka_destroy"),
+                ClusterNew = (delegate* unmanaged<nint, int, nint>)F("rd_kafka_mock_cluster_new"),
+                ClusterDestroy = (delegate* unmanaged<nint, void>)F("rd_kafka_mock_cluster_destroy"),
+                Bootstraps = (delegate* unmanaged<nint, nint>)F("rd_kafka_mock_cluster_bootstraps"),
+                TopicCreate = (delegate* unmanaged<nint, byte*, int, int, int>)F("rd_kafka_mock_topic_create"),
+                BrokerDown = (delegate* unmanaged<nint, int, int>)F("rd_kafka_mock_broker_set_down"),
+                BrokerUp = (delegate* unmanaged<nint, int, int>)F("rd_kafka_mock_broker_set_up"),
+                CoordinatorSet = (delegate* unmanaged<nint, byte*, byte*, int, int>)F("rd_kafka_mock_coordinator_set"),
+                PushErrorsArray = (delegate* unmanaged<nint, short, nuint, int*, void>)F("rd_kafka_mock_push_request_errors_array"),
+                PartitionSetLeader = (delegate* unmanaged<nint, byte*, int, int, int>)F("rd_kafka_mock_partition_set_leader"),
+            };
+        }
+    }
+}
