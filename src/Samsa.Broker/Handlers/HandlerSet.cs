@@ -22,6 +22,7 @@ internal static class HandlerSet
             new ProduceHandler(topics, options, appends),
             new FetchHandler(topics, options, appends),
             new ListOffsetsHandler(topics),
+            new DeleteRecordsHandler(topics),
             new FindCoordinatorHandler(node),
             new JoinGroupHandler(groups),
             new SyncGroupHandler(groups),

@@ -1,5 +1,6 @@
 using System.Net;
 using Confluent.Kafka;
+using Confluent.Kafka.Admin;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
 using Samsa.TestKit;
@@ -46,7 +47,48 @@ public class GoldenRequestTests
             consumer.Close();
         }
 
-        var apiVersions = Decode<ApiVersionsRequest>(proxy, ApiKey.ApiVersions, out var header, out short v);
+        short v;
+        RequestHeader header;
+
+        // Admin calls, through the same proxy.
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap, ClientId = "golden-admin" }).Build())
+        {
+            await admin.CreateTopicsAsync([new Confluent.Kafka.Admin.TopicSpecification { Name = "golden-admin", NumPartitions = 2, ReplicationFactor = 1 }]);
+            await admin.CreatePartitionsAsync([new Confluent.Kafka.Admin.PartitionsSpecification { Topic = "golden-admin", IncreaseTo = 3 }]);
+            await admin.DeleteRecordsAsync([new TopicPartitionOffset("golden", 0, 1)]);
+            var groups = await admin.ListConsumerGroupsAsync();
+            Assert.Contains(groups.Valid, g => g.GroupId == "golden-group");
+            var described = await admin.DescribeConsumerGroupsAsync(["golden-group"]);
+            Assert.Equal("golden-group", described.ConsumerGroupDescriptions.Single().GroupId);
+            // The static member closed without LeaveGroup, so it still holds its place until its
+            // session times out: Kafka refuses both operations, and so do we.
+            var offsetsError = await Assert.ThrowsAsync<DeleteConsumerGroupOffsetsException>(() =>
+                admin.DeleteConsumerGroupOffsetsAsync("golden-group", [new TopicPartition("golden", 0)]));
+            Assert.Equal(Confluent.Kafka.ErrorCode.GroupSubscribedToTopic, offsetsError.Result.Partitions.Single().Error.Code);
+            var deleteError = await Assert.ThrowsAsync<DeleteGroupsException>(() => admin.DeleteGroupsAsync(["golden-group"]));
+            Assert.Equal(Confluent.Kafka.ErrorCode.NonEmptyGroup, deleteError.Results.Single().Error.Code);
+            await admin.DeleteTopicsAsync(["golden-admin"]);
+        }
+
+        var createPartitions = Decode<CreatePartitionsRequest>(proxy, ApiKey.CreatePartitions, out _, out _);
+        Assert.Equal(("golden-admin", 3), (createPartitions.Topics.Single().Name, createPartitions.Topics.Single().Count));
+        var deleteRecords = Decode<DeleteRecordsRequest>(proxy, ApiKey.DeleteRecords, out _, out _);
+        Assert.Equal(1, deleteRecords.Topics.Single().Partitions.Single().Offset);
+        var create = Decode<CreateTopicsRequest>(proxy, ApiKey.CreateTopics, out _, out _);
+        Assert.Equal(2, create.Topics.Single(t => t.Name == "golden-admin").NumPartitions);
+        Assert.Equal(["golden-group"], Decode<DescribeGroupsRequest>(proxy, ApiKey.DescribeGroups, out _, out _).Groups);
+        Assert.Equal(["golden-group"], Decode<DeleteGroupsRequest>(proxy, ApiKey.DeleteGroups, out _, out _).GroupsNames);
+        Assert.Equal("golden-group", Decode<OffsetDeleteRequest>(proxy, ApiKey.OffsetDelete, out _, out _).GroupId);
+        Decode<ListGroupsRequest>(proxy, ApiKey.ListGroups, out _, out _);
+        var deleteTopics = Decode<DeleteTopicsRequest>(proxy, ApiKey.DeleteTopics, out _, out v);
+        Assert.Contains("golden-admin", v >= 6 ? deleteTopics.Topics.Select(t => t.Name) : deleteTopics.TopicNames);
+        Assert.NotEmpty(Decode<ProduceRequest>(proxy, ApiKey.Produce, out _, out _).TopicData);
+        Assert.NotEmpty(Decode<FetchRequest>(proxy, ApiKey.Fetch, out _, out _).Topics);
+        Assert.Equal("golden-group", Decode<SyncGroupRequest>(proxy, ApiKey.SyncGroup, out _, out _).GroupId);
+        Assert.Equal("golden-group", Decode<OffsetFetchRequest>(proxy, ApiKey.OffsetFetch, out _, out v) is var of && v >= 8 ? of.Groups.Single().GroupId : of.GroupId);
+        Assert.Equal("golden-group", Decode<FindCoordinatorRequest>(proxy, ApiKey.FindCoordinator, out _, out v) is var fc && v >= 4 ? fc.CoordinatorKeys.Single() : fc.Key);
+
+        var apiVersions = Decode<ApiVersionsRequest>(proxy, ApiKey.ApiVersions, out header, out v);
         Assert.Equal(3, v);
         Assert.Equal("confluent-kafka-dotnet", apiVersions.ClientSoftwareName);
         Assert.StartsWith("2.16", apiVersions.ClientSoftwareVersion, StringComparison.Ordinal);
