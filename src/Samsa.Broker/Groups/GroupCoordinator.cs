@@ -12,12 +12,24 @@ internal sealed class GroupCoordinator : IDisposable
 {
     private readonly GroupShard[] _shards;
     private readonly ITimer _expiry;
+    private readonly ILogger _logger;
 
     public GroupCoordinator(GroupCoordinatorOptions options, TimeProvider time, IOffsetsLog log, ILogger logger)
     {
         Options = options;
         _shards = Enumerable.Range(0, options.OffsetsTopicPartitions).Select(p => new GroupShard(p, options, time, log, logger)).ToArray();
-        _expiry = time.CreateTimer(_ => ExpireOffsets(), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        _logger = logger;
+        _expiry = time.CreateTimer(_ =>
+        {
+            try
+            {
+                ExpireOffsets();
+            }
+            catch (Exception e)
+            {
+                _logger.LogError(e, "Offset expiry failed");
+            }
+        }, null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
     }
 
     public GroupCoordinatorOptions Options { get; }
@@ -55,5 +67,11 @@ internal sealed class GroupCoordinator : IDisposable
 
     public IEnumerable<ListGroupsResponse.ListedGroup> ListGroups() => _shards.SelectMany(s => s.List());
 
-    public void Dispose() => _expiry.Dispose();
+    /// <summary>Stops expiry and every shard's timers before the logs they write to are closed.</summary>
+    public void Dispose()
+    {
+        _expiry.Dispose();
+        foreach (var shard in _shards)
+            shard.Close();
+    }
 }

@@ -56,17 +56,14 @@ internal sealed partial class GroupShard
         {
             // KIP-394: hand out the id and wait for the member to come back with it, so a client
             // that retries a lost JoinGroup response does not leave a ghost member behind.
-            var timer = _time.CreateTimer(_ =>
+            var timer = Schedule(TimeSpan.FromMilliseconds(request.SessionTimeoutMs), () =>
             {
-                lock (_lock)
+                if (group.PendingMembers.Remove(memberId, out var t))
                 {
-                    if (group.PendingMembers.Remove(memberId, out var t))
-                    {
-                        t.Dispose();
-                        TryCompleteJoin(group);
-                    }
+                    t.Dispose();
+                    TryCompleteJoin(group);
                 }
-            }, null, TimeSpan.FromMilliseconds(request.SessionTimeoutMs), Timeout.InfiniteTimeSpan);
+            });
             group.PendingMembers[memberId] = timer;
             return Task.FromResult(new JoinGroupResponse { ErrorCode = ErrorCode.MemberIdRequired, MemberId = memberId, GenerationId = -1 });
         }

@@ -168,6 +168,8 @@ internal sealed partial class GroupShard
     {
         lock (_lock)
         {
+            if (_closed)
+                return;
             long now = Now;
             long retention = (long)_options.OffsetsRetention.TotalMilliseconds;
             var records = new List<(byte[], byte[]?)>();

@@ -48,6 +48,52 @@ internal sealed partial class GroupShard
         return group;
     }
 
+    private bool _closed;
+
+    /// <summary>
+    /// A one-shot timer whose callback runs under the shard lock, not at all once the shard is
+    /// closed, and never lets an exception escape onto the timer thread (that would end the process).
+    /// </summary>
+    private ITimer Schedule(TimeSpan due, Action action) =>
+        _time.CreateTimer(_ =>
+        {
+            lock (_lock)
+            {
+                if (_closed)
+                    return;
+                try
+                {
+                    action();
+                }
+                catch (Exception e)
+                {
+                    _logger.LogError(e, "Group coordinator timer failed in shard {Partition}", Partition);
+                }
+            }
+        }, null, due, Timeout.InfiniteTimeSpan);
+
+    /// <summary>Stops every timer and answers parked requests; called when the broker shuts down.</summary>
+    public void Close()
+    {
+        lock (_lock)
+        {
+            _closed = true;
+            foreach (var group in _groups.Values)
+            {
+                group.RebalanceTimer?.Dispose();
+                foreach (var t in group.PendingMembers.Values)
+                    t.Dispose();
+                foreach (var m in group.Members.Values)
+                {
+                    m.SessionTimer?.Dispose();
+                    m.PendingJoin?.TrySetResult(new JoinGroupResponse { ErrorCode = ErrorCode.CoordinatorNotAvailable, MemberId = m.MemberId, GenerationId = -1 });
+                    m.PendingJoin = null;
+                    CompleteSync(m, new SyncGroupResponse { ErrorCode = ErrorCode.CoordinatorNotAvailable });
+                }
+            }
+        }
+    }
+
     private void Persist(ClassicGroup group) =>
         _log.Append(Partition, [(OffsetsTopic.GroupKey(group.GroupId), OffsetsTopic.GroupValue(group))]);
 
@@ -80,7 +126,7 @@ internal sealed partial class GroupShard
         else
         {
             group.InInitialDelay = false;
-            group.RebalanceTimer = _time.CreateTimer(_ => OnRebalanceTimeout(group), null, TimeSpan.FromMilliseconds(Math.Max(group.RebalanceTimeoutMs, 1)), Timeout.InfiniteTimeSpan);
+            group.RebalanceTimer = Schedule(TimeSpan.FromMilliseconds(Math.Max(group.RebalanceTimeoutMs, 1)), () => OnRebalanceTimeout(group));
             TryCompleteJoin(group);
         }
     }
@@ -89,33 +135,27 @@ internal sealed partial class GroupShard
     {
         group.RebalanceTimer?.Dispose();
         int members = group.Members.Count;
-        group.RebalanceTimer = _time.CreateTimer(_ =>
+        group.RebalanceTimer = Schedule(delay, () =>
         {
-            lock (_lock)
+            if (group.State != GroupState.PreparingRebalance || !group.InInitialDelay)
+                return;
+            if (group.Members.Count > members && remaining > TimeSpan.Zero)
             {
-                if (group.State != GroupState.PreparingRebalance || !group.InInitialDelay)
-                    return;
-                if (group.Members.Count > members && remaining > TimeSpan.Zero)
-                {
-                    var next = delay < remaining ? delay : remaining;
-                    ArmInitialDelay(group, next, remaining - next);
-                    return;
-                }
-                group.InInitialDelay = false;
-                CompleteJoin(group);
+                var next = delay < remaining ? delay : remaining;
+                ArmInitialDelay(group, next, remaining - next);
+                return;
             }
-        }, null, delay, Timeout.InfiniteTimeSpan);
+            group.InInitialDelay = false;
+            CompleteJoin(group);
+        });
     }
 
     private void OnRebalanceTimeout(ClassicGroup group)
     {
-        lock (_lock)
-        {
-            if (group.State == GroupState.PreparingRebalance && !group.InInitialDelay)
-                CompleteJoin(group);
-            else if (group.State == GroupState.CompletingRebalance)
-                OnPendingSyncTimeout(group);
-        }
+        if (group.State == GroupState.PreparingRebalance && !group.InInitialDelay)
+            CompleteJoin(group);
+        else if (group.State == GroupState.CompletingRebalance)
+            OnPendingSyncTimeout(group);
     }
 
     private void TryCompleteJoin(ClassicGroup group)
@@ -159,7 +199,7 @@ internal sealed partial class GroupShard
             RestartSessionTimer(group, m);
         }
         // Members that never sync in time are dropped and the group rebalances again.
-        group.RebalanceTimer = _time.CreateTimer(_ => OnRebalanceTimeout(group), null, TimeSpan.FromMilliseconds(Math.Max(group.RebalanceTimeoutMs, 1)), Timeout.InfiniteTimeSpan);
+        group.RebalanceTimer = Schedule(TimeSpan.FromMilliseconds(Math.Max(group.RebalanceTimeoutMs, 1)), () => OnRebalanceTimeout(group));
     }
 
     private static JoinGroupResponse JoinResult(ClassicGroup group, GroupMember member, short version, bool skipAssignment)
@@ -206,14 +246,11 @@ internal sealed partial class GroupShard
     private void RestartSessionTimer(ClassicGroup group, GroupMember member)
     {
         member.SessionTimer?.Dispose();
-        member.SessionTimer = _time.CreateTimer(_ =>
+        member.SessionTimer = Schedule(TimeSpan.FromMilliseconds(member.SessionTimeoutMs), () =>
         {
-            lock (_lock)
-            {
-                if (group.Members.TryGetValue(member.MemberId, out var current) && ReferenceEquals(current, member) && member.PendingJoin is null)
-                    RemoveMember(group, member, $"session timeout ({member.SessionTimeoutMs} ms) expired", rebalance: true);
-            }
-        }, null, TimeSpan.FromMilliseconds(member.SessionTimeoutMs), Timeout.InfiniteTimeSpan);
+            if (group.Members.TryGetValue(member.MemberId, out var current) && ReferenceEquals(current, member) && member.PendingJoin is null)
+                RemoveMember(group, member, $"session timeout ({member.SessionTimeoutMs} ms) expired", rebalance: true);
+        });
     }
 
     /// <summary>Removes a member (leave, session expiry, rebalance timeout) and rebalances if asked.</summary>

@@ -272,3 +272,19 @@ public class GroupCoordinatorTests
             Topics = [new() { Name = "t", Partitions = [new() { PartitionIndex = 0, CommittedOffset = offset }] }],
         }, 8).Topics[0].Partitions[0].ErrorCode;
 }
+
+public class GroupShutdownTests
+{
+    [Fact]
+    public async Task Closing_the_coordinator_stops_timers_and_answers_parked_joins()
+    {
+        var h = new GroupHarness();
+        var parked = h.Join("g");
+        var log = h.Log.Partitions.Values.Sum(p => p.Count);
+        h.Coordinator.Dispose();
+        Assert.Equal(Samsa.Protocol.ErrorCode.CoordinatorNotAvailable, (await parked.Done()).ErrorCode);
+        // The initial-delay and session timers would have fired here; nothing is written after close.
+        h.Time.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(log, h.Log.Partitions.Values.Sum(p => p.Count));
+    }
+}
