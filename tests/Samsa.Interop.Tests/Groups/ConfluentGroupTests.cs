@@ -134,4 +134,29 @@ public class ConfluentGroupTests
         ghost.Dispose(); // static member: closes without LeaveGroup, so only the session timeout removes it
         await Eventually.True(() => survivor.Assigned.Count == 2, "the survivor owns both partitions after the session timeout", seconds: 40);
     }
+
+    [Fact]
+    public async Task Partitions_added_to_a_subscribed_topic_are_assigned_after_a_metadata_refresh()
+    {
+        await using var broker = await Start();
+        await CreateTopic(broker.Bootstrap, "grow", 2);
+        using var a = new ConfluentMember(broker.Bootstrap, "grow-g", "grow");
+        using var b = new ConfluentMember(broker.Bootstrap, "grow-g", "grow");
+        await Eventually.True(() => Partitioned([a, b], 2), "two partitions are split");
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build())
+            await admin.CreatePartitionsAsync([new PartitionsSpecification { Topic = "grow", IncreaseTo = 4 }]);
+        await Eventually.True(() => Partitioned([a, b], 4) && a.Assigned.Count == 2, "four partitions are split after the refresh");
+    }
+
+    [Fact]
+    public async Task A_consumer_that_stops_polling_past_max_poll_interval_loses_its_partitions()
+    {
+        await using var broker = await Start();
+        await CreateTopic(broker.Bootstrap, "stall", 2);
+        using var healthy = new ConfluentMember(broker.Bootstrap, "stall-g", "stall", maxPollIntervalMs: 7000);
+        using var stuck = new ConfluentMember(broker.Bootstrap, "stall-g", "stall", maxPollIntervalMs: 7000);
+        await Eventually.True(() => Partitioned([healthy, stuck], 2) && healthy.Assigned.Count == 1, "both members own a partition");
+        stuck.StopPolling();
+        await Eventually.True(() => healthy.Assigned.Count == 2, "the healthy member took over after max.poll.interval.ms", seconds: 40);
+    }
 }

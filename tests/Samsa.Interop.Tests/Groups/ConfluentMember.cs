@@ -15,7 +15,9 @@ internal sealed class ConfluentMember : IDisposable
     private readonly object _gate = new();
     private HashSet<int> _assigned = [];
 
-    public ConfluentMember(string bootstrap, string group, string topic, string strategy = "range", string? instanceId = null, bool autoCommit = false)
+    private volatile bool _paused;
+
+    public ConfluentMember(string bootstrap, string group, string topic, string strategy = "range", string? instanceId = null, bool autoCommit = false, int maxPollIntervalMs = 300_000)
     {
         var config = new ConsumerConfig
         {
@@ -33,6 +35,7 @@ internal sealed class ConfluentMember : IDisposable
             EnableAutoCommit = autoCommit,
             AutoOffsetReset = AutoOffsetReset.Earliest,
             TopicMetadataRefreshIntervalMs = 1000,
+            MaxPollIntervalMs = maxPollIntervalMs,
         };
         _consumer = new ConsumerBuilder<string, string>(config)
             .SetPartitionsAssignedHandler((_, parts) =>
@@ -89,13 +92,22 @@ internal sealed class ConfluentMember : IDisposable
         }
     }
 
+    /// <summary>Stops calling Consume (the application is "stuck"), keeping the consumer open.</summary>
+    public void StopPolling() => _paused = true;
+
     private void Run()
     {
         try
         {
             while (!_stop.IsCancellationRequested)
             {
-                var r = _consumer.Consume(_stop.Token);
+                if (_paused)
+                {
+                    _stop.Token.WaitHandle.WaitOne();
+                    continue;
+                }
+                // A short timeout, so StopPolling takes effect even when no records arrive.
+                var r = _consumer.Consume(TimeSpan.FromMilliseconds(100));
                 if (r is not null && !r.IsPartitionEOF)
                     Received.Enqueue(r);
             }
