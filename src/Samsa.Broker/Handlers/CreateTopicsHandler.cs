@@ -7,7 +7,7 @@ namespace Samsa.Broker.Handlers;
 
 // CreateTopics v0-7, validate-only included. Replication factor must be 1 or -1 (one node); -1
 // partitions means num.partitions. Manual replica assignments are accepted when they name only
-// this node. Not implemented: per-topic configs are accepted but not stored yet (echoed as empty).
+// this node. Topic configs are validated (INVALID_CONFIG) and stored with the topic.
 internal sealed class CreateTopicsHandler(TopicManager topics) : IApiHandler
 {
     public ApiKey Key => ApiKey.CreateTopics;
@@ -32,7 +32,8 @@ internal sealed class CreateTopicsHandler(TopicManager topics) : IApiHandler
                 (result.ErrorCode, result.ErrorMessage) = (ErrorCode.InvalidReplicationFactor, $"Replication factor {t.ReplicationFactor} is larger than the 1 broker available: Samsa is a single-node broker.");
                 continue;
             }
-            var (error, message, topic) = topics.Create(t.Name, partitions, r.validateOnly);
+            var configs = t.Configs.GroupBy(c => c.Name).ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal);
+            var (error, message, topic) = topics.Create(t.Name, partitions, r.validateOnly, configs);
             result.ErrorCode = error;
             result.ErrorMessage = message;
             if (error == ErrorCode.None)
@@ -40,7 +41,12 @@ internal sealed class CreateTopicsHandler(TopicManager topics) : IApiHandler
                 result.TopicId = topic?.Id ?? Guid.Empty;
                 result.NumPartitions = topic?.Partitions.Length ?? (partitions == -1 ? 1 : partitions);
                 result.ReplicationFactor = 1;
-                result.Configs = [];
+                result.Configs = topic is null ? [] : TopicConfigs.Known.Values.Select(d => new CreateTopicsResponse.CreatableTopicConfigs
+                {
+                    Name = d.Name,
+                    Value = topic.Config(d.Name),
+                    ConfigSource = topic.Configs.ContainsKey(d.Name) ? (sbyte)1 : (sbyte)5,
+                }).ToList();
             }
         }
         return ValueTask.FromResult<IResponse?>(response);

@@ -41,7 +41,9 @@ internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options,
                 else
                 {
                     var log = topic.Partitions[p.Index];
-                    (pr.ErrorCode, pr.ErrorMessage, pr.BaseOffset) = Append(log, p.Records ?? ReadOnlyMemory<byte>.Empty);
+                    // A topic override wins; otherwise the broker's message.max.bytes, as in Kafka.
+                    int maxBytes = topic.Configs.TryGetValue("max.message.bytes", out var configured) && int.TryParse(configured, out int m) ? m : options.MessageMaxBytes;
+                    (pr.ErrorCode, pr.ErrorMessage, pr.BaseOffset) = Append(log, p.Records ?? ReadOnlyMemory<byte>.Empty, maxBytes);
                     pr.LogStartOffset = log.LogStartOffset;
                     any |= pr.ErrorCode == ErrorCode.None;
                 }
@@ -53,7 +55,7 @@ internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options,
     }
 
     /// <summary>Validates every batch first, so a bad batch in the middle appends nothing.</summary>
-    private (ErrorCode, string?, long) Append(PartitionLog log, ReadOnlyMemory<byte> records)
+    private static (ErrorCode, string?, long) Append(PartitionLog log, ReadOnlyMemory<byte> records, int maxMessageBytes)
     {
         // The records slice points into this request's frame buffer, which the connection owns
         // until the response is written: rewriting base offsets in place is safe and saves a copy.
@@ -70,8 +72,8 @@ internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options,
                 return (ErrorCode.UnsupportedForMessageFormat, $"Record batch magic {h.Magic} is not supported; use Produce v3+ with magic 2.", -1);
             if (h.BatchLength < RecordBatchHeader.Size - RecordBatchHeader.LogOverhead || h.TotalSize > rest.Length)
                 return (ErrorCode.CorruptMessage, $"Record batch length {h.BatchLength} does not fit the {rest.Length} bytes sent.", -1);
-            if (h.TotalSize > options.MessageMaxBytes)
-                return (ErrorCode.MessageTooLarge, $"Record batch of {h.TotalSize} bytes is larger than message.max.bytes ({options.MessageMaxBytes}).", -1);
+            if (h.TotalSize > maxMessageBytes)
+                return (ErrorCode.MessageTooLarge, $"Record batch of {h.TotalSize} bytes is larger than max.message.bytes ({maxMessageBytes}).", -1);
             if (RecordBatchHeader.ComputeCrc(rest[..h.TotalSize]) != h.Crc)
                 return (ErrorCode.CorruptMessage, "Record batch CRC does not match its contents.", -1);
             if (h.IsTransactional || h.IsControl)

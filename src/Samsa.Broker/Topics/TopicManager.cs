@@ -16,6 +16,11 @@ internal sealed class Topic(string name, Guid id, PartitionLog[] partitions, boo
     public bool IsInternal { get; } = isInternal;
 
     public PartitionLog[] Partitions { get; set; } = partitions;
+
+    /// <summary>Per-topic overrides of <see cref="TopicConfigs"/> (dynamic topic configs).</summary>
+    public Dictionary<string, string> Configs { get; } = new(StringComparer.Ordinal);
+
+    public string Config(string name) => Configs.TryGetValue(name, out var v) ? v : TopicConfigs.Known[name].Default;
 }
 
 /// <summary>
@@ -59,11 +64,13 @@ internal sealed partial class TopicManager : IAsyncDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             var match = PartitionDirectory().Match(Path.GetFileName(dir));
-            if (!match.Success)
+            if (!match.Success && !Path.GetFileName(dir).StartsWith('.'))
             {
                 logger.LogWarning("{Dir}: not a partition directory (expected topic-partition); ignored", dir);
                 continue;
             }
+            if (!match.Success)
+                continue;
             string topic = match.Groups[1].Value;
             if (!byTopic.TryGetValue(topic, out var parts))
                 byTopic[topic] = parts = [];
@@ -73,7 +80,9 @@ internal sealed partial class TopicManager : IAsyncDisposable
         {
             var logs = parts.Values.Select(d => PartitionLog.Open(d, manager.DefaultLogConfig, logger)).ToArray();
             Guid id = ReadTopicId(parts.Values.First()) ?? Guid.NewGuid();
-            manager._topics[name] = new Topic(name, id, logs, name.StartsWith("__", StringComparison.Ordinal));
+            var topic = new Topic(name, id, logs, name.StartsWith("__", StringComparison.Ordinal));
+            ReadConfigs(topic, parts.Values.First());
+            manager._topics[name] = topic;
         }
         logger.LogInformation("Loaded {Count} topic(s) from {Dir}", manager._topics.Count, options.DataDirectory);
         return Task.FromResult(manager);
@@ -98,8 +107,13 @@ internal sealed partial class TopicManager : IAsyncDisposable
     }
 
     /// <summary>Creates a topic; returns the error code Kafka would (TOPIC_ALREADY_EXISTS, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS).</summary>
-    public (ErrorCode Error, string? Message, Topic? Topic) Create(string name, int partitions, bool validateOnly = false)
+    public (ErrorCode Error, string? Message, Topic? Topic) Create(string name, int partitions, bool validateOnly = false, IReadOnlyDictionary<string, string?>? configs = null)
     {
+        foreach (var (key, value) in configs ?? new Dictionary<string, string?>())
+        {
+            if (TopicConfigs.Validate(key, value) is { } configProblem)
+                return (ErrorCode.InvalidConfig, configProblem, null);
+        }
         if (ValidateName(name) is { } problem)
             return (ErrorCode.InvalidTopicException, problem, null);
         if (partitions == -1)
@@ -115,6 +129,13 @@ internal sealed partial class TopicManager : IAsyncDisposable
             var id = Guid.NewGuid();
             var logs = Enumerable.Range(0, partitions).Select(p => OpenPartition(name, p, id)).ToArray();
             var topic = new Topic(name, id, logs, name.StartsWith("__", StringComparison.Ordinal));
+            foreach (var (key, value) in configs ?? new Dictionary<string, string?>())
+            {
+                if (value is not null)
+                    topic.Configs[key] = value;
+            }
+            if (topic.Configs.Count > 0)
+                WriteConfigs(topic);
             _topics[name] = topic;
             _logger.LogInformation("Created topic {Topic} with {Partitions} partition(s)", name, partitions);
             return (ErrorCode.None, null, topic);
@@ -171,6 +192,46 @@ internal sealed partial class TopicManager : IAsyncDisposable
         var log = PartitionLog.Open(dir, DefaultLogConfig, _logger);
         File.WriteAllText(Path.Combine(dir, "partition.metadata"), $"version: 0\ntopic_id: {id}\n");
         return log;
+    }
+
+    /// <summary>Applies config changes (null value = back to default) and persists them with the topic.</summary>
+    public void SetConfigs(Topic topic, IEnumerable<(string Name, string? Value)> changes, bool replaceAll)
+    {
+        lock (_createLock)
+        {
+            if (replaceAll)
+                topic.Configs.Clear();
+            foreach (var (name, value) in changes)
+            {
+                if (value is null)
+                    topic.Configs.Remove(name);
+                else
+                    topic.Configs[name] = value;
+            }
+            WriteConfigs(topic);
+        }
+    }
+
+    private const string ConfigFile = "topic.config";
+
+    private static void WriteConfigs(Topic topic)
+    {
+        string path = Path.Combine(topic.Partitions[0].Directory, ConfigFile);
+        File.WriteAllLines(path + ".tmp", topic.Configs.Select(kv => $"{kv.Key}={kv.Value}"));
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+
+    private static void ReadConfigs(Topic topic, string dir)
+    {
+        string path = Path.Combine(dir, ConfigFile);
+        if (!File.Exists(path))
+            return;
+        foreach (var line in File.ReadLines(path))
+        {
+            int eq = line.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0 && TopicConfigs.Known.ContainsKey(line[..eq]))
+                topic.Configs[line[..eq]] = line[(eq + 1)..];
+        }
     }
 
     private static Guid? ReadTopicId(string dir)

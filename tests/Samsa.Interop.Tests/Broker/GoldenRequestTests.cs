@@ -22,7 +22,7 @@ public class GoldenRequestTests
         await using var proxy = new FrameCaptureProxy(new IPEndPoint(IPAddress.Loopback, broker.Broker.Port), proxyPort);
         string bootstrap = $"127.0.0.1:{proxyPort}";
 
-        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = bootstrap, ClientId = "golden-producer" }).Build())
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = bootstrap, ClientId = "golden-producer", EnableIdempotence = true }).Build())
             await producer.ProduceAsync("golden", new Message<Null, string> { Value = "v" });
 
         using (var consumer = new ConsumerBuilder<Null, string>(new ConsumerConfig
@@ -67,8 +67,32 @@ public class GoldenRequestTests
             Assert.Equal(Confluent.Kafka.ErrorCode.GroupSubscribedToTopic, offsetsError.Result.Partitions.Single().Error.Code);
             var deleteError = await Assert.ThrowsAsync<DeleteGroupsException>(() => admin.DeleteGroupsAsync(["golden-group"]));
             Assert.Equal(Confluent.Kafka.ErrorCode.NonEmptyGroup, deleteError.Results.Single().Error.Code);
+            var topicResource = new ConfigResource { Type = ResourceType.Topic, Name = "golden-admin" };
+            await admin.DescribeConfigsAsync([topicResource]);
+            await admin.IncrementalAlterConfigsAsync(new Dictionary<ConfigResource, List<ConfigEntry>>
+            {
+                [topicResource] = [new ConfigEntry { Name = "retention.ms", Value = "1000", IncrementalOperation = AlterConfigOpType.Set }],
+            });
+#pragma warning disable CS0618 // AlterConfigs is deprecated, and still sent by older tools: capture it too.
+            await admin.AlterConfigsAsync(new Dictionary<ConfigResource, List<ConfigEntry>>
+            {
+                [topicResource] = [new ConfigEntry { Name = "retention.ms", Value = "2000" }],
+            });
+#pragma warning restore CS0618
+            await admin.DescribeClusterAsync(); // librdkafka answers this from a Metadata request, not DescribeCluster
             await admin.DeleteTopicsAsync(["golden-admin"]);
         }
+
+        var describeConfigs = Decode<DescribeConfigsRequest>(proxy, ApiKey.DescribeConfigs, out _, out _);
+        Assert.Equal(("golden-admin", (sbyte)2), (describeConfigs.Resources.Single().ResourceName, describeConfigs.Resources.Single().ResourceType));
+        var incremental = Decode<IncrementalAlterConfigsRequest>(proxy, ApiKey.IncrementalAlterConfigs, out _, out _).Resources.Single().Configs.Single();
+        Assert.Equal(("retention.ms", "1000", (sbyte)0), (incremental.Name, incremental.Value, incremental.ConfigOperation));
+        var alter = Decode<AlterConfigsRequest>(proxy, ApiKey.AlterConfigs, out _, out _).Resources.Single().Configs.Single();
+        Assert.Equal(("retention.ms", "2000"), (alter.Name, alter.Value));
+        var init = Decode<InitProducerIdRequest>(proxy, ApiKey.InitProducerId, out _, out _);
+        Assert.Null(init.TransactionalId);
+        var listOffsets = Decode<ListOffsetsRequest>(proxy, ApiKey.ListOffsets, out _, out _);
+        Assert.Equal(-2, listOffsets.Topics.Single(t => t.Name == "golden").Partitions.Single().Timestamp); // earliest
 
         var createPartitions = Decode<CreatePartitionsRequest>(proxy, ApiKey.CreatePartitions, out _, out _);
         Assert.Equal(("golden-admin", 3), (createPartitions.Topics.Single().Name, createPartitions.Topics.Single().Count));

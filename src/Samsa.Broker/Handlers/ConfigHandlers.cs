@@ -1,0 +1,188 @@
+using System.Globalization;
+using Samsa.Broker.Network;
+using Samsa.Broker.Topics;
+using Samsa.Protocol;
+using Samsa.Protocol.Messages;
+
+namespace Samsa.Broker.Handlers;
+
+/// <summary>What DescribeConfigs/AlterConfigs share: resource types and the broker's own settings.</summary>
+internal static class ConfigResources
+{
+    public const sbyte Topic = 2;
+    public const sbyte Broker = 4;
+
+    // DescribeConfigs config sources.
+    public const sbyte DynamicTopic = 1;
+    public const sbyte StaticBroker = 4;
+    public const sbyte Default = 5;
+
+    public static IEnumerable<(string Name, string Value)> BrokerSettings(BrokerOptions o) =>
+    [
+        ("node.id", o.NodeId.ToString(CultureInfo.InvariantCulture)),
+        ("listeners", $"PLAINTEXT://{o.Listen}"),
+        ("log.dirs", o.DataDirectory),
+        ("num.partitions", o.NumPartitions.ToString(CultureInfo.InvariantCulture)),
+        ("auto.create.topics.enable", o.AutoCreateTopics ? "true" : "false"),
+        ("message.max.bytes", o.MessageMaxBytes.ToString(CultureInfo.InvariantCulture)),
+        ("log.segment.bytes", o.SegmentBytes.ToString(CultureInfo.InvariantCulture)),
+        ("socket.request.max.bytes", o.SocketRequestMaxBytes.ToString(CultureInfo.InvariantCulture)),
+        ("offsets.topic.num.partitions", o.OffsetsTopicPartitions.ToString(CultureInfo.InvariantCulture)),
+        ("group.initial.rebalance.delay.ms", ((long)o.GroupInitialRebalanceDelay.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)),
+        ("default.replication.factor", "1"),
+    ];
+}
+
+// DescribeConfigs v0-4 for topics (every known topic config, overrides marked as dynamic topic
+// configs) and for this broker (read-only, static). Not implemented: synonyms (always empty) and
+// documentation strings.
+internal sealed class DescribeConfigsHandler(TopicManager topics, BrokerOptions options) : IApiHandler
+{
+    public ApiKey Key => ApiKey.DescribeConfigs;
+
+    public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
+    {
+        var r = (DescribeConfigsRequest)request;
+        var response = new DescribeConfigsResponse();
+        foreach (var res in r.Resources)
+        {
+            var result = new DescribeConfigsResponse.DescribeConfigsResult { ResourceType = res.ResourceType, ResourceName = res.ResourceName, ErrorMessage = null };
+            response.Results.Add(result);
+            bool Wanted(string name) => res.ConfigurationKeys is null || res.ConfigurationKeys.Count == 0 || res.ConfigurationKeys.Contains(name);
+            if (res.ResourceType == ConfigResources.Topic)
+            {
+                if (!topics.TryGet(res.ResourceName, out var topic))
+                {
+                    (result.ErrorCode, result.ErrorMessage) = (ErrorCode.UnknownTopicOrPartition, $"Topic {res.ResourceName} does not exist.");
+                    continue;
+                }
+                foreach (var def in TopicConfigs.Known.Values.Where(d => Wanted(d.Name)).OrderBy(d => d.Name, StringComparer.Ordinal))
+                {
+                    bool overridden = topic.Configs.TryGetValue(def.Name, out var value);
+                    result.Configs.Add(new DescribeConfigsResponse.DescribeConfigsResourceResult
+                    {
+                        Name = def.Name,
+                        Value = overridden ? value : def.Default,
+                        IsDefault = !overridden,
+                        ConfigSource = overridden ? ConfigResources.DynamicTopic : ConfigResources.Default,
+                        ConfigType = def.Type,
+                        Documentation = null,
+                    });
+                }
+            }
+            else if (res.ResourceType == ConfigResources.Broker)
+            {
+                if (res.ResourceName.Length > 0 && res.ResourceName != options.NodeId.ToString(CultureInfo.InvariantCulture))
+                {
+                    (result.ErrorCode, result.ErrorMessage) = (ErrorCode.InvalidRequest, $"Broker {res.ResourceName} is not this broker ({options.NodeId}).");
+                    continue;
+                }
+                foreach (var (name, value) in ConfigResources.BrokerSettings(options).Where(s => Wanted(s.Name)))
+                {
+                    result.Configs.Add(new DescribeConfigsResponse.DescribeConfigsResourceResult
+                    {
+                        Name = name,
+                        Value = value,
+                        ReadOnly = true,
+                        ConfigSource = ConfigResources.StaticBroker,
+                        ConfigType = TopicConfigs.TypeString,
+                        Documentation = null,
+                    });
+                }
+            }
+            else
+            {
+                (result.ErrorCode, result.ErrorMessage) = (ErrorCode.InvalidRequest, $"Resource type {res.ResourceType} has no configs in Samsa.");
+            }
+        }
+        return ValueTask.FromResult<IResponse?>(response);
+    }
+}
+
+/// <summary>Validation and application of topic config changes shared by both alter APIs.</summary>
+internal static class TopicConfigChanges
+{
+    public static (ErrorCode, string?) Apply(TopicManager topics, sbyte resourceType, string name, List<(string Name, string? Value)> changes, bool replaceAll, bool validateOnly)
+    {
+        if (resourceType == ConfigResources.Broker)
+            return (ErrorCode.InvalidRequest, "Broker settings are static in Samsa: set them in server.properties or with --override and restart.");
+        if (resourceType != ConfigResources.Topic)
+            return (ErrorCode.InvalidRequest, $"Resource type {resourceType} has no configs in Samsa.");
+        if (!topics.TryGet(name, out var topic))
+            return (ErrorCode.UnknownTopicOrPartition, $"Topic {name} does not exist.");
+        foreach (var (key, value) in changes)
+        {
+            if (TopicConfigs.Validate(key, value) is { } problem)
+                return (ErrorCode.InvalidConfig, problem);
+        }
+        if (!validateOnly)
+            topics.SetConfigs(topic, changes, replaceAll);
+        return (ErrorCode.None, null);
+    }
+}
+
+// AlterConfigs v0-2 (deprecated by Kafka but still sent by older tools): replaces a topic's whole
+// set of overrides. Broker settings are static and refused.
+internal sealed class AlterConfigsHandler(TopicManager topics) : IApiHandler
+{
+    public ApiKey Key => ApiKey.AlterConfigs;
+
+    public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
+    {
+        var r = (AlterConfigsRequest)request;
+        var response = new AlterConfigsResponse();
+        foreach (var res in r.Resources)
+        {
+            var (error, message) = TopicConfigChanges.Apply(topics, res.ResourceType, res.ResourceName, res.Configs.Select(c => (c.Name, c.Value)).ToList(), replaceAll: true, r.ValidateOnly);
+            response.Responses.Add(new AlterConfigsResponse.AlterConfigsResourceResponse { ResourceType = res.ResourceType, ResourceName = res.ResourceName, ErrorCode = error, ErrorMessage = message });
+        }
+        return ValueTask.FromResult<IResponse?>(response);
+    }
+}
+
+// IncrementalAlterConfigs v0-1: SET (0) and DELETE (1) per key; APPEND (2) and SUBTRACT (3) on
+// the list-typed cleanup.policy. Broker settings are static and refused.
+internal sealed class IncrementalAlterConfigsHandler(TopicManager topics) : IApiHandler
+{
+    public ApiKey Key => ApiKey.IncrementalAlterConfigs;
+
+    public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
+    {
+        var r = (IncrementalAlterConfigsRequest)request;
+        var response = new IncrementalAlterConfigsResponse();
+        foreach (var res in r.Resources)
+        {
+            var changes = new List<(string, string?)>();
+            ErrorCode error = ErrorCode.None;
+            string? message = null;
+            topics.TryGet(res.ResourceName, out var topic);
+            foreach (var c in res.Configs)
+            {
+                switch (c.ConfigOperation)
+                {
+                    case 0:
+                        changes.Add((c.Name, c.Value));
+                        break;
+                    case 1:
+                        changes.Add((c.Name, null));
+                        break;
+                    case 2 or 3 when c.Name == "cleanup.policy" && topic is not null:
+                    {
+                        var current = topic.Config(c.Name).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+                        var items = (c.Value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                        var next = c.ConfigOperation == 2 ? current.Union(items) : current.Except(items);
+                        changes.Add((c.Name, string.Join(",", next)));
+                        break;
+                    }
+                    default:
+                        (error, message) = (ErrorCode.InvalidConfig, $"Operation {c.ConfigOperation} is not valid for {c.Name}.");
+                        break;
+                }
+            }
+            if (error == ErrorCode.None)
+                (error, message) = TopicConfigChanges.Apply(topics, res.ResourceType, res.ResourceName, changes, replaceAll: false, r.ValidateOnly);
+            response.Responses.Add(new IncrementalAlterConfigsResponse.AlterConfigsResourceResponse { ResourceType = res.ResourceType, ResourceName = res.ResourceName, ErrorCode = error, ErrorMessage = message });
+        }
+        return ValueTask.FromResult<IResponse?>(response);
+    }
+}
