@@ -12,7 +12,10 @@ namespace Samsa.Broker.Handlers;
 // feature probe but their message sets are refused per partition, as Kafka 4 does. acks 0/1/-1
 // (all = 1 on a single node); acks=0 sends no response. Each batch is checked (magic, length, CRC,
 // message.max.bytes) and appended as it arrived, only its base offset rewritten.
-// Not implemented yet: LogAppendTime topics, idempotent sequence checks, transactions.
+// Topics with message.timestamp.type=LogAppendTime get the broker's clock stamped into each batch.
+// Idempotent producers: a retried batch is answered with its first offset, a sequence gap gets
+// OUT_OF_ORDER_SEQUENCE_NUMBER, an old epoch INVALID_PRODUCER_EPOCH.
+// Not implemented yet: transactions; producer state is not rebuilt from the log after a restart.
 internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options, AppendNotifier appends) : IApiHandler
 {
     public ApiKey Key => ApiKey.Produce;
@@ -43,7 +46,9 @@ internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options,
                     var log = topic.Partitions[p.Index];
                     // A topic override wins; otherwise the broker's message.max.bytes, as in Kafka.
                     int maxBytes = topic.Configs.TryGetValue("max.message.bytes", out var configured) && int.TryParse(configured, out int m) ? m : options.MessageMaxBytes;
-                    (pr.ErrorCode, pr.ErrorMessage, pr.BaseOffset) = Append(log, p.Records ?? ReadOnlyMemory<byte>.Empty, maxBytes);
+                    long appendTime = topic.Config("message.timestamp.type") == "LogAppendTime" ? options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds() : -1;
+                    (pr.ErrorCode, pr.ErrorMessage, pr.BaseOffset) = Append(log, topic.ProducersOf(p.Index), p.Records ?? ReadOnlyMemory<byte>.Empty, maxBytes, appendTime);
+                    pr.LogAppendTimeMs = appendTime;
                     pr.LogStartOffset = log.LogStartOffset;
                     any |= pr.ErrorCode == ErrorCode.None;
                 }
@@ -55,7 +60,7 @@ internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options,
     }
 
     /// <summary>Validates every batch first, so a bad batch in the middle appends nothing.</summary>
-    private static (ErrorCode, string?, long) Append(PartitionLog log, ReadOnlyMemory<byte> records, int maxMessageBytes)
+    private static (ErrorCode, string?, long) Append(PartitionLog log, ProducerStates producers, ReadOnlyMemory<byte> records, int maxMessageBytes, long logAppendTime)
     {
         // The records slice points into this request's frame buffer, which the connection owns
         // until the response is written: rewriting base offsets in place is safe and saves a copy.
@@ -84,18 +89,42 @@ internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options,
         if (batches.Count == 0)
             return (ErrorCode.InvalidRecord, "No record batch in the produce request.", -1);
         long baseOffset = -1;
-        try
+        // The sequence check and the append must be one step per partition: two connections of
+        // the same producer could otherwise both pass the check.
+        lock (producers)
         {
-            foreach (var batch in batches)
+            try
             {
-                long offset = log.Append(batch.Span);
-                if (baseOffset < 0)
-                    baseOffset = offset;
+                foreach (var batch in batches)
+                {
+                    var h = RecordBatchHeader.Read(batch.Span);
+                    bool idempotent = h.ProducerId >= 0 && h.BaseSequence >= 0;
+                    int lastSequence = h.BaseSequence + h.LastOffsetDelta;
+                    if (idempotent)
+                    {
+                        var (error, duplicate) = producers.Check(h.ProducerId, h.ProducerEpoch, h.BaseSequence, lastSequence);
+                        if (error != ErrorCode.None)
+                            return (error, $"Producer {h.ProducerId} epoch {h.ProducerEpoch}: batch with sequences {h.BaseSequence}-{lastSequence} refused ({error}).", -1);
+                        if (duplicate >= 0)
+                        {
+                            // A retry of a batch already written: answer with where it went.
+                            baseOffset = baseOffset < 0 ? duplicate : baseOffset;
+                            continue;
+                        }
+                    }
+                    if (logAppendTime >= 0)
+                        RecordBatchHeader.SetLogAppendTime(batch.Span, logAppendTime);
+                    long offset = log.Append(batch.Span);
+                    if (idempotent)
+                        producers.Appended(h.ProducerId, h.ProducerEpoch, h.BaseSequence, lastSequence, offset);
+                    if (baseOffset < 0)
+                        baseOffset = offset;
+                }
             }
-        }
-        catch (StorageException e)
-        {
-            return (ErrorCode.KafkaStorageError, e.Message, -1);
+            catch (StorageException e)
+            {
+                return (ErrorCode.KafkaStorageError, e.Message, -1);
+            }
         }
         return (ErrorCode.None, null, baseOffset);
     }

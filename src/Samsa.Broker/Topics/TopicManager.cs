@@ -17,6 +17,11 @@ internal sealed class Topic(string name, Guid id, PartitionLog[] partitions, boo
 
     public PartitionLog[] Partitions { get; set; } = partitions;
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, ProducerStates> _producers = new();
+
+    /// <summary>Idempotent-producer state of a partition; lock it (with the append) while using it.</summary>
+    public ProducerStates ProducersOf(int partition) => _producers.GetOrAdd(partition, _ => new ProducerStates());
+
     /// <summary>Per-topic overrides of <see cref="TopicConfigs"/> (dynamic topic configs).</summary>
     public Dictionary<string, string> Configs { get; } = new(StringComparer.Ordinal);
 

@@ -83,6 +83,19 @@ public readonly struct RecordBatchHeader
     public static void SetBaseOffset(Span<byte> batch, long baseOffset) =>
         BinaryPrimitives.WriteInt64BigEndian(batch, baseOffset);
 
+    /// <summary>
+    /// Stamps the batch with the broker's clock (topics with message.timestamp.type=LogAppendTime):
+    /// sets the timestamp-type bit and max timestamp, then recomputes the CRC, since both lie inside
+    /// the range it covers. Records keep their deltas; readers use max timestamp for every record.
+    /// </summary>
+    public static void SetLogAppendTime(Span<byte> batch, long timestamp)
+    {
+        short attributes = BinaryPrimitives.ReadInt16BigEndian(batch[AttributesOffset..]);
+        BinaryPrimitives.WriteInt16BigEndian(batch[AttributesOffset..], (short)(attributes | 0x08));
+        BinaryPrimitives.WriteInt64BigEndian(batch[MaxTimestampOffset..], timestamp);
+        BinaryPrimitives.WriteUInt32BigEndian(batch[CrcOffset..], ComputeCrc(batch));
+    }
+
     /// <summary>Sets partitionLeaderEpoch in place (also outside the CRC).</summary>
     public static void SetPartitionLeaderEpoch(Span<byte> batch, int epoch) =>
         BinaryPrimitives.WriteInt32BigEndian(batch[PartitionLeaderEpochOffset..], epoch);

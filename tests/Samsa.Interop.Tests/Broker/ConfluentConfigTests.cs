@@ -54,3 +54,38 @@ public class ConfluentConfigTests
         Assert.Equal("200", (await admin2.DescribeConfigsAsync([resource])).Single().Entries["max.message.bytes"].Value);
     }
 }
+
+public class ConfluentTimestampAndIdempotenceTests
+{
+    [Fact]
+    public async Task LogAppendTime_topics_stamp_the_broker_clock_and_idempotent_producers_write_each_record_once()
+    {
+        await using var broker = await TempBroker.StartAsync();
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build())
+        {
+            await admin.CreateTopicsAsync([new TopicSpecification
+            {
+                Name = "stamped", NumPartitions = 1, ReplicationFactor = 1,
+                Configs = new Dictionary<string, string> { ["message.timestamp.type"] = "LogAppendTime" },
+            }]);
+        }
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = broker.Bootstrap, EnableIdempotence = true, LingerMs = 5 }).Build())
+        {
+            var old = new Timestamp(new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+            var results = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => producer.ProduceAsync("stamped", new Message<Null, string> { Value = $"v{i}", Timestamp = old })));
+            Assert.Equal(Enumerable.Range(0, 50).Select(i => (long)i), results.Select(r => r.Offset.Value).Order());
+        }
+        using var consumer = new ConsumerBuilder<Null, string>(new ConsumerConfig { BootstrapServers = broker.Bootstrap, GroupId = "ts" }).Build();
+        consumer.Assign(new TopicPartitionOffset("stamped", 0, Offset.Beginning));
+        var seen = new List<ConsumeResult<Null, string>>();
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (seen.Count < 50 && DateTime.UtcNow < until)
+        {
+            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } r)
+                seen.Add(r);
+        }
+        Assert.Equal(50, seen.Count);
+        Assert.All(seen, r => Assert.Equal(TimestampType.LogAppendTime, r.Message.Timestamp.Type));
+        Assert.All(seen, r => Assert.True(r.Message.Timestamp.UtcDateTime.Year >= 2026));
+    }
+}

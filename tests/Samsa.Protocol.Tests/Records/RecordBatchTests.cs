@@ -171,3 +171,24 @@ public class RecordBatchTests
         Assert.True(rejected > 0);
     }
 }
+
+public class LogAppendTimeTests
+{
+    [Fact]
+    public void Log_append_time_replaces_every_record_timestamp_and_keeps_the_crc_valid()
+    {
+        using var builder = new RecordBatchBuilder();
+        builder.Add(1000, [], true, [1], false);
+        builder.Add(2000, [], true, [2], false);
+        using var output = new PooledBufferWriter();
+        builder.Build(output);
+        var bytes = output.WrittenSpan.ToArray();
+        RecordBatchHeader.SetLogAppendTime(bytes, 99_999);
+        ReadOnlyMemory<byte> memory = bytes;
+        Assert.True(RecordBatch.TryReadNext(ref memory, out var batch));
+        Assert.True(batch.CrcMatches);
+        Assert.Equal(TimestampType.LogAppendTime, batch.Header.TimestampType);
+        foreach (var r in batch.GetRecords())
+            Assert.Equal(99_999, r.Timestamp);
+    }
+}
