@@ -40,9 +40,25 @@ internal sealed class ClassicGroup(string groupId, long createdAt)
     /// <summary>True while group.initial.rebalance.delay.ms holds the first rebalance open.</summary>
     public bool InInitialDelay { get; set; }
 
-    public int NumMembersAwaitingJoin => Members.Values.Count(m => m.PendingJoin is not null);
+    /// <summary>Members whose JoinGroup is parked, kept by <see cref="GroupMember.PendingJoin"/>.</summary>
+    public int AwaitingJoin { get; set; }
 
-    public bool AllMembersJoined => PendingMembers.Count == 0 && Members.Values.All(m => m.PendingJoin is not null);
+    public bool AllMembersJoined => PendingMembers.Count == 0 && AwaitingJoin == Members.Count;
+
+    public void Add(GroupMember member)
+    {
+        Members[member.MemberId] = member;
+        member.Owner = this;
+        if (member.PendingJoin is not null)
+            AwaitingJoin++;
+    }
+
+    public void Remove(GroupMember member)
+    {
+        member.PendingJoin = null;
+        member.Owner = null;
+        Members.Remove(member.MemberId);
+    }
 
     /// <summary>The largest rebalance timeout among members: how long a rebalance waits for rejoins.</summary>
     public int RebalanceTimeoutMs => Members.Count == 0 ? 0 : Members.Values.Max(m => m.RebalanceTimeoutMs);

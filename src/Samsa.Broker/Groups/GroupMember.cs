@@ -24,8 +24,23 @@ internal sealed class GroupMember(string memberId, string? groupInstanceId, stri
 
     public byte[] Assignment { get; set; } = [];
 
-    /// <summary>Set while the member's JoinGroup is parked (it has "rejoined" this rebalance).</summary>
-    public TaskCompletionSource<JoinGroupResponse>? PendingJoin { get; set; }
+    private TaskCompletionSource<JoinGroupResponse>? _pendingJoin;
+
+    /// <summary>The group whose count of parked joins this member's join belongs to.</summary>
+    public ClassicGroup? Owner { get; set; }
+
+    /// <summary>Set while the member's JoinGroup is parked (it has "rejoined" this rebalance). The
+    /// group keeps a count, so "has everyone rejoined?" costs O(1) per join, not O(members).</summary>
+    public TaskCompletionSource<JoinGroupResponse>? PendingJoin
+    {
+        get => _pendingJoin;
+        set
+        {
+            if (Owner is not null && (_pendingJoin is null) != (value is null))
+                Owner.AwaitingJoin += value is null ? -1 : 1;
+            _pendingJoin = value;
+        }
+    }
 
     public short JoinVersion { get; set; }
 

@@ -76,7 +76,7 @@ internal sealed partial class GroupShard
         Update(member, request, version);
         if (group.Members.Count == 0)
             group.ProtocolType = request.ProtocolType;
-        group.Members[memberId] = member;
+        group.Add(member);
         if (member.GroupInstanceId is not null)
             group.StaticMembers[member.GroupInstanceId] = memberId;
         var task = Park(member, version);
@@ -150,8 +150,8 @@ internal sealed partial class GroupShard
         old.PendingJoin?.TrySetResult(new JoinGroupResponse { ErrorCode = ErrorCode.FencedInstanceId, MemberId = old.MemberId, GenerationId = -1 });
         old.PendingJoin = null;
         CompleteSync(old, new SyncGroupResponse { ErrorCode = ErrorCode.FencedInstanceId });
-        group.Members.Remove(old.MemberId);
-        group.Members[newId] = member;
+        group.Remove(old);
+        group.Add(member);
         group.StaticMembers[old.GroupInstanceId!] = newId;
         bool wasLeader = group.LeaderId == old.MemberId;
         if (wasLeader)

@@ -66,7 +66,8 @@ internal sealed partial class GroupShard
         group.LeaderId = value.Leader;
         foreach (var m in group.Members.Values)
             m.SessionTimer?.Dispose();
-        group.Members.Clear();
+        foreach (var m in group.Members.Values.ToList())
+            group.Remove(m);
         group.StaticMembers.Clear();
         foreach (var mm in value.Members)
         {
@@ -78,7 +79,7 @@ internal sealed partial class GroupShard
                 Protocols = [(value.Protocol ?? "", mm.Subscription)],
                 Assignment = mm.Assignment,
             };
-            group.Members[member.MemberId] = member;
+            group.Add(member);
             if (member.GroupInstanceId is not null)
                 group.StaticMembers[member.GroupInstanceId] = member.MemberId;
         }

@@ -256,12 +256,12 @@ internal sealed partial class GroupShard
     /// <summary>Removes a member (leave, session expiry, rebalance timeout) and rebalances if asked.</summary>
     private void RemoveMember(ClassicGroup group, GroupMember member, string reason, bool rebalance)
     {
-        group.Members.Remove(member.MemberId);
+        var pendingJoin = member.PendingJoin;
+        group.Remove(member);
         if (member.GroupInstanceId is not null && group.StaticMembers.TryGetValue(member.GroupInstanceId, out var id) && id == member.MemberId)
             group.StaticMembers.Remove(member.GroupInstanceId);
         member.SessionTimer?.Dispose();
-        member.PendingJoin?.TrySetResult(new JoinGroupResponse { ErrorCode = ErrorCode.UnknownMemberId, MemberId = member.MemberId, GenerationId = -1 });
-        member.PendingJoin = null;
+        pendingJoin?.TrySetResult(new JoinGroupResponse { ErrorCode = ErrorCode.UnknownMemberId, MemberId = member.MemberId, GenerationId = -1 });
         CompleteSync(member, new SyncGroupResponse { ErrorCode = ErrorCode.UnknownMemberId });
         if (group.LeaderId == member.MemberId)
             group.LeaderId = group.Members.Values.FirstOrDefault(m => m.PendingJoin is not null)?.MemberId ?? group.Members.Keys.FirstOrDefault();
