@@ -60,4 +60,10 @@ public sealed record BrokerOptions
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// sasl.plain.users: when set, clients must authenticate with SASL/PLAIN as one of these users
+    /// (the listener is SASL_PLAINTEXT); when null, no authentication (PLAINTEXT).
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? SaslPlainUsers { get; init; }
 }

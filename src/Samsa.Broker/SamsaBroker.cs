@@ -42,7 +42,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         AdvertisedHost = options.AdvertisedHost ?? (local.Address.Equals(IPAddress.Any) ? "localhost" : local.Address.ToString());
         AdvertisedPort = options.AdvertisedPort ?? Port;
         var node = new BrokerNode(options.NodeId, AdvertisedHost, AdvertisedPort, options.ClusterId);
-        _dispatcher = new RequestDispatcher(HandlerSet.Create(node, options, topics, groups, () => _dispatcher!.Advertised), loggerFactory.CreateLogger<RequestDispatcher>());
+        _dispatcher = new RequestDispatcher(HandlerSet.Create(node, options, topics, groups, () => _dispatcher!.Advertised), loggerFactory.CreateLogger<RequestDispatcher>(), requireAuthentication: options.SaslPlainUsers is not null);
         var period = options.ConnectionsMaxIdle < TimeSpan.FromSeconds(60) ? options.ConnectionsMaxIdle / 2 : TimeSpan.FromSeconds(30);
         _idleTimer = options.TimeProvider.CreateTimer(_ => CloseIdleConnections(), null, period, period);
     }

@@ -40,6 +40,7 @@ public static class BrokerConfig
         ["group.initial.rebalance.delay.ms"] = ("wait for more members before the first rebalance", (o, v) => o with { GroupInitialRebalanceDelay = Ms("group.initial.rebalance.delay.ms", v) }),
         ["group.min.session.timeout.ms"] = ("smallest session.timeout.ms a consumer may ask for", (o, v) => o with { GroupMinSessionTimeout = Ms("group.min.session.timeout.ms", v) }),
         ["group.max.session.timeout.ms"] = ("largest session.timeout.ms a consumer may ask for", (o, v) => o with { GroupMaxSessionTimeout = Ms("group.max.session.timeout.ms", v) }),
+        ["sasl.plain.users"] = ("user:password pairs, comma-separated; when set, clients must use SASL_PLAINTEXT with PLAIN", (o, v) => o with { SaslPlainUsers = ParseUsers(v) }),
         ["default.replication.factor"] = ("must be 1: Samsa is a single node", (o, v) => One("default.replication.factor", v, o)),
         ["offsets.topic.replication.factor"] = ("must be 1: Samsa is a single node", (o, v) => One("offsets.topic.replication.factor", v, o)),
     };
@@ -82,6 +83,19 @@ public static class BrokerConfig
     }
 
     private static string Where(string? where) => where is null ? "" : where + ": ";
+
+    private static Dictionary<string, string> ParseUsers(string value)
+    {
+        var users = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            int colon = pair.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0)
+                throw new BrokerConfigException("sasl.plain.users", "sasl.plain.users: expected user:password pairs separated by commas.");
+            users[pair[..colon]] = pair[(colon + 1)..];
+        }
+        return users;
+    }
 
     private static int Int(string key, string value, int min)
     {

@@ -13,6 +13,8 @@ internal static class HandlerSet
         return
         [
             new ApiVersionsHandler(advertised),
+            new SaslHandshakeHandler(options),
+            new SaslAuthenticateHandler(options),
             new MetadataHandler(node, topics),
             new CreateTopicsHandler(topics),
             new DeleteTopicsHandler(topics),

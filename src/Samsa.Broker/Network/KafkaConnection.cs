@@ -22,6 +22,7 @@ internal sealed class KafkaConnection
     private readonly BrokerOptions _options;
     private readonly ILogger _logger;
     private long _lastActivity;
+    private readonly ConnectionSession _session = new();
 
     public KafkaConnection(long id, Socket socket, RequestDispatcher dispatcher, BrokerOptions options, ILogger logger)
     {
@@ -146,7 +147,7 @@ internal sealed class KafkaConnection
 
     private async Task HandleFrameAsync(byte[] frame, int length, PipeWriter writer, CancellationToken shutdown)
     {
-        using var response = await _dispatcher.DispatchAsync(frame.AsMemory(0, length), _socket.RemoteEndPoint, Id, shutdown).ConfigureAwait(false);
+        using var response = await _dispatcher.DispatchAsync(frame.AsMemory(0, length), _socket.RemoteEndPoint, Id, _session, shutdown).ConfigureAwait(false);
         if (response is null)
             return;
         await writer.WriteAsync(response.WrittenMemory, shutdown).ConfigureAwait(false);

@@ -4,7 +4,7 @@ using Samsa.Protocol;
 namespace Samsa.Broker.Network;
 
 /// <summary>What a handler knows about the request besides its body.</summary>
-public sealed class RequestContext(ApiKey apiKey, short apiVersion, int correlationId, string? clientId, EndPoint? clientAddress, long connectionId)
+public sealed class RequestContext(ApiKey apiKey, short apiVersion, int correlationId, string? clientId, EndPoint? clientAddress, long connectionId, ConnectionSession? session = null)
 {
     private List<IDisposable>? _resources;
 
@@ -19,6 +19,8 @@ public sealed class RequestContext(ApiKey apiKey, short apiVersion, int correlat
     public EndPoint? ClientAddress { get; } = clientAddress;
 
     public long ConnectionId { get; } = connectionId;
+
+    public ConnectionSession Session { get; } = session ?? new ConnectionSession();
 
     /// <summary>
     /// Keeps a buffer alive until the response has been encoded (log reads that a Fetch response

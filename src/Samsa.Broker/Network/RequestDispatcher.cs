@@ -14,14 +14,17 @@ internal sealed class RequestDispatcher
     private readonly Dictionary<ApiKey, IApiHandler> _handlers;
     private readonly ILogger _logger;
 
-    public RequestDispatcher(IEnumerable<IApiHandler> handlers, ILogger logger)
+    private readonly bool _requireAuthentication;
+
+    public RequestDispatcher(IEnumerable<IApiHandler> handlers, ILogger logger, bool requireAuthentication = false)
     {
         _handlers = handlers.ToDictionary(h => h.Key);
         _logger = logger;
-        Advertised = _handlers.Keys.Order()
-            .Select(k => ApiMessages.TryGetVersions(k, out short low, out short high)
-                ? new ApiVersionsResponse.ApiVersion { ApiKey = (short)k, MinVersion = low, MaxVersion = high }
-                : throw new InvalidOperationException($"No schema for {k}."))
+        _requireAuthentication = requireAuthentication;
+        Advertised = _handlers.Values.OrderBy(h => h.Key)
+            .Select(h => ApiMessages.TryGetVersions(h.Key, out short low, out short high)
+                ? new ApiVersionsResponse.ApiVersion { ApiKey = (short)h.Key, MinVersion = Math.Max(low, h.LowestVersion), MaxVersion = high }
+                : throw new InvalidOperationException($"No schema for {h.Key}."))
             .ToList();
     }
 
@@ -29,15 +32,18 @@ internal sealed class RequestDispatcher
     public IReadOnlyList<ApiVersionsResponse.ApiVersion> Advertised { get; }
 
     private bool Serves(ApiKey key, short version) =>
-        _handlers.ContainsKey(key) && ApiMessages.TryGetVersions(key, out short low, out short high) && version >= low && version <= high;
+        _handlers.TryGetValue(key, out var handler) && ApiMessages.TryGetVersions(key, out short low, out short high)
+        && version >= Math.Max(low, handler.LowestVersion) && version <= high;
 
     /// <summary>
     /// Handles one request body (the frame without its size). Returns the response frame to send,
     /// or null for none. Throws <see cref="ProtocolException"/> when the connection must close.
     /// </summary>
-    public async ValueTask<PooledBufferWriter?> DispatchAsync(ReadOnlyMemory<byte> body, System.Net.EndPoint? client, long connectionId, CancellationToken cancellationToken)
+    public async ValueTask<PooledBufferWriter?> DispatchAsync(ReadOnlyMemory<byte> body, System.Net.EndPoint? client, long connectionId, ConnectionSession session, CancellationToken cancellationToken)
     {
         var (key, version, correlationId) = KafkaFrame.PeekRequest(body.Span);
+        if (_requireAuthentication && !session.Authenticated && key is not (ApiKey.ApiVersions or ApiKey.SaslHandshake or ApiKey.SaslAuthenticate))
+            throw new ProtocolException($"{key} before SASL authentication completed.");
         if (!Serves(key, version))
         {
             if (key == ApiKey.ApiVersions)
@@ -47,7 +53,7 @@ internal sealed class RequestDispatcher
         }
 
         var request = KafkaFrame.ReadRequest(body, out var header);
-        var context = new RequestContext(key, version, correlationId, header.ClientId, client, connectionId);
+        var context = new RequestContext(key, version, correlationId, header.ClientId, client, connectionId, session);
         var output = new PooledBufferWriter(512);
         try
         {
