@@ -27,9 +27,14 @@ public sealed class FrameCaptureProxy : IAsyncDisposable
     private readonly Task _accept;
     private int _connections;
 
-    public FrameCaptureProxy(IPEndPoint upstream, int port = 0)
+    private readonly Func<CapturedFrame, byte[], byte[]>? _rewriteResponse;
+
+    /// <param name="rewriteResponse">Optional: given the request and the response body, returns the
+    /// body to forward (e.g. Metadata with broker addresses pointing back at proxies).</param>
+    public FrameCaptureProxy(IPEndPoint upstream, int port = 0, Func<CapturedFrame, byte[], byte[]>? rewriteResponse = null)
     {
         _upstream = upstream;
+        _rewriteResponse = rewriteResponse;
         _listener = new TcpListener(IPAddress.Loopback, port);
         _listener.Start();
         _accept = AcceptAsync();
@@ -60,14 +65,15 @@ public sealed class FrameCaptureProxy : IAsyncDisposable
                 using var c = client;
                 using var server = new TcpClient();
                 await server.ConnectAsync(_upstream, _stop.Token);
-                var a = Pump(c.GetStream(), server.GetStream(), id, fromClient: true);
-                var b = Pump(server.GetStream(), c.GetStream(), id, fromClient: false);
+                var inFlight = new ConcurrentDictionary<int, CapturedFrame>();
+                var a = Pump(c.GetStream(), server.GetStream(), id, fromClient: true, inFlight);
+                var b = Pump(server.GetStream(), c.GetStream(), id, fromClient: false, inFlight);
                 await Task.WhenAny(a, b);
             });
         }
     }
 
-    private async Task Pump(NetworkStream from, NetworkStream to, int connection, bool fromClient)
+    private async Task Pump(NetworkStream from, NetworkStream to, int connection, bool fromClient, ConcurrentDictionary<int, CapturedFrame> inFlight)
     {
         var size = new byte[4];
         try
@@ -77,7 +83,18 @@ public sealed class FrameCaptureProxy : IAsyncDisposable
                 await from.ReadExactlyAsync(size, _stop.Token);
                 var body = new byte[BinaryPrimitives.ReadInt32BigEndian(size)];
                 await from.ReadExactlyAsync(body, _stop.Token);
-                Frames.Enqueue(new CapturedFrame(connection, fromClient, body));
+                var frame = new CapturedFrame(connection, fromClient, body);
+                Frames.Enqueue(frame);
+                int correlation = BinaryPrimitives.ReadInt32BigEndian(body.AsSpan(fromClient ? 4 : 0));
+                if (fromClient)
+                {
+                    inFlight[correlation] = frame;
+                }
+                else if (_rewriteResponse is not null && inFlight.TryRemove(correlation, out var request))
+                {
+                    body = _rewriteResponse(request, body);
+                    BinaryPrimitives.WriteInt32BigEndian(size, body.Length);
+                }
                 await to.WriteAsync(size, _stop.Token);
                 await to.WriteAsync(body, _stop.Token);
             }
