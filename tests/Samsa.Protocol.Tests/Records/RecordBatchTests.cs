@@ -192,3 +192,24 @@ public class LogAppendTimeTests
             Assert.Equal(99_999, r.Timestamp);
     }
 }
+
+public class ControlBatchTests
+{
+    [Fact]
+    public void Control_batches_carry_transaction_markers()
+    {
+        using var builder = new RecordBatchBuilder { IsControl = true, IsTransactional = true, ProducerId = 9, ProducerEpoch = 2 };
+        builder.Add(5, ControlRecord.Key(ControlRecordType.Commit), false, ControlRecord.EndTransactionValue(17), false);
+        using var output = new PooledBufferWriter();
+        builder.Build(output);
+        ReadOnlyMemory<byte> memory = output.WrittenSpan.ToArray();
+        Assert.True(RecordBatch.TryReadNext(ref memory, out var batch));
+        Assert.True(batch.Header.IsControl && batch.Header.IsTransactional && batch.CrcMatches);
+        foreach (var r in batch.GetRecords())
+        {
+            Assert.Equal(ControlRecordType.Commit, ControlRecord.ReadType(r.Key!.Value.Span));
+            Assert.Equal(17, ControlRecord.ReadCoordinatorEpoch(r.Value!.Value.Span));
+        }
+        Assert.Throws<ProtocolException>(() => ControlRecord.ReadType(new byte[] { 0, 1, 0, 0 }));
+    }
+}
