@@ -71,4 +71,19 @@ public class OtherClientTests
         Assert.Equal(string.Join(",", Enumerable.Range(0, 20).Select(i => $"v{i}")), outLines[0]);
         Assert.Equal("20", outLines[1]);
     }
+
+    [Fact]
+    public async Task Kafkajs_produces_and_consumes_in_a_group_with_commits()
+    {
+        await using var broker = await TempBroker.StartAsync(o => o with { GroupInitialRebalanceDelay = TimeSpan.FromMilliseconds(100) });
+        string root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "Samsa.slnx")))
+            root = Path.GetDirectoryName(root)!;
+        string script = Path.Combine(root, "tests", "interop-js", "produce-consume.js");
+        var result = await Run("node", $"\"{script}\" {broker.Bootstrap} js jsg 15");
+        Assert.True(result.Code == 0, result.Err);
+        var outLines = result.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(string.Join(",", Enumerable.Range(0, 15).Select(i => $"js-{i}")), outLines[0]);
+        Assert.Equal("15", outLines[1]);
+    }
 }
