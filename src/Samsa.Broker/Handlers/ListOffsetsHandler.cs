@@ -2,14 +2,15 @@ using Samsa.Broker.Network;
 using Samsa.Broker.Topics;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
+using Samsa.Protocol.Primitives;
+using Samsa.Protocol.Records;
 
 namespace Samsa.Broker.Handlers;
 
-// ListOffsets v0-11: -1 latest (log end), -2 earliest (log start), -3 max timestamp (v7+), or a
-// timestamp. v0 answers with a one-element list of offsets (Burrow still sends v0).
-// Approximation for now: a timestamp lookup resolves to the first batch whose max timestamp is at
-// or after it (its base offset), and -3 to the last offset of the batch with the largest max
-// timestamp, without opening the records inside; exact per-record answers need the record reader.
+// ListOffsets v0-11: -1 latest (log end), -2 earliest (log start; also -4/-5, there is no tiered
+// storage), -3 the record with the largest timestamp (v7+), or the first record whose timestamp is
+// at or after a given one. v0 answers with a one-element list of offsets (Burrow still sends v0).
+// Timestamp lookups find the batch from the index, then the record inside it.
 internal sealed class ListOffsetsHandler(TopicManager topics) : IApiHandler
 {
     private const long Latest = -1, Earliest = -2, MaxTimestamp = -3, EarliestLocal = -4, EarliestPendingUpload = -5;
@@ -41,8 +42,8 @@ internal sealed class ListOffsetsHandler(TopicManager topics) : IApiHandler
                     // No tiered storage: the earliest local offset is the earliest offset.
                     Earliest or EarliestLocal or EarliestPendingUpload => (log.LogStartOffset, -1L),
                     MaxTimestamp => log.Batches(log.LogStartOffset).DefaultIfEmpty(new Storage.BatchEntry(-1, -1, -1, 0, 0, 0))
-                        .MaxBy(b => b.MaxTimestamp) is { BaseOffset: >= 0 } b ? (b.LastOffset, b.MaxTimestamp) : (-1L, -1L),
-                    _ => log.FindByTimestamp(p.Timestamp) is { } found ? (Math.Max(found.BaseOffset, log.LogStartOffset), found.MaxTimestamp) : (-1L, -1L),
+                        .MaxBy(b => b.MaxTimestamp) is { BaseOffset: >= 0 } b ? FindRecord(log, b, r => r.Timestamp == b.MaxTimestamp) : (-1L, -1L),
+                    _ => log.FindByTimestamp(p.Timestamp) is { } found ? FindRecord(log, found, r => r.Timestamp >= p.Timestamp) : (-1L, -1L),
                 };
                 if (p.Timestamp < EarliestPendingUpload)
                 {
@@ -57,5 +58,22 @@ internal sealed class ListOffsetsHandler(TopicManager topics) : IApiHandler
             }
         }
         return ValueTask.FromResult<IResponse?>(response);
+    }
+
+    /// <summary>The first record of a batch that matches, at or after the log start offset.</summary>
+    private static (long Offset, long Timestamp) FindRecord(Storage.PartitionLog log, Storage.BatchEntry entry, Func<Record, bool> match)
+    {
+        using var read = log.Read(entry.BaseOffset, entry.Size);
+        using var scratch = new PooledBufferWriter();
+        ReadOnlyMemory<byte> buffer = read.Memory;
+        if (RecordBatch.TryReadNext(ref buffer, out var batch))
+        {
+            foreach (var record in batch.GetRecords(scratch))
+            {
+                if (record.Offset >= log.LogStartOffset && match(record))
+                    return (record.Offset, record.Timestamp);
+            }
+        }
+        return (Math.Max(entry.BaseOffset, log.LogStartOffset), entry.MaxTimestamp);
     }
 }

@@ -1,0 +1,69 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Net.Sockets;
+using Confluent.Kafka;
+using Samsa.Protocol.Messages;
+using Samsa.Protocol.Primitives;
+
+namespace Samsa.Interop.Tests.Broker;
+
+public class OffsetsAndFetchWaitTests
+{
+    [Fact]
+    public async Task Offsets_for_times_finds_the_first_record_at_or_after_a_timestamp()
+    {
+        await using var broker = await TempBroker.StartAsync();
+        var start = new DateTime(2030, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = broker.Bootstrap, LingerMs = 50 }).Build())
+        {
+            // One batch holding records one minute apart.
+            var sends = Enumerable.Range(0, 10).Select(i => producer.ProduceAsync("times", new Message<Null, string>
+            {
+                Value = $"m{i}",
+                Timestamp = new Timestamp(start.AddMinutes(i)),
+            })).ToList();
+            await Task.WhenAll(sends);
+        }
+        using var consumer = new ConsumerBuilder<Null, string>(new ConsumerConfig { BootstrapServers = broker.Bootstrap, GroupId = "t" }).Build();
+        var found = consumer.OffsetsForTimes([new TopicPartitionTimestamp("times", 0, new Timestamp(start.AddMinutes(4).AddSeconds(30)))], TimeSpan.FromSeconds(10));
+        Assert.Equal(5, found.Single().Offset.Value);
+        var beyond = consumer.OffsetsForTimes([new TopicPartitionTimestamp("times", 0, new Timestamp(start.AddHours(1)))], TimeSpan.FromSeconds(10));
+        Assert.Equal(Offset.End, beyond.Single().Offset);
+    }
+
+    [Fact]
+    public async Task A_waiting_fetch_returns_as_soon_as_a_produce_brings_data()
+    {
+        await using var broker = await TempBroker.StartAsync();
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build())
+            await admin.CreateTopicsAsync([new Confluent.Kafka.Admin.TopicSpecification { Name = "wait", NumPartitions = 1, ReplicationFactor = 1 }]);
+        using var client = new TcpClient();
+        await client.ConnectAsync("127.0.0.1", broker.Broker.Port);
+        var stream = client.GetStream();
+        using (var buffer = new PooledBufferWriter())
+        {
+            // fetch.max.wait.ms = 20 s: the answer must come from the produce, not the timeout.
+            KafkaFrame.WriteRequest(buffer, new FetchRequest
+            {
+                MaxWaitMs = 20_000,
+                MinBytes = 1,
+                MaxBytes = 1 << 20,
+                SessionEpoch = -1,
+                Topics = [new() { Topic = "wait", Partitions = [new() { Partition = 0, FetchOffset = 0, PartitionMaxBytes = 1 << 20 }] }],
+            }, 11, 1, "waiter");
+            await stream.WriteAsync(buffer.WrittenMemory);
+        }
+        var watch = Stopwatch.StartNew();
+        var size = new byte[4];
+        var read = stream.ReadExactlyAsync(size).AsTask();
+        Assert.False(read.IsCompleted);
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = broker.Bootstrap }).Build())
+            await producer.ProduceAsync("wait", new Message<Null, string> { Value = "wake" });
+        await read.WaitAsync(TimeSpan.FromSeconds(30));
+        var body = new byte[BinaryPrimitives.ReadInt32BigEndian(size)];
+        await stream.ReadExactlyAsync(body);
+        var response = KafkaFrame.ReadResponse<FetchResponse>(body, 11, out _);
+        Assert.True(response.Responses.Single().Partitions.Single().Records!.Value.Length > 0);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"answered after {watch.Elapsed}: the produce did not wake the fetch");
+    }
+}
