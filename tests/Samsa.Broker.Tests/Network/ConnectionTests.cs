@@ -132,3 +132,81 @@ public sealed class ConnectionTests : IAsyncLifetime
         }
     }
 }
+
+public sealed class GarbageTests : IAsyncLifetime
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "samsa-garbage-" + Guid.NewGuid().ToString("N"));
+    private SamsaBroker _broker = null!;
+
+    public async Task InitializeAsync() =>
+        _broker = await SamsaBroker.StartAsync(new BrokerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0), DataDirectory = _dir, OffsetsTopicPartitions = 1 });
+
+    public async Task DisposeAsync()
+    {
+        await _broker.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private async Task<bool> ClosedAfter(byte[] bytes, bool halfClose = false)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, _broker.Port);
+        var stream = client.GetStream();
+        await stream.WriteAsync(bytes);
+        if (halfClose)
+            client.Client.Shutdown(SocketShutdown.Send);
+        var buffer = new byte[4096];
+        int n;
+        while ((n = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10))) > 0)
+        {
+        }
+        return n == 0;
+    }
+
+    private async Task StillServes()
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, _broker.Port);
+        var stream = client.GetStream();
+        using var buffer = new PooledBufferWriter();
+        KafkaFrame.WriteRequest(buffer, new DescribeClusterRequest(), 0, 5, "after");
+        await stream.WriteAsync(buffer.WrittenMemory);
+        var size = new byte[4];
+        await stream.ReadExactlyAsync(size).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        var body = new byte[BinaryPrimitives.ReadInt32BigEndian(size)];
+        await stream.ReadExactlyAsync(body);
+        var cluster = KafkaFrame.ReadResponse<DescribeClusterResponse>(body, 0, out _);
+        Assert.Equal(_broker.Port, cluster.Brokers.Single().Port);
+    }
+
+    [Fact]
+    public async Task Random_garbage_closes_the_connection_and_others_carry_on()
+    {
+        var random = new Random(3);
+        for (int i = 0; i < 20; i++)
+        {
+            var garbage = new byte[random.Next(12, 200)];
+            random.NextBytes(garbage);
+            // A plausible small size so the body is read and decoded, not refused up front.
+            BinaryPrimitives.WriteInt32BigEndian(garbage, garbage.Length - 4);
+            BinaryPrimitives.WriteInt16BigEndian(garbage.AsSpan(4), (short)ApiKey.Metadata);
+            BinaryPrimitives.WriteInt16BigEndian(garbage.AsSpan(6), 9);
+            Assert.True(await ClosedAfter(garbage));
+        }
+        await StillServes();
+    }
+
+    [Fact]
+    public async Task Unknown_api_keys_and_truncated_frames_close_only_that_connection()
+    {
+        var unknown = new byte[16];
+        BinaryPrimitives.WriteInt32BigEndian(unknown, 12);
+        BinaryPrimitives.WriteInt16BigEndian(unknown.AsSpan(4), 999);
+        Assert.True(await ClosedAfter(unknown));
+
+        var truncated = new byte[10];
+        BinaryPrimitives.WriteInt32BigEndian(truncated, 100); // says 100 bytes, sends 6, then stops
+        Assert.True(await ClosedAfter(truncated, halfClose: true));
+        await StillServes();
+    }
+}

@@ -103,3 +103,43 @@ public class ConfluentProduceFetchTests
         Assert.Equal(["before", "after"], values);
     }
 }
+
+public class ConfluentHeadersAndSeekTests
+{
+    [Fact]
+    public async Task Keys_headers_and_timestamps_survive_and_seek_starts_where_asked()
+    {
+        await using var broker = await TempBroker.StartAsync();
+        var when = new DateTime(2031, 5, 6, 7, 8, 9, DateTimeKind.Utc);
+        using (var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = broker.Bootstrap }).Build())
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                var headers = new Headers { { "trace", System.Text.Encoding.UTF8.GetBytes($"t{i}") }, { "empty", null } };
+                await producer.ProduceAsync("h", new Message<string, string> { Key = $"k{i}", Value = $"v{i}", Headers = headers, Timestamp = new Timestamp(when.AddSeconds(i)) });
+            }
+        }
+        using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig { BootstrapServers = broker.Bootstrap, GroupId = "h" }).Build();
+        consumer.Assign(new TopicPartitionOffset("h", 0, 6));
+        var got = new List<ConsumeResult<string, string>>();
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (got.Count < 4 && DateTime.UtcNow < until)
+        {
+            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } r)
+                got.Add(r);
+        }
+        Assert.Equal([6L, 7L, 8L, 9L], got.Select(r => r.Offset.Value));
+        var first = got[0].Message;
+        Assert.Equal(("k6", "v6"), (first.Key, first.Value));
+        Assert.Equal(when.AddSeconds(6), first.Timestamp.UtcDateTime);
+        Assert.Equal("t6", System.Text.Encoding.UTF8.GetString(first.Headers.GetLastBytes("trace")));
+        Assert.Null(first.Headers.GetLastBytes("empty"));
+
+        consumer.Seek(new TopicPartitionOffset("h", 0, 2));
+        ConsumeResult<string, string>? again = null;
+        until = DateTime.UtcNow.AddSeconds(30);
+        while (again is null && DateTime.UtcNow < until)
+            again = consumer.Consume(TimeSpan.FromMilliseconds(200));
+        Assert.Equal(2, again!.Offset.Value);
+    }
+}
