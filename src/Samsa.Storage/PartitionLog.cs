@@ -59,6 +59,9 @@ public sealed partial class PartitionLog : IDisposable
         return log;
     }
 
+    /// <summary>True when the last start used the clean-shutdown checkpoint instead of scanning.</summary>
+    public bool OpenedFromCheckpoint { get; private set; }
+
     private void Load()
     {
         var files = System.IO.Directory.GetFiles(Directory, "*" + SegmentSuffix).Order(StringComparer.Ordinal).ToList();
@@ -67,9 +70,14 @@ public sealed partial class PartitionLog : IDisposable
             string name = Path.GetFileNameWithoutExtension(path);
             if (name.Length != 20 || !long.TryParse(name, out long baseOffset))
                 throw new StorageException($"{path}: not a segment file name (expected 20 digits, the segment's first offset).");
-            var segment = Segment.Open(path, baseOffset);
-            _segments.Add(segment);
-            Recover(segment);
+            _segments.Add(Segment.Open(path, baseOffset));
+        }
+        OpenedFromCheckpoint = TryLoadCheckpoint();
+        if (!OpenedFromCheckpoint)
+        {
+            _count = 0;
+            for (int i = 0; i < _segments.Count; i++)
+                Recover(_segments[i], i);
         }
         if (_segments.Count == 0)
             _segments.Add(Segment.Open(SegmentPath(0), 0));
@@ -80,7 +88,7 @@ public sealed partial class PartitionLog : IDisposable
     }
 
     /// <summary>Scans a segment batch by batch, indexing the valid ones and truncating at the first bad one.</summary>
-    private void Recover(Segment segment)
+    private void Recover(Segment segment, int segmentIndex)
     {
         long position = 0;
         long length = segment.Length;
@@ -108,7 +116,7 @@ public sealed partial class PartitionLog : IDisposable
             }
             if (!valid)
                 break;
-            AddToIndex(new BatchEntry(h.BaseOffset, h.LastOffset, h.MaxTimestamp, _segments.Count - 1, position, size));
+            AddToIndex(new BatchEntry(h.BaseOffset, h.LastOffset, h.MaxTimestamp, segmentIndex, position, size));
             position += size;
         }
         if (position < length)
@@ -204,6 +212,88 @@ public sealed partial class PartitionLog : IDisposable
         {
             foreach (var s in _segments)
                 s.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Clean shutdown: fsync, then write the batch index and the segment lengths it describes, so
+    /// the next start skips the scan. The checkpoint is deleted as soon as it is used: a crash after
+    /// the next start leaves no checkpoint and forces the full, CRC-checked scan.
+    /// </summary>
+    public void Close()
+    {
+        lock (_writeLock)
+        {
+            _segments[^1].Flush();
+            string path = Path.Combine(Directory, CheckpointFile);
+            using (var file = new FileStream(path + ".tmp", FileMode.Create, FileAccess.Write))
+            using (var w = new BinaryWriter(file))
+            {
+                w.Write(CheckpointVersion);
+                w.Write(_segments.Count);
+                foreach (var s in _segments)
+                {
+                    w.Write(s.BaseOffset);
+                    w.Write(s.Length);
+                }
+                w.Write(_count);
+                for (int i = 0; i < _count; i++)
+                {
+                    var e = _index[i];
+                    w.Write(e.BaseOffset);
+                    w.Write(e.LastOffset);
+                    w.Write(e.MaxTimestamp);
+                    w.Write(e.Segment);
+                    w.Write(e.Position);
+                    w.Write(e.Size);
+                }
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(path + ".tmp", path, overwrite: true);
+            foreach (var s in _segments)
+                s.Dispose();
+        }
+    }
+
+    private const string CheckpointFile = "index.checkpoint";
+    private const int CheckpointVersion = 1;
+
+    private bool TryLoadCheckpoint()
+    {
+        string path = Path.Combine(Directory, CheckpointFile);
+        if (!File.Exists(path))
+            return false;
+        try
+        {
+            using (var r = new BinaryReader(File.OpenRead(path)))
+            {
+                if (r.ReadInt32() != CheckpointVersion || r.ReadInt32() != _segments.Count)
+                    return false;
+                foreach (var s in _segments)
+                {
+                    if (r.ReadInt64() != s.BaseOffset || r.ReadInt64() != s.Length)
+                        return false; // written to after the checkpoint: scan
+                }
+                int count = r.ReadInt32();
+                if (count < 0 || count > 100_000_000)
+                    return false;
+                _index = new BatchEntry[Math.Max(16, count)];
+                _count = 0;
+                for (int i = 0; i < count; i++)
+                    AddToIndex(new BatchEntry(r.ReadInt64(), r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt64(), r.ReadInt32()));
+            }
+            return true;
+        }
+        catch (Exception e) when (e is IOException or EndOfStreamException)
+        {
+            _count = 0;
+            _logger.LogWarning("{Path}: unreadable checkpoint ({Message}); scanning the log instead", path, e.Message);
+            return false;
+        }
+        finally
+        {
+            // Used once: from here on only a clean Close writes a new one.
+            File.Delete(path);
         }
     }
 }

@@ -201,4 +201,36 @@ public sealed class PartitionLogTests : IDisposable
             log.Dispose();
         }
     }
+
+    [Fact]
+    public void A_clean_close_lets_the_next_start_skip_the_scan_and_a_crash_after_it_does_not()
+    {
+        using (var log = Open())
+        {
+            log.Append(Batch(3));
+            log.Append(Batch(2));
+            log.Close();
+        }
+        using (var reopened = Open())
+        {
+            Assert.True(reopened.OpenedFromCheckpoint);
+            Assert.Equal(5, reopened.LogEndOffset);
+            using var read = reopened.Read(3, 1 << 20);
+            Assert.Equal([3L, 4L], OffsetsIn(read));
+            reopened.Append(Batch(1)); // then "crash": no Close
+        }
+        using (var afterCrash = Open())
+        {
+            Assert.False(afterCrash.OpenedFromCheckpoint);
+            Assert.Equal(6, afterCrash.LogEndOffset);
+            afterCrash.Close();
+        }
+        // A segment changed behind the checkpoint's back is scanned, not trusted.
+        string segment = Directory.GetFiles(_dir, "*.log").Single();
+        using (var f = new FileStream(segment, FileMode.Open))
+            f.SetLength(f.Length - 3);
+        using var tampered = Open();
+        Assert.False(tampered.OpenedFromCheckpoint);
+        Assert.Equal(5, tampered.LogEndOffset);
+    }
 }

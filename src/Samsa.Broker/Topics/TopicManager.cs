@@ -257,10 +257,7 @@ internal sealed partial class TopicManager : IAsyncDisposable
         foreach (var topic in _topics.Values)
         {
             foreach (var log in topic.Partitions)
-            {
-                log.Flush();
-                log.Dispose();
-            }
+                log.Close();
         }
         return ValueTask.CompletedTask;
     }
