@@ -224,35 +224,48 @@ public sealed partial class PartitionLog : IDisposable
     {
         lock (_writeLock)
         {
-            _segments[^1].Flush();
-            string path = Path.Combine(Directory, CheckpointFile);
-            using (var file = new FileStream(path + ".tmp", FileMode.Create, FileAccess.Write))
-            using (var w = new BinaryWriter(file))
+            try
             {
-                w.Write(CheckpointVersion);
-                w.Write(_segments.Count);
-                foreach (var s in _segments)
-                {
-                    w.Write(s.BaseOffset);
-                    w.Write(s.Length);
-                }
-                w.Write(_count);
-                for (int i = 0; i < _count; i++)
-                {
-                    var e = _index[i];
-                    w.Write(e.BaseOffset);
-                    w.Write(e.LastOffset);
-                    w.Write(e.MaxTimestamp);
-                    w.Write(e.Segment);
-                    w.Write(e.Position);
-                    w.Write(e.Size);
-                }
-                file.Flush(flushToDisk: true);
+                WriteCheckpoint();
             }
-            File.Move(path + ".tmp", path, overwrite: true);
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // No checkpoint just means a full scan at the next start.
+                _logger.LogWarning("{Dir}: no clean-shutdown checkpoint written: {Message}", Directory, e.Message);
+            }
             foreach (var s in _segments)
                 s.Dispose();
         }
+    }
+
+    private void WriteCheckpoint()
+    {
+        _segments[^1].Flush();
+        string path = Path.Combine(Directory, CheckpointFile);
+        using (var file = new FileStream(path + ".tmp", FileMode.Create, FileAccess.Write))
+        using (var w = new BinaryWriter(file))
+        {
+            w.Write(CheckpointVersion);
+            w.Write(_segments.Count);
+            foreach (var s in _segments)
+            {
+                w.Write(s.BaseOffset);
+                w.Write(s.Length);
+            }
+            w.Write(_count);
+            for (int i = 0; i < _count; i++)
+            {
+                var e = _index[i];
+                w.Write(e.BaseOffset);
+                w.Write(e.LastOffset);
+                w.Write(e.MaxTimestamp);
+                w.Write(e.Segment);
+                w.Write(e.Position);
+                w.Write(e.Size);
+            }
+            file.Flush(flushToDisk: true);
+        }
+        File.Move(path + ".tmp", path, overwrite: true);
     }
 
     private const string CheckpointFile = "index.checkpoint";

@@ -66,7 +66,7 @@ public class CrashTests
         }
 
         // Restart on the same directory: recovery checks the tail batch by batch.
-        await using var broker = await SamsaBroker.StartAsync(new BrokerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0), DataDirectory = dir });
+        var broker = await SamsaBroker.StartAsync(new BrokerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0), DataDirectory = dir });
         using var consumer = new ConsumerBuilder<Null, string>(new ConsumerConfig { BootstrapServers = broker.BootstrapServers, GroupId = "verify" }).Build();
         consumer.Assign(new TopicPartitionOffset("crash", 0, Offset.Beginning));
         var seen = new HashSet<long>();
@@ -76,7 +76,9 @@ public class CrashTests
             if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } r)
                 seen.Add(r.Offset.Value);
         }
-        Assert.All(acknowledged, o => Assert.Contains(o, seen));
+        consumer.Close();
+        await broker.DisposeAsync();
         Directory.Delete(dir, recursive: true);
+        Assert.All(acknowledged, o => Assert.Contains(o, seen));
     }
 }
