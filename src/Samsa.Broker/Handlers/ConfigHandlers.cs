@@ -14,17 +14,18 @@ internal static class ConfigResources
 
     // DescribeConfigs config sources.
     public const sbyte DynamicTopic = 1;
+    public const sbyte DynamicBroker = 2;
     public const sbyte StaticBroker = 4;
     public const sbyte Default = 5;
 
-    public static IEnumerable<(string Name, string Value)> BrokerSettings(BrokerOptions o) =>
+    public static IEnumerable<(string Name, string Value)> BrokerSettings(BrokerOptions o, Configuration.DynamicBrokerConfig dynamic) =>
     [
         ("node.id", o.NodeId.ToString(CultureInfo.InvariantCulture)),
         ("listeners", $"PLAINTEXT://{o.Listen}"),
         ("log.dirs", o.DataDirectory),
-        ("num.partitions", o.NumPartitions.ToString(CultureInfo.InvariantCulture)),
-        ("auto.create.topics.enable", o.AutoCreateTopics ? "true" : "false"),
-        ("message.max.bytes", o.MessageMaxBytes.ToString(CultureInfo.InvariantCulture)),
+        ("num.partitions", dynamic.NumPartitions.ToString(CultureInfo.InvariantCulture)),
+        ("auto.create.topics.enable", dynamic.AutoCreateTopics ? "true" : "false"),
+        ("message.max.bytes", dynamic.MessageMaxBytes.ToString(CultureInfo.InvariantCulture)),
         ("log.segment.bytes", o.SegmentBytes.ToString(CultureInfo.InvariantCulture)),
         ("socket.request.max.bytes", o.SocketRequestMaxBytes.ToString(CultureInfo.InvariantCulture)),
         ("offsets.topic.num.partitions", o.OffsetsTopicPartitions.ToString(CultureInfo.InvariantCulture)),
@@ -34,8 +35,8 @@ internal static class ConfigResources
 }
 
 // DescribeConfigs v0-4 for topics (every known topic config, overrides marked as dynamic topic
-// configs) and for this broker (read-only, static). Not implemented: synonyms (always empty) and
-// documentation strings.
+// configs) and for this broker (num.partitions, auto.create.topics.enable and message.max.bytes are
+// dynamic; the rest read-only). Not implemented: synonyms (always empty) and documentation strings.
 internal sealed class DescribeConfigsHandler(TopicManager topics, BrokerOptions options) : IApiHandler
 {
     public ApiKey Key => ApiKey.DescribeConfigs;
@@ -77,14 +78,15 @@ internal sealed class DescribeConfigsHandler(TopicManager topics, BrokerOptions 
                     (result.ErrorCode, result.ErrorMessage) = (ErrorCode.InvalidRequest, $"Broker {res.ResourceName} is not this broker ({options.NodeId}).");
                     continue;
                 }
-                foreach (var (name, value) in ConfigResources.BrokerSettings(options).Where(s => Wanted(s.Name)))
+                foreach (var (name, value) in ConfigResources.BrokerSettings(options, topics.Dynamic).Where(s => Wanted(s.Name)))
                 {
+                    bool dynamic = Configuration.DynamicBrokerConfig.Keys.Contains(name);
                     result.Configs.Add(new DescribeConfigsResponse.DescribeConfigsResourceResult
                     {
                         Name = name,
                         Value = value,
-                        ReadOnly = true,
-                        ConfigSource = ConfigResources.StaticBroker,
+                        ReadOnly = !dynamic,
+                        ConfigSource = topics.Dynamic.IsOverridden(name) ? ConfigResources.DynamicBroker : ConfigResources.StaticBroker,
                         ConfigType = TopicConfigs.TypeString,
                         Documentation = null,
                     });
@@ -105,7 +107,16 @@ internal static class TopicConfigChanges
     public static (ErrorCode, string?) Apply(TopicManager topics, sbyte resourceType, string name, List<(string Name, string? Value)> changes, bool replaceAll, bool validateOnly)
     {
         if (resourceType == ConfigResources.Broker)
-            return (ErrorCode.InvalidRequest, "Broker settings are static in Samsa: set them in server.properties or with --override and restart.");
+        {
+            foreach (var (key, value) in changes)
+            {
+                if (Configuration.DynamicBrokerConfig.Validate(key, value) is { } problem)
+                    return (ErrorCode.InvalidConfig, problem);
+            }
+            if (!validateOnly)
+                topics.Dynamic.Set(replaceAll ? Configuration.DynamicBrokerConfig.Keys.Select(k => (k, changes.FirstOrDefault(c => c.Name == k).Value)) : changes);
+            return (ErrorCode.None, null);
+        }
         if (resourceType != ConfigResources.Topic)
             return (ErrorCode.InvalidRequest, $"Resource type {resourceType} has no configs in Samsa.");
         if (!topics.TryGet(name, out var topic))
@@ -122,7 +133,7 @@ internal static class TopicConfigChanges
 }
 
 // AlterConfigs v0-2 (deprecated by Kafka but still sent by older tools): replaces a topic's whole
-// set of overrides. Broker settings are static and refused.
+// set of overrides, or the broker's dynamic settings.
 internal sealed class AlterConfigsHandler(TopicManager topics) : IApiHandler
 {
     public ApiKey Key => ApiKey.AlterConfigs;
@@ -141,7 +152,7 @@ internal sealed class AlterConfigsHandler(TopicManager topics) : IApiHandler
 }
 
 // IncrementalAlterConfigs v0-1: SET (0) and DELETE (1) per key; APPEND (2) and SUBTRACT (3) on
-// the list-typed cleanup.policy. Broker settings are static and refused.
+// the list-typed cleanup.policy. On the broker resource, only the dynamic settings may change.
 internal sealed class IncrementalAlterConfigsHandler(TopicManager topics) : IApiHandler
 {
     public ApiKey Key => ApiKey.IncrementalAlterConfigs;

@@ -45,7 +45,7 @@ internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options,
                 {
                     var log = topic.Partitions[p.Index];
                     // A topic override wins; otherwise the broker's message.max.bytes, as in Kafka.
-                    int maxBytes = topic.Configs.TryGetValue("max.message.bytes", out var configured) && int.TryParse(configured, out int m) ? m : options.MessageMaxBytes;
+                    int maxBytes = topic.Configs.TryGetValue("max.message.bytes", out var configured) && int.TryParse(configured, out int m) ? m : topics.Dynamic.MessageMaxBytes;
                     long appendTime = topic.Config("message.timestamp.type") == "LogAppendTime" ? options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds() : -1;
                     (pr.ErrorCode, pr.ErrorMessage, pr.BaseOffset) = Append(log, topic.ProducersOf(p.Index), p.Records ?? ReadOnlyMemory<byte>.Empty, maxBytes, appendTime);
                     pr.LogAppendTimeMs = appendTime;

@@ -47,7 +47,11 @@ internal sealed partial class TopicManager : IAsyncDisposable
     {
         _options = options;
         _logger = logger;
+        Dynamic = new Configuration.DynamicBrokerConfig(options);
     }
+
+    /// <summary>Broker settings that AlterConfigs may change at run time.</summary>
+    public Configuration.DynamicBrokerConfig Dynamic { get; }
 
     public IEnumerable<Topic> All => _topics.Values;
 
@@ -55,7 +59,6 @@ internal sealed partial class TopicManager : IAsyncDisposable
 
     public static Task<TopicManager> OpenAsync(BrokerOptions options, ILogger logger, CancellationToken cancellationToken)
     {
-        var manager = new TopicManager(options, logger);
         try
         {
             Directory.CreateDirectory(options.DataDirectory);
@@ -64,6 +67,7 @@ internal sealed partial class TopicManager : IAsyncDisposable
         {
             throw new StorageException($"{options.DataDirectory}: cannot create the data directory: {e.Message}", e);
         }
+        var manager = new TopicManager(options, logger);
         var byTopic = new Dictionary<string, SortedDictionary<int, string>>(StringComparer.Ordinal);
         foreach (var dir in Directory.GetDirectories(options.DataDirectory))
         {
@@ -122,7 +126,7 @@ internal sealed partial class TopicManager : IAsyncDisposable
         if (ValidateName(name) is { } problem)
             return (ErrorCode.InvalidTopicException, problem, null);
         if (partitions == -1)
-            partitions = _options.NumPartitions;
+            partitions = Dynamic.NumPartitions;
         if (partitions <= 0)
             return (ErrorCode.InvalidPartitions, $"Number of partitions must be larger than 0 (got {partitions}).", null);
         lock (_createLock)
@@ -185,9 +189,9 @@ internal sealed partial class TopicManager : IAsyncDisposable
     {
         if (_topics.TryGetValue(name, out var topic))
             return topic;
-        if (!allowAutoCreate || !_options.AutoCreateTopics || ValidateName(name) is not null)
+        if (!allowAutoCreate || !Dynamic.AutoCreateTopics || ValidateName(name) is not null)
             return null;
-        var (_, _, created) = Create(name, _options.NumPartitions);
+        var (_, _, created) = Create(name, Dynamic.NumPartitions);
         return created ?? (_topics.TryGetValue(name, out topic) ? topic : null);
     }
 

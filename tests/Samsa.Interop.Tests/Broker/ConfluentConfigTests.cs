@@ -89,3 +89,34 @@ public class ConfluentTimestampAndIdempotenceTests
         Assert.All(seen, r => Assert.True(r.Message.Timestamp.UtcDateTime.Year >= 2026));
     }
 }
+
+public class ConfluentBrokerConfigTests
+{
+    [Fact]
+    public async Task Dynamic_broker_settings_change_at_run_time_and_persist()
+    {
+        await using var broker = await TempBroker.StartAsync();
+        var brokerResource = new ConfigResource { Type = ResourceType.Broker, Name = "0" };
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build())
+        {
+            await admin.IncrementalAlterConfigsAsync(new Dictionary<ConfigResource, List<ConfigEntry>>
+            {
+                [brokerResource] = [new ConfigEntry { Name = "num.partitions", Value = "3", IncrementalOperation = AlterConfigOpType.Set }],
+            });
+            var refused = await Assert.ThrowsAsync<IncrementalAlterConfigsException>(() => admin.IncrementalAlterConfigsAsync(new Dictionary<ConfigResource, List<ConfigEntry>>
+            {
+                [brokerResource] = [new ConfigEntry { Name = "log.dirs", Value = "/elsewhere", IncrementalOperation = AlterConfigOpType.Set }],
+            }));
+            Assert.Equal(ErrorCode.InvalidConfig, refused.Results.Single().Error.Code);
+            var described = (await admin.DescribeConfigsAsync([brokerResource])).Single();
+            Assert.Equal("3", described.Entries["num.partitions"].Value);
+            Assert.True(described.Entries["log.dirs"].IsReadOnly);
+        }
+
+        await broker.RestartAsync();
+        using var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = broker.Bootstrap }).Build();
+        await producer.ProduceAsync("auto-created", new Message<Null, string> { Value = "x" });
+        using var admin2 = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build();
+        Assert.Equal(3, admin2.GetMetadata("auto-created", TimeSpan.FromSeconds(10)).Topics.Single().Partitions.Count);
+    }
+}
