@@ -39,6 +39,7 @@ internal static class HandlerSet
             new ListGroupsHandler(groups),
             new DeleteGroupsHandler(groups),
             new OffsetDeleteHandler(groups),
+            new ConsumerGroupDescribeHandler(groups),
         ];
     }
 }

@@ -101,6 +101,8 @@ public class GoldenRequestTests
         var create = Decode<CreateTopicsRequest>(proxy, ApiKey.CreateTopics, out _, out _);
         Assert.Equal(2, create.Topics.Single(t => t.Name == "golden-admin").NumPartitions);
         Assert.Equal(["golden-group"], Decode<DescribeGroupsRequest>(proxy, ApiKey.DescribeGroups, out _, out _).Groups);
+        // librdkafka asks the KIP-848 API first and falls back to DescribeGroups for classic groups.
+        Assert.Equal(["golden-group"], Decode<ConsumerGroupDescribeRequest>(proxy, ApiKey.ConsumerGroupDescribe, out _, out _).GroupIds);
         Assert.Equal(["golden-group"], Decode<DeleteGroupsRequest>(proxy, ApiKey.DeleteGroups, out _, out _).GroupsNames);
         Assert.Equal("golden-group", Decode<OffsetDeleteRequest>(proxy, ApiKey.OffsetDelete, out _, out _).GroupId);
         Decode<ListGroupsRequest>(proxy, ApiKey.ListGroups, out _, out _);
