@@ -50,6 +50,37 @@ public class GoldenRequestTests
         short v;
         RequestHeader header;
 
+        // A dynamic member that heartbeats quickly and leaves on close.
+        using (var dynamicConsumer = new ConsumerBuilder<Null, string>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrap,
+            GroupId = "golden-dynamic",
+            HeartbeatIntervalMs = 100,
+            SessionTimeoutMs = 6000,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+        }).Build())
+        {
+            dynamicConsumer.Subscribe("golden");
+            var until = DateTime.UtcNow.AddSeconds(30);
+            while ((dynamicConsumer.Assignment.Count == 0 || !DynamicHeartbeats(proxy).Any()) && DateTime.UtcNow < until)
+                dynamicConsumer.Consume(TimeSpan.FromMilliseconds(100));
+            dynamicConsumer.Close();
+        }
+        var heartbeat = DynamicHeartbeats(proxy).First();
+        Assert.True(heartbeat.GenerationId >= 1);
+        var leaveFrame = proxy.Requests((short)ApiKey.LeaveGroup).Single();
+        v = leaveFrame.ApiVersion;
+        var leave = (LeaveGroupRequest)KafkaFrame.ReadRequest(leaveFrame.Body, out _);
+        Assert.Equal("golden-dynamic", leave.GroupId);
+        Assert.Equal(heartbeat.MemberId, v >= 3 ? leave.Members.Single().MemberId : leave.MemberId);
+        // The leader's SyncGroup carries the assignment it computed, in the consumer protocol's bytes.
+        var leaderSync = proxy.Requests((short)ApiKey.SyncGroup)
+            .Select(f => (SyncGroupRequest)KafkaFrame.ReadRequest(f.Body, out _))
+            .First(sg => sg.GroupId == "golden-dynamic" && sg.Assignments.Count > 0);
+        var assignment = VersionedData.Read<ConsumerProtocolAssignment>(leaderSync.Assignments.Single().Assignment, out _)!;
+        Assert.Equal("golden", assignment.AssignedPartitions.Single().Topic);
+        Assert.Equal([0], assignment.AssignedPartitions.Single().Partitions);
+
         // Admin calls, through the same proxy.
         using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap, ClientId = "golden-admin" }).Build())
         {
@@ -140,6 +171,11 @@ public class GoldenRequestTests
         var p = commit.Topics.Single(t => t.Name == "golden").Partitions.Single();
         Assert.Equal((0, 1L), (p.PartitionIndex, p.CommittedOffset));
     }
+
+    private static IEnumerable<HeartbeatRequest> DynamicHeartbeats(FrameCaptureProxy proxy) =>
+        proxy.Requests((short)ApiKey.Heartbeat)
+            .Select(f => (HeartbeatRequest)KafkaFrame.ReadRequest(f.Body, out _))
+            .Where(h => h.GroupId == "golden-dynamic");
 
     private static T Decode<T>(FrameCaptureProxy proxy, ApiKey key, out RequestHeader header, out short version)
         where T : class, IRequest
