@@ -66,4 +66,38 @@ public class OffsetsAndFetchWaitTests
         Assert.True(response.Responses.Single().Partitions.Single().Records!.Value.Length > 0);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"answered after {watch.Elapsed}: the produce did not wake the fetch");
     }
+
+    [Fact]
+    public async Task A_fetch_without_enough_data_is_held_for_fetch_max_wait_ms()
+    {
+        await using var broker = await TempBroker.StartAsync();
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = broker.Bootstrap }).Build())
+            await producer.ProduceAsync("held", new Message<Null, string> { Value = "small" });
+        using var client = new TcpClient();
+        await client.ConnectAsync("127.0.0.1", broker.Broker.Port);
+        var stream = client.GetStream();
+        using (var buffer = new PooledBufferWriter())
+        {
+            // One small record is there, but fetch.min.bytes asks for 1 MiB: the broker waits out
+            // fetch.max.wait.ms and then answers with what it has.
+            KafkaFrame.WriteRequest(buffer, new FetchRequest
+            {
+                MaxWaitMs = 400,
+                MinBytes = 1 << 20,
+                MaxBytes = 1 << 20,
+                SessionEpoch = -1,
+                Topics = [new() { Topic = "held", Partitions = [new() { Partition = 0, FetchOffset = 0, PartitionMaxBytes = 1 << 20 }] }],
+            }, 11, 1, "held");
+            await stream.WriteAsync(buffer.WrittenMemory);
+        }
+        var watch = Stopwatch.StartNew();
+        var size = new byte[4];
+        await stream.ReadExactlyAsync(size).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        var elapsed = watch.Elapsed;
+        var body = new byte[BinaryPrimitives.ReadInt32BigEndian(size)];
+        await stream.ReadExactlyAsync(body);
+        var response = KafkaFrame.ReadResponse<FetchResponse>(body, 11, out _);
+        Assert.True(response.Responses.Single().Partitions.Single().Records!.Value.Length > 0);
+        Assert.True(elapsed >= TimeSpan.FromMilliseconds(350), $"answered after {elapsed.TotalMilliseconds} ms, before fetch.max.wait.ms");
+    }
 }
