@@ -42,6 +42,9 @@ public sealed record BrokerOptions
     /// <summary>log.segment.bytes.</summary>
     public long SegmentBytes { get; init; } = 1L << 30;
 
+    /// <summary>log.retention.check.interval.ms: how often retention.ms / retention.bytes are applied.</summary>
+    public TimeSpan RetentionCheckInterval { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>offsets.topic.num.partitions.</summary>
     public int OffsetsTopicPartitions { get; init; } = 50;
 

@@ -26,6 +26,7 @@ public sealed class SamsaBroker : IAsyncDisposable
     private readonly ConcurrentDictionary<long, (KafkaConnection Connection, Task Task)> _connections = new();
     private readonly CancellationTokenSource _shutdown = new();
     private readonly ITimer _idleTimer;
+    private readonly ITimer _retentionTimer;
     private Task _acceptLoop = Task.CompletedTask;
     private long _nextConnectionId;
     private int _disposed;
@@ -45,6 +46,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         _dispatcher = new RequestDispatcher(HandlerSet.Create(node, options, topics, groups, () => _dispatcher!.Advertised), loggerFactory.CreateLogger<RequestDispatcher>(), requireAuthentication: options.SaslPlainUsers is not null);
         var period = options.ConnectionsMaxIdle < TimeSpan.FromSeconds(60) ? options.ConnectionsMaxIdle / 2 : TimeSpan.FromSeconds(30);
         _idleTimer = options.TimeProvider.CreateTimer(_ => CloseIdleConnections(), null, period, period);
+        _retentionTimer = options.TimeProvider.CreateTimer(_ => EnforceRetention(), null, options.RetentionCheckInterval, options.RetentionCheckInterval);
     }
 
     public int Port { get; }
@@ -138,6 +140,19 @@ public sealed class SamsaBroker : IAsyncDisposable
         }
     }
 
+    private void EnforceRetention()
+    {
+        try
+        {
+            _topics.EnforceRetention(_options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds());
+        }
+        catch (Exception e)
+        {
+            // A timer callback must never throw: that would end the process.
+            _logger.LogError(e, "Retention check failed");
+        }
+    }
+
     private void CloseIdleConnections()
     {
         foreach (var (connection, _) in _connections.Values)
@@ -152,6 +167,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         _idleTimer.Dispose();
+        _retentionTimer.Dispose();
         _listener.Dispose();
         var inFlight = _connections.Values.Select(c => c.Task).ToList();
         // Let requests being handled finish, then close what is left.

@@ -195,15 +195,19 @@ public sealed partial class PartitionLog : IDisposable
         {
             if (offset < 0 || offset > LogEndOffset)
                 throw new ArgumentOutOfRangeException(nameof(offset), $"Offset {offset} is outside [0, {LogEndOffset}].");
-            if (offset > LogStartOffset)
-            {
-                LogStartOffset = offset;
-                string path = Path.Combine(Directory, StartOffsetFile);
-                File.WriteAllText(path + ".tmp", offset.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                File.Move(path + ".tmp", path, overwrite: true);
-            }
+            DeleteRecordsBeforeLocked(offset);
             return LogStartOffset;
         }
+    }
+
+    private void DeleteRecordsBeforeLocked(long offset)
+    {
+        if (offset <= LogStartOffset)
+            return;
+        LogStartOffset = offset;
+        string path = Path.Combine(Directory, StartOffsetFile);
+        File.WriteAllText(path + ".tmp", offset.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        File.Move(path + ".tmp", path, overwrite: true);
     }
 
     public void Dispose()

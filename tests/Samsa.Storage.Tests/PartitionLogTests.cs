@@ -234,3 +234,41 @@ public sealed class PartitionLogTests : IDisposable
         Assert.Equal(5, tampered.LogEndOffset);
     }
 }
+
+public sealed class RetentionTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "samsa-retention-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir))
+            Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public void Old_and_excess_segments_are_deleted_whole_but_never_the_active_one()
+    {
+        int size = PartitionLogTests.Batch(2).Length;
+        using var log = PartitionLog.Open(_dir, new LogConfig { SegmentBytes = size }, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        log.Append(PartitionLogTests.Batch(2, timestamp: 1_000)); // segment 0: offsets 0-1
+        log.Append(PartitionLogTests.Batch(2, timestamp: 2_000)); // segment 1: offsets 2-3
+        log.Append(PartitionLogTests.Batch(2, timestamp: 9_000)); // segment 2 (active): 4-5
+        Assert.Equal(3, Directory.GetFiles(_dir, "*.log").Length);
+
+        // retention.ms = 5 s at t = 10 s: segments whose newest record is before t = 5 s go.
+        Assert.Equal(2, log.EnforceRetention(10_000, 5_000, -1));
+        Assert.Equal(4, log.LogStartOffset);
+        Assert.Single(Directory.GetFiles(_dir, "*.log"));
+        using (var read = log.Read(4, 1 << 20))
+            Assert.Equal(4, read.FirstOffset);
+        // The active segment stays even when it is past retention.
+        Assert.Equal(0, log.EnforceRetention(1_000_000, 1, -1));
+
+        log.Append(PartitionLogTests.Batch(2, timestamp: 9_500));
+        log.Append(PartitionLogTests.Batch(2, timestamp: 9_600));
+        // retention.bytes: keep at most two batches' worth.
+        Assert.Equal(1, log.EnforceRetention(10_000, -1, size * 2));
+        Assert.Equal(6, log.LogStartOffset);
+        Assert.Equal(10, log.Append(PartitionLogTests.Batch(1)));
+    }
+}

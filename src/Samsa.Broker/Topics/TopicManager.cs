@@ -221,6 +221,34 @@ internal sealed partial class TopicManager : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Applies retention.ms and retention.bytes to every topic whose cleanup.policy includes delete
+    /// (compacted topics such as __consumer_offsets are left to compaction).
+    /// </summary>
+    public int EnforceRetention(long nowMs)
+    {
+        int deleted = 0;
+        foreach (var topic in _topics.Values)
+        {
+            if (!topic.Config("cleanup.policy").Split(',').Any(p => p.Trim() == "delete") || topic.Name == ConsumerOffsetsTopic)
+                continue;
+            long retentionMs = long.Parse(topic.Config("retention.ms"), System.Globalization.CultureInfo.InvariantCulture);
+            long retentionBytes = long.Parse(topic.Config("retention.bytes"), System.Globalization.CultureInfo.InvariantCulture);
+            foreach (var log in topic.Partitions)
+            {
+                try
+                {
+                    deleted += log.EnforceRetention(nowMs, retentionMs, retentionBytes);
+                }
+                catch (IOException e)
+                {
+                    _logger.LogWarning("{Dir}: retention failed: {Message}", log.Directory, e.Message);
+                }
+            }
+        }
+        return deleted;
+    }
+
     private const string ConfigFile = "topic.config";
 
     private static void WriteConfigs(Topic topic)

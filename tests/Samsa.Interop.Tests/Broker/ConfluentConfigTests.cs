@@ -120,3 +120,37 @@ public class ConfluentBrokerConfigTests
         Assert.Equal(3, admin2.GetMetadata("auto-created", TimeSpan.FromSeconds(10)).Topics.Single().Partitions.Count);
     }
 }
+
+public class RetentionTests
+{
+    [Fact]
+    public async Task Retention_deletes_old_segments_and_consumers_see_the_new_log_start()
+    {
+        await using var broker = await TempBroker.StartAsync(o => o with { SegmentBytes = 2048, RetentionCheckInterval = TimeSpan.FromMilliseconds(200) });
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build())
+        {
+            await admin.CreateTopicsAsync([new TopicSpecification
+            {
+                Name = "aging", NumPartitions = 1, ReplicationFactor = 1,
+                Configs = new Dictionary<string, string> { ["retention.ms"] = "3600000" },
+            }]);
+        }
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = broker.Bootstrap, LingerMs = 0 }).Build())
+        {
+            var old = new Timestamp(new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+            for (int i = 0; i < 20; i++)
+                await producer.ProduceAsync("aging", new Message<Null, string> { Value = new string('o', 500), Timestamp = old });
+            await producer.ProduceAsync("aging", new Message<Null, string> { Value = "fresh" }); // now: keeps the active segment
+        }
+        using var consumer = new ConsumerBuilder<Null, string>(new ConsumerConfig { BootstrapServers = broker.Bootstrap, GroupId = "aging" }).Build();
+        var until = DateTime.UtcNow.AddSeconds(30);
+        WatermarkOffsets marks;
+        do
+        {
+            marks = consumer.QueryWatermarkOffsets(new TopicPartition("aging", 0), TimeSpan.FromSeconds(5));
+        }
+        while (marks.Low.Value == 0 && DateTime.UtcNow < until);
+        Assert.True(marks.Low.Value > 0, "retention never moved the log start");
+        Assert.Equal(21, marks.High.Value);
+    }
+}
