@@ -159,4 +159,31 @@ public class ConfluentGroupTests
         stuck.StopPolling();
         await Eventually.True(() => healthy.Assigned.Count == 2, "the healthy member took over after max.poll.interval.ms", seconds: 40);
     }
+
+    [Fact]
+    public async Task A_broker_restart_keeps_the_group_its_static_members_and_their_assignments()
+    {
+        await using var broker = await Start();
+        await CreateTopic(broker.Bootstrap, "kept", 2);
+        using var a = new ConfluentMember(broker.Bootstrap, "kept-g", "kept", instanceId: "host-a");
+        using var b = new ConfluentMember(broker.Bootstrap, "kept-g", "kept", instanceId: "host-b");
+        await Eventually.True(() => Partitioned([a, b], 2) && a.Assigned.Count == 1, "both static members own a partition");
+        var (ownedA, ownedB) = (a.Assigned, b.Assigned);
+        var (revokesA, revokesB) = (a.RevokeCount, b.RevokeCount);
+
+        await broker.RestartAsync();
+
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build();
+        var group = (await admin.DescribeConsumerGroupsAsync(["kept-g"])).ConsumerGroupDescriptions.Single();
+        Assert.Equal(ConsumerGroupState.Stable, group.State);
+        Assert.Equal(["host-a", "host-b"], group.Members.Select(m => m.GroupInstanceId).Order());
+        // The members reconnect and carry on in the same generation: nothing is revoked or moved.
+        var until = DateTime.UtcNow.AddSeconds(8);
+        while (DateTime.UtcNow < until)
+        {
+            Assert.Equal((revokesA, revokesB), (a.RevokeCount, b.RevokeCount));
+            await Task.Delay(250);
+        }
+        Assert.True(a.Assigned.SetEquals(ownedA) && b.Assigned.SetEquals(ownedB));
+    }
 }
