@@ -1,0 +1,215 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using Samsa.Protocol;
+using Samsa.Protocol.Messages;
+using Samsa.Protocol.Primitives;
+
+namespace Samsa.Client.Internal.Network;
+
+/// <summary>
+/// One connection to one broker: requests are pipelined (several in flight, matched to responses
+/// by correlation id), versions are negotiated once with ApiVersions, and a request that outlives
+/// request.timeout.ms fails and closes the connection, as Kafka clients do. Thread-safe: the
+/// heartbeat and the fetcher may share it without sharing a lock with the poll loop.
+/// </summary>
+internal sealed class BrokerConnection : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly string _clientId;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _requestTimeout;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly ConcurrentDictionary<int, TaskCompletionSource<byte[]>> _pending = new();
+    private readonly CancellationTokenSource _closed = new();
+    private readonly Task _reader;
+    private Dictionary<ApiKey, (short Min, short Max)> _brokerVersions = [];
+    private int _correlation;
+    private Exception? _failure;
+
+    private BrokerConnection(Socket socket, string clientId, TimeProvider time, TimeSpan requestTimeout)
+    {
+        _socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        _clientId = clientId;
+        _time = time;
+        _requestTimeout = requestTimeout;
+        _reader = Task.Run(ReadLoopAsync);
+    }
+
+    public string Endpoint { get; private init; } = "";
+
+    public static async Task<BrokerConnection> ConnectAsync(string host, int port, string clientId, TimeProvider time, TimeSpan requestTimeout, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new KafkaConnectionException($"Cannot connect to {host}:{port}: {e.Message}", e);
+        }
+        var connection = new BrokerConnection(socket, clientId, time, requestTimeout) { Endpoint = $"{host}:{port}" };
+        try
+        {
+            await connection.NegotiateAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return connection;
+    }
+
+    /// <summary>
+    /// ApiVersions with our newest version; a broker that does not know it answers v0 with
+    /// UNSUPPORTED_VERSION and its ranges (KIP-511), and we ask again with the newest version both
+    /// know (v0 if it did not list ApiVersions, as librdkafka does).
+    /// </summary>
+    private async Task NegotiateAsync(CancellationToken cancellationToken)
+    {
+        var request = new ApiVersionsRequest { ClientSoftwareName = "samsa-dotnet", ClientSoftwareVersion = "0.1" };
+        var response = await SendAsync<ApiVersionsResponse>(request, ApiVersionsRequest.HighestVersion, cancellationToken).ConfigureAwait(false);
+        if (response.ErrorCode == ErrorCode.UnsupportedVersion)
+        {
+            short retry = response.ApiKeys.FirstOrDefault(k => k.ApiKey == (short)ApiKey.ApiVersions) is { } own
+                ? Math.Min(own.MaxVersion, ApiVersionsRequest.HighestVersion)
+                : (short)0;
+            response = await SendAsync<ApiVersionsResponse>(request, retry, cancellationToken).ConfigureAwait(false);
+        }
+        if (response.ErrorCode != ErrorCode.None)
+            throw new KafkaException(response.ErrorCode, $"{Endpoint} refused ApiVersions: {response.ErrorCode}.");
+        _brokerVersions = response.ApiKeys.ToDictionary(k => (ApiKey)k.ApiKey, k => (k.MinVersion, k.MaxVersion));
+    }
+
+    /// <summary>The newest version of an api both sides speak; false when there is none.</summary>
+    public bool TryGetVersion(ApiKey key, out short version)
+    {
+        version = -1;
+        if (!_brokerVersions.TryGetValue(key, out var theirs) || !ApiMessages.TryGetVersions(key, out short ourMin, out short ourMax))
+            return false;
+        short high = Math.Min(ourMax, theirs.Max), low = Math.Max(ourMin, theirs.Min);
+        if (high < low)
+            return false;
+        version = high;
+        return true;
+    }
+
+    /// <summary>Sends with the negotiated version of the request's api.</summary>
+    public Task<TResponse> SendAsync<TResponse>(IRequest request, CancellationToken cancellationToken)
+        where TResponse : IResponse, IApiMessage<TResponse> =>
+        TryGetVersion(request.ApiKey, out short version)
+            ? SendAsync<TResponse>(request, version, cancellationToken)
+            : throw new KafkaException(ErrorCode.UnsupportedVersion, $"{Endpoint} shares no version of {request.ApiKey} with this client.");
+
+    public async Task<TResponse> SendAsync<TResponse>(IRequest request, short version, CancellationToken cancellationToken)
+        where TResponse : IResponse, IApiMessage<TResponse>
+    {
+        if (_failure is not null)
+            throw new KafkaConnectionException($"Connection to {Endpoint} is closed: {_failure.Message}", _failure);
+        int correlation = Interlocked.Increment(ref _correlation);
+        var pending = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[correlation] = pending;
+        using (var frame = new PooledBufferWriter(256))
+        {
+            KafkaFrame.WriteRequest(frame, request, version, correlation, _clientId);
+            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await _stream.WriteAsync(frame.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            {
+                Fail(e);
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+        }
+        byte[] body;
+        try
+        {
+            body = await pending.Task.WaitAsync(_requestTimeout, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Kafka clients treat a timed-out request as a broken connection.
+            Fail(new TimeoutException($"{request.ApiKey} to {Endpoint} got no answer within request.timeout.ms ({_requestTimeout.TotalMilliseconds} ms)."));
+            throw new KafkaConnectionException(_failure!.Message, _failure);
+        }
+        finally
+        {
+            _pending.TryRemove(correlation, out _);
+        }
+        return KafkaFrame.ReadResponse<TResponse>(body, version, out _);
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        var size = new byte[4];
+        try
+        {
+            while (!_closed.IsCancellationRequested)
+            {
+                await _stream.ReadExactlyAsync(size, _closed.Token).ConfigureAwait(false);
+                int length = BinaryPrimitives.ReadInt32BigEndian(size);
+                if (length < 4 || length > 1 << 30)
+                    throw new ProtocolException($"Response frame of {length} bytes from {Endpoint}.");
+                var body = new byte[length];
+                await _stream.ReadExactlyAsync(body, _closed.Token).ConfigureAwait(false);
+                int correlation = BinaryPrimitives.ReadInt32BigEndian(body);
+                if (_pending.TryRemove(correlation, out var pending))
+                    pending.TrySetResult(body);
+            }
+        }
+        catch (Exception e)
+        {
+            Fail(e);
+        }
+    }
+
+    private void Fail(Exception e)
+    {
+        Interlocked.CompareExchange(ref _failure, e, null);
+        try
+        {
+            _closed.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            return; // already disposed: everything below has been done
+        }
+        foreach (var (id, pending) in _pending)
+        {
+            if (_pending.TryRemove(id, out _))
+                pending.TrySetException(new KafkaConnectionException($"Connection to {Endpoint} failed: {_failure!.Message}", _failure));
+        }
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Fail(new ObjectDisposedException(nameof(BrokerConnection)));
+        try
+        {
+            await _reader.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        await _stream.DisposeAsync().ConfigureAwait(false);
+        _writeLock.Dispose();
+        _closed.Dispose();
+    }
+}
