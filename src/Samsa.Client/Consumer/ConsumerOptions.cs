@@ -1,0 +1,220 @@
+using System.Globalization;
+
+namespace Samsa.Client.Consumer;
+
+public enum AutoOffsetReset
+{
+    Latest,
+    Earliest,
+    None,
+}
+
+public enum IsolationLevel
+{
+    ReadUncommitted,
+    ReadCommitted,
+}
+
+/// <summary>A setting that is missing, unknown or out of range; <see cref="Key"/> names it.</summary>
+public sealed class KafkaConfigException(string key, string message) : ArgumentException(message)
+{
+    public string Key { get; } = key;
+}
+
+/// <summary>
+/// Consumer settings with the Java consumer's names and defaults. Immutable: use <c>with</c>, or
+/// <see cref="FromProperties"/> for Kafka-style string settings. <see cref="Validate"/> runs when a
+/// consumer is built and names the offending key.
+/// </summary>
+public sealed record ConsumerOptions
+{
+    /// <summary>bootstrap.servers: host:port list, comma-separated.</summary>
+    public string BootstrapServers { get; init; } = "";
+
+    /// <summary>group.id: required to subscribe (not for Assign).</summary>
+    public string? GroupId { get; init; }
+
+    /// <summary>group.instance.id: makes the member static (KIP-345).</summary>
+    public string? GroupInstanceId { get; init; }
+
+    public string ClientId { get; init; } = "samsa-consumer";
+
+    public int FetchMinBytes { get; init; } = 1;
+
+    public TimeSpan FetchMaxWait { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    public int FetchMaxBytes { get; init; } = 52_428_800;
+
+    public int MaxPartitionFetchBytes { get; init; } = 1_048_576;
+
+    public int MaxPollRecords { get; init; } = 500;
+
+    public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromSeconds(45);
+
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(3);
+
+    public TimeSpan MaxPollInterval { get; init; } = TimeSpan.FromMinutes(5);
+
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan DefaultApiTimeout { get; init; } = TimeSpan.FromMinutes(1);
+
+    public AutoOffsetReset AutoOffsetReset { get; init; } = AutoOffsetReset.Latest;
+
+    public bool EnableAutoCommit { get; init; } = true;
+
+    public TimeSpan AutoCommitInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>partition.assignment.strategy, in preference order (Java 4.x: range, cooperative-sticky).</summary>
+    public IReadOnlyList<string> PartitionAssignmentStrategy { get; init; } = ["range", "cooperative-sticky"];
+
+    public IsolationLevel IsolationLevel { get; init; } = IsolationLevel.ReadUncommitted;
+
+    public TimeSpan RetryBackoff { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    public TimeSpan ReconnectBackoff { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    public TimeSpan ReconnectBackoffMax { get; init; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan MetadataMaxAge { get; init; } = TimeSpan.FromMinutes(5);
+
+    public bool CheckCrcs { get; init; } = true;
+
+    public bool AllowAutoCreateTopics { get; init; } = true;
+
+    public string? ClientRack { get; init; }
+
+    private delegate ConsumerOptions Setter(ConsumerOptions o, string key, string value);
+
+    private static readonly Dictionary<string, Setter> Keys = new(StringComparer.Ordinal)
+    {
+        ["bootstrap.servers"] = (o, _, v) => o with { BootstrapServers = v },
+        ["group.id"] = (o, _, v) => o with { GroupId = v },
+        ["group.instance.id"] = (o, _, v) => o with { GroupInstanceId = v },
+        ["client.id"] = (o, _, v) => o with { ClientId = v },
+        ["fetch.min.bytes"] = (o, k, v) => o with { FetchMinBytes = Int(k, v) },
+        ["fetch.max.wait.ms"] = (o, k, v) => o with { FetchMaxWait = Ms(k, v) },
+        ["fetch.max.bytes"] = (o, k, v) => o with { FetchMaxBytes = Int(k, v) },
+        ["max.partition.fetch.bytes"] = (o, k, v) => o with { MaxPartitionFetchBytes = Int(k, v) },
+        ["max.poll.records"] = (o, k, v) => o with { MaxPollRecords = Int(k, v) },
+        ["session.timeout.ms"] = (o, k, v) => o with { SessionTimeout = Ms(k, v) },
+        ["heartbeat.interval.ms"] = (o, k, v) => o with { HeartbeatInterval = Ms(k, v) },
+        ["max.poll.interval.ms"] = (o, k, v) => o with { MaxPollInterval = Ms(k, v) },
+        ["request.timeout.ms"] = (o, k, v) => o with { RequestTimeout = Ms(k, v) },
+        ["default.api.timeout.ms"] = (o, k, v) => o with { DefaultApiTimeout = Ms(k, v) },
+        ["auto.offset.reset"] = (o, k, v) => o with
+        {
+            AutoOffsetReset = v switch
+            {
+                "latest" => AutoOffsetReset.Latest,
+                "earliest" => AutoOffsetReset.Earliest,
+                "none" => AutoOffsetReset.None,
+                _ => throw new KafkaConfigException(k, $"{k}: '{v}' is not latest, earliest or none."),
+            },
+        },
+        ["enable.auto.commit"] = (o, k, v) => o with { EnableAutoCommit = Bool(k, v) },
+        ["auto.commit.interval.ms"] = (o, k, v) => o with { AutoCommitInterval = Ms(k, v) },
+        ["partition.assignment.strategy"] = (o, _, v) => o with
+        {
+            PartitionAssignmentStrategy = v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ShortAssignorName).ToList(),
+        },
+        ["isolation.level"] = (o, k, v) => o with
+        {
+            IsolationLevel = v switch
+            {
+                "read_uncommitted" => IsolationLevel.ReadUncommitted,
+                "read_committed" => IsolationLevel.ReadCommitted,
+                _ => throw new KafkaConfigException(k, $"{k}: '{v}' is not read_uncommitted or read_committed."),
+            },
+        },
+        ["retry.backoff.ms"] = (o, k, v) => o with { RetryBackoff = Ms(k, v) },
+        ["reconnect.backoff.ms"] = (o, k, v) => o with { ReconnectBackoff = Ms(k, v) },
+        ["reconnect.backoff.max.ms"] = (o, k, v) => o with { ReconnectBackoffMax = Ms(k, v) },
+        ["metadata.max.age.ms"] = (o, k, v) => o with { MetadataMaxAge = Ms(k, v) },
+        ["check.crcs"] = (o, k, v) => o with { CheckCrcs = Bool(k, v) },
+        ["allow.auto.create.topics"] = (o, k, v) => o with { AllowAutoCreateTopics = Bool(k, v) },
+        ["client.rack"] = (o, _, v) => o with { ClientRack = v },
+    };
+
+    public static IReadOnlyCollection<string> KnownKeys => Keys.Keys;
+
+    /// <summary>Reads Kafka-style settings; an unknown key or a bad value names the key.</summary>
+    public static ConsumerOptions FromProperties(IEnumerable<KeyValuePair<string, string>> properties)
+    {
+        ArgumentNullException.ThrowIfNull(properties);
+        var options = new ConsumerOptions();
+        foreach (var (key, value) in properties)
+        {
+            if (!Keys.TryGetValue(key, out var set))
+                throw new KafkaConfigException(key, $"Unknown consumer setting '{key}'.");
+            options = set(options, key, value.Trim());
+        }
+        return options;
+    }
+
+    /// <summary>Checks the settings together; <paramref name="subscribing"/> is true for a group member.</summary>
+    public ConsumerOptions Validate(bool subscribing)
+    {
+        if (string.IsNullOrWhiteSpace(BootstrapServers))
+            throw new KafkaConfigException("bootstrap.servers", "bootstrap.servers is required (host:port[,host:port...]).");
+        foreach (var server in BootstrapServers.Split(',', StringSplitOptions.TrimEntries))
+        {
+            int colon = server.LastIndexOf(':');
+            if (colon <= 0 || !int.TryParse(server[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is 0 or > 65535)
+                throw new KafkaConfigException("bootstrap.servers", $"bootstrap.servers: '{server}' is not host:port.");
+        }
+        if (subscribing && string.IsNullOrWhiteSpace(GroupId))
+            throw new KafkaConfigException("group.id", "group.id is required to subscribe (use Assign for a consumer without a group).");
+        if (GroupInstanceId is not null && string.IsNullOrWhiteSpace(GroupId))
+            throw new KafkaConfigException("group.instance.id", "group.instance.id requires group.id.");
+        Positive("fetch.min.bytes", FetchMinBytes, allowZero: true);
+        Positive("fetch.max.bytes", FetchMaxBytes);
+        Positive("max.partition.fetch.bytes", MaxPartitionFetchBytes);
+        Positive("max.poll.records", MaxPollRecords);
+        if (HeartbeatInterval >= SessionTimeout)
+            throw new KafkaConfigException("heartbeat.interval.ms", $"heartbeat.interval.ms ({HeartbeatInterval.TotalMilliseconds}) must be lower than session.timeout.ms ({SessionTimeout.TotalMilliseconds}).");
+        if (HeartbeatInterval <= TimeSpan.Zero)
+            throw new KafkaConfigException("heartbeat.interval.ms", "heartbeat.interval.ms must be positive.");
+        if (PartitionAssignmentStrategy.Count == 0)
+            throw new KafkaConfigException("partition.assignment.strategy", "partition.assignment.strategy needs at least one assignor.");
+        foreach (var name in PartitionAssignmentStrategy)
+        {
+            if (name is not ("range" or "roundrobin" or "cooperative-sticky"))
+                throw new KafkaConfigException("partition.assignment.strategy", $"partition.assignment.strategy: unknown assignor '{name}' (range, roundrobin, cooperative-sticky).");
+        }
+        return this;
+    }
+
+    private static void Positive(string key, int value, bool allowZero = false)
+    {
+        if (value < 0 || (!allowZero && value == 0))
+            throw new KafkaConfigException(key, $"{key} must be {(allowZero ? "zero or more" : "positive")}, got {value}.");
+    }
+
+    private static int Int(string key, string value) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n)
+            ? n
+            : throw new KafkaConfigException(key, $"{key}: '{value}' is not an integer.");
+
+    private static TimeSpan Ms(string key, string value)
+    {
+        int ms = Int(key, value);
+        return ms >= 0 ? TimeSpan.FromMilliseconds(ms) : throw new KafkaConfigException(key, $"{key} must not be negative, got {ms}.");
+    }
+
+    private static bool Bool(string key, string value) => value.ToLowerInvariant() switch
+    {
+        "true" => true,
+        "false" => false,
+        _ => throw new KafkaConfigException(key, $"{key}: '{value}' is not true or false."),
+    };
+
+    /// <summary>Java users write class names (org.apache.kafka.clients.consumer.RangeAssignor); accept them.</summary>
+    private static string ShortAssignorName(string name) => name switch
+    {
+        "org.apache.kafka.clients.consumer.RangeAssignor" => "range",
+        "org.apache.kafka.clients.consumer.RoundRobinAssignor" => "roundrobin",
+        "org.apache.kafka.clients.consumer.CooperativeStickyAssignor" => "cooperative-sticky",
+        _ => name,
+    };
+}
