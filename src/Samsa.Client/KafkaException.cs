@@ -1,0 +1,44 @@
+using Samsa.Client.Errors;
+using Samsa.Protocol;
+
+namespace Samsa.Client;
+
+/// <summary>
+/// A Kafka operation failed. <see cref="Error"/> is the broker's error code (or the closest code for
+/// client-side failures) so callers can branch on it; <see cref="IsRetriable"/> says whether trying
+/// again later can succeed.
+/// </summary>
+public class KafkaException : Exception
+{
+    public KafkaException(ErrorCode error, string message, Exception? innerException = null)
+        : base(message, innerException) => Error = error;
+
+    public KafkaException() : this(ErrorCode.UnknownServerError, "Kafka operation failed.") { }
+
+    public KafkaException(string message) : this(ErrorCode.UnknownServerError, message) { }
+
+    public KafkaException(string message, Exception innerException)
+        : this(ErrorCode.UnknownServerError, message, innerException) { }
+
+    public ErrorCode Error { get; }
+
+    public virtual bool IsRetriable => Error.IsRetriable();
+
+    /// <summary>Maps a broker error code to the most specific exception type, with a message saying what to do.</summary>
+    public static KafkaException FromError(ErrorCode error, string? context = null)
+    {
+        var where = context is null ? "" : $" ({context})";
+        return error switch
+        {
+            ErrorCode.TopicAuthorizationFailed => new TopicAuthorizationException(
+                $"Not authorized to access the topic{where}: grant this principal Describe/Read on it."),
+            ErrorCode.GroupAuthorizationFailed => new GroupAuthorizationException(
+                $"Not authorized to access the group{where}: grant this principal Read on the group."),
+            ErrorCode.RequestTimedOut => new KafkaTimeoutException(
+                $"The broker timed the request out{where}; it will be retried, or raise request.timeout.ms."),
+            _ when error.IsRetriable() => new RetriableKafkaException(error,
+                $"{error}{where}: transient; the client retries with retry.backoff.ms until the operation deadline."),
+            _ => new KafkaException(error, $"{error}{where}."),
+        };
+    }
+}
