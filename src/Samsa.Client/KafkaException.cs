@@ -42,3 +42,10 @@ public class KafkaException : Exception
         };
     }
 }
+
+/// <summary>The connection to a broker failed or was closed; the request may be retried on a new one.</summary>
+public sealed class KafkaConnectionException(string message, Exception? inner = null)
+    : KafkaException(ErrorCode.NetworkException, message, inner ?? new IOException(message))
+{
+    public override bool IsRetriable => true;
+}

@@ -18,17 +18,6 @@ public class RetriableKafkaException : KafkaException
     public override bool IsRetriable => true;
 }
 
-/// <summary>The connection to a broker failed or closed while the request was in flight.</summary>
-public sealed class KafkaNetworkException : RetriableKafkaException
-{
-    public KafkaNetworkException(string message, Exception? innerException = null)
-        : base(ErrorCode.NetworkException, message, innerException) { }
-
-    public KafkaNetworkException() : this("Connection to the broker was lost.") { }
-
-    public KafkaNetworkException(string message) : this(message, null) { }
-}
-
 /// <summary>No answer within request.timeout.ms (or the operation's deadline); Kafka closes the connection in that case.</summary>
 public sealed class KafkaTimeoutException : RetriableKafkaException
 {

@@ -1,8 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net.Sockets;
-using Microsoft.Extensions.Logging;
-using Samsa.Client.Errors;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
 using Samsa.Protocol.Primitives;
@@ -10,63 +8,54 @@ using Samsa.Protocol.Primitives;
 namespace Samsa.Client.Internal.Network;
 
 /// <summary>
-/// One TCP connection to one broker. Requests are pipelined: Kafka answers in send order, so pending
-/// requests sit in a FIFO and each response is checked against the head's correlation id. Any failure
-/// (socket error, timeout, mismatched id) closes the connection and fails every pending request with a
-/// retriable <see cref="KafkaNetworkException"/>, as Kafka's NetworkClient does.
+/// One connection to one broker: requests are pipelined (several in flight, matched to responses
+/// by correlation id), versions are negotiated once with ApiVersions, and a request that outlives
+/// request.timeout.ms fails and closes the connection, as Kafka clients do. Thread-safe: the
+/// heartbeat and the fetcher may share it without sharing a lock with the poll loop.
 /// </summary>
-internal sealed partial class BrokerConnection : IAsyncDisposable
+internal sealed class BrokerConnection : IAsyncDisposable
 {
-    private const int MaxResponseSize = 256 * 1024 * 1024;
-
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
     private readonly string _clientId;
-    private readonly TimeSpan _requestTimeout;
     private readonly TimeProvider _time;
-    private readonly ILogger _logger;
-    private readonly SemaphoreSlim _writeGate = new(1, 1);
-    private readonly ConcurrentQueue<Pending> _pending = new();
+    private readonly TimeSpan _requestTimeout;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly ConcurrentDictionary<int, TaskCompletionSource<byte[]>> _pending = new();
     private readonly CancellationTokenSource _closed = new();
-    private readonly Dictionary<ApiKey, short> _versions = [];
-    private int _nextCorrelationId;
+    private readonly Task _reader;
+    private Dictionary<ApiKey, (short Min, short Max)> _brokerVersions = [];
+    private int _correlation;
     private Exception? _failure;
 
-    private BrokerConnection(Socket socket, string endpoint, string clientId, TimeSpan requestTimeout, TimeProvider time, ILogger logger)
+    private BrokerConnection(Socket socket, string clientId, TimeProvider time, TimeSpan requestTimeout)
     {
         _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: true);
-        Endpoint = endpoint;
         _clientId = clientId;
-        _requestTimeout = requestTimeout;
         _time = time;
-        _logger = logger;
+        _requestTimeout = requestTimeout;
+        _reader = Task.Run(ReadLoopAsync);
     }
 
-    public string Endpoint { get; }
+    public string Endpoint { get; private init; } = "";
 
-    public bool IsConnected => _failure is null;
-
-    /// <summary>Connects, starts the read loop and negotiates API versions.</summary>
-    public static async ValueTask<BrokerConnection> ConnectAsync(
-        string host, int port, string clientId, TimeSpan requestTimeout, TimeProvider time, ILogger logger, CancellationToken ct)
+    public static async Task<BrokerConnection> ConnectAsync(string host, int port, string clientId, TimeProvider time, TimeSpan requestTimeout, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(host, port, ct).ConfigureAwait(false);
+            await socket.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
         }
         catch (SocketException e)
         {
             socket.Dispose();
-            throw new KafkaNetworkException($"Could not connect to broker {host}:{port}: {e.SocketErrorCode}. Check bootstrap.servers and that the broker is up.", e);
+            throw new KafkaConnectionException($"Cannot connect to {host}:{port}: {e.Message}", e);
         }
-
-        var connection = new BrokerConnection(socket, $"{host}:{port}", clientId, requestTimeout, time, logger);
-        _ = connection.ReadLoopAsync();
+        var connection = new BrokerConnection(socket, clientId, time, requestTimeout) { Endpoint = $"{host}:{port}" };
         try
         {
-            await connection.NegotiateVersionsAsync(ct).ConfigureAwait(false);
+            await connection.NegotiateAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -76,129 +65,151 @@ internal sealed partial class BrokerConnection : IAsyncDisposable
         return connection;
     }
 
-    /// <summary>The version to use for <paramref name="key"/>: min(our highest, broker highest), if the ranges overlap.</summary>
-    public bool TryGetVersion(ApiKey key, out short version) => _versions.TryGetValue(key, out version);
-
-    public short GetVersion(ApiKey key) => TryGetVersion(key, out var v) ? v
-        : throw new UnsupportedVersionException($"Broker {Endpoint} shares no version of {key} with this client; upgrade the broker or the client.");
-
-    public async ValueTask<TResponse> SendAsync<TRequest, TResponse>(TRequest request, short version, CancellationToken ct)
-        where TRequest : IRequest
-        where TResponse : IResponse, IApiMessage<TResponse>
+    /// <summary>
+    /// ApiVersions with our newest version; a broker that does not know it answers v0 with
+    /// UNSUPPORTED_VERSION and its ranges (KIP-511), and we ask again with the newest version both
+    /// know (v0 if it did not list ApiVersions, as librdkafka does).
+    /// </summary>
+    private async Task NegotiateAsync(CancellationToken cancellationToken)
     {
-        var pending = new Pending(version, static (body, v) => KafkaFrame.ReadResponse<TResponse>(body, v, out _));
-        await WriteAsync(request, version, pending, ct).ConfigureAwait(false);
-        using var timer = _time.CreateTimer(static s => { var (c, p) = ((BrokerConnection, Pending))s!; c.OnTimeout(p); },
-            (this, pending), _requestTimeout, Timeout.InfiniteTimeSpan);
-        await using var reg = ct.Register(static s => ((Pending)s!).Completion.TrySetCanceled(), pending).ConfigureAwait(false);
-        return (TResponse)await pending.Completion.Task.ConfigureAwait(false);
+        var request = new ApiVersionsRequest { ClientSoftwareName = "samsa-dotnet", ClientSoftwareVersion = "0.1" };
+        var response = await SendAsync<ApiVersionsResponse>(request, ApiVersionsRequest.HighestVersion, cancellationToken).ConfigureAwait(false);
+        if (response.ErrorCode == ErrorCode.UnsupportedVersion)
+        {
+            short retry = response.ApiKeys.FirstOrDefault(k => k.ApiKey == (short)ApiKey.ApiVersions) is { } own
+                ? Math.Min(own.MaxVersion, ApiVersionsRequest.HighestVersion)
+                : (short)0;
+            response = await SendAsync<ApiVersionsResponse>(request, retry, cancellationToken).ConfigureAwait(false);
+        }
+        if (response.ErrorCode != ErrorCode.None)
+            throw new KafkaException(response.ErrorCode, $"{Endpoint} refused ApiVersions: {response.ErrorCode}.");
+        _brokerVersions = response.ApiKeys.ToDictionary(k => (ApiKey)k.ApiKey, k => (k.MinVersion, k.MaxVersion));
     }
 
-    /// <summary>Sends a request that gets no response (Produce with acks=0).</summary>
-    public ValueTask SendOneWayAsync(IRequest request, short version, CancellationToken ct) =>
-        WriteAsync(request, version, null, ct);
-
-    private async ValueTask WriteAsync(IRequest request, short version, Pending? pending, CancellationToken ct)
+    /// <summary>The newest version of an api both sides speak; false when there is none.</summary>
+    public bool TryGetVersion(ApiKey key, out short version)
     {
-        ThrowIfFailed();
-        using var buffer = new PooledBufferWriter();
-        await _writeGate.WaitAsync(ct).ConfigureAwait(false);
+        version = -1;
+        if (!_brokerVersions.TryGetValue(key, out var theirs) || !ApiMessages.TryGetVersions(key, out short ourMin, out short ourMax))
+            return false;
+        short high = Math.Min(ourMax, theirs.Max), low = Math.Max(ourMin, theirs.Min);
+        if (high < low)
+            return false;
+        version = high;
+        return true;
+    }
+
+    /// <summary>Sends with the negotiated version of the request's api.</summary>
+    public Task<TResponse> SendAsync<TResponse>(IRequest request, CancellationToken cancellationToken)
+        where TResponse : IResponse, IApiMessage<TResponse> =>
+        TryGetVersion(request.ApiKey, out short version)
+            ? SendAsync<TResponse>(request, version, cancellationToken)
+            : throw new KafkaException(ErrorCode.UnsupportedVersion, $"{Endpoint} shares no version of {request.ApiKey} with this client.");
+
+    public async Task<TResponse> SendAsync<TResponse>(IRequest request, short version, CancellationToken cancellationToken)
+        where TResponse : IResponse, IApiMessage<TResponse>
+    {
+        if (_failure is not null)
+            throw new KafkaConnectionException($"Connection to {Endpoint} is closed: {_failure.Message}", _failure);
+        int correlation = Interlocked.Increment(ref _correlation);
+        var pending = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[correlation] = pending;
+        using (var frame = new PooledBufferWriter(256))
+        {
+            KafkaFrame.WriteRequest(frame, request, version, correlation, _clientId);
+            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await _stream.WriteAsync(frame.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            {
+                Fail(e);
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+        }
+        byte[] body;
         try
         {
-            ThrowIfFailed();
-            int correlationId = _nextCorrelationId++;
-            KafkaFrame.WriteRequest(buffer, request, version, correlationId, _clientId);
-            if (pending is not null)
-            {
-                pending.CorrelationId = correlationId;
-                _pending.Enqueue(pending);
-            }
-            await _stream.WriteAsync(buffer.WrittenMemory, ct).ConfigureAwait(false);
+            body = await pending.Task.WaitAsync(_requestTimeout, _time, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        catch (TimeoutException)
         {
-            Fail(new KafkaNetworkException($"Connection to {Endpoint} failed while sending {request.ApiKey}.", e));
-            ThrowIfFailed();
+            // Kafka clients treat a timed-out request as a broken connection.
+            Fail(new TimeoutException($"{request.ApiKey} to {Endpoint} got no answer within request.timeout.ms ({_requestTimeout.TotalMilliseconds} ms)."));
+            throw new KafkaConnectionException(_failure!.Message, _failure);
         }
         finally
         {
-            _writeGate.Release();
+            _pending.TryRemove(correlation, out _);
         }
+        return KafkaFrame.ReadResponse<TResponse>(body, version, out _);
     }
 
     private async Task ReadLoopAsync()
     {
-        var sizeBuffer = new byte[4];
+        var size = new byte[4];
         try
         {
             while (!_closed.IsCancellationRequested)
             {
-                await _stream.ReadExactlyAsync(sizeBuffer, _closed.Token).ConfigureAwait(false);
-                int size = BinaryPrimitives.ReadInt32BigEndian(sizeBuffer);
-                if (size < 4 || size > MaxResponseSize)
-                    throw new ProtocolException($"Broker {Endpoint} sent a response frame of {size} bytes.");
-                var body = new byte[size];
+                await _stream.ReadExactlyAsync(size, _closed.Token).ConfigureAwait(false);
+                int length = BinaryPrimitives.ReadInt32BigEndian(size);
+                if (length < 4 || length > 1 << 30)
+                    throw new ProtocolException($"Response frame of {length} bytes from {Endpoint}.");
+                var body = new byte[length];
                 await _stream.ReadExactlyAsync(body, _closed.Token).ConfigureAwait(false);
-                int correlationId = BinaryPrimitives.ReadInt32BigEndian(body);
-                if (!_pending.TryDequeue(out var pending) || pending.CorrelationId != correlationId)
-                    throw new ProtocolException($"Broker {Endpoint} answered correlation id {correlationId} out of order.");
-                try
-                {
-                    pending.Completion.TrySetResult(pending.Decode(body, pending.Version));
-                }
-                catch (Exception e) when (e is ProtocolException or IndexOutOfRangeException or ArgumentException)
-                {
-                    pending.Completion.TrySetException(new KafkaException(ErrorCode.CorruptMessage, $"Could not decode a response from {Endpoint}.", e));
-                }
+                int correlation = BinaryPrimitives.ReadInt32BigEndian(body);
+                if (_pending.TryRemove(correlation, out var pending))
+                    pending.TrySetResult(body);
             }
         }
         catch (Exception e)
         {
-            Fail(e as KafkaException ?? new KafkaNetworkException($"Connection to {Endpoint} closed: {e.Message}", e));
+            Fail(e);
         }
     }
 
-    private bool OnTimeout(Pending pending)
+    private void Fail(Exception e)
     {
-        if (pending.Completion.Task.IsCompleted)
-            return false;
-        Fail(new KafkaTimeoutException($"No response from {Endpoint} within request.timeout.ms ({_requestTimeout.TotalMilliseconds} ms); the connection was closed."));
-        return true;
-    }
-
-    private void Fail(Exception error)
-    {
-        if (Interlocked.CompareExchange(ref _failure, error, null) is not null)
-            return;
-        LogConnectionFailed(_logger, Endpoint, error.Message);
-        _closed.Cancel();
-        _socket.Dispose();
-        while (_pending.TryDequeue(out var p))
-            p.Completion.TrySetException(error);
-    }
-
-    private void ThrowIfFailed()
-    {
-        if (_failure is { } f)
-            throw f is KafkaTimeoutException ? new KafkaNetworkException($"Connection to {Endpoint} is closed.", f) : f;
+        Interlocked.CompareExchange(ref _failure, e, null);
+        try
+        {
+            _closed.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            return; // already disposed: everything below has been done
+        }
+        foreach (var (id, pending) in _pending)
+        {
+            if (_pending.TryRemove(id, out _))
+                pending.TrySetException(new KafkaConnectionException($"Connection to {Endpoint} failed: {_failure!.Message}", _failure));
+        }
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
-        Fail(new KafkaNetworkException($"Connection to {Endpoint} was closed by the client."));
+        Fail(new ObjectDisposedException(nameof(BrokerConnection)));
+        try
+        {
+            await _reader.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
         await _stream.DisposeAsync().ConfigureAwait(false);
-        _writeGate.Dispose();
+        _writeLock.Dispose();
         _closed.Dispose();
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Connection to {Endpoint} failed: {Reason}")]
-    private static partial void LogConnectionFailed(ILogger logger, string endpoint, string reason);
-
-    private sealed class Pending(short version, Func<ReadOnlyMemory<byte>, short, object> decode)
-    {
-        public short Version { get; } = version;
-        public Func<ReadOnlyMemory<byte>, short, object> Decode { get; } = decode;
-        public int CorrelationId { get; set; }
-        public TaskCompletionSource<object> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
