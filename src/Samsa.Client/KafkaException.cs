@@ -1,35 +1,51 @@
+using Samsa.Client.Errors;
 using Samsa.Protocol;
 
 namespace Samsa.Client;
 
-/// <summary>An error from a Kafka broker or from talking to one. <see cref="IsRetriable"/> says whether trying again can help.</summary>
+/// <summary>
+/// A Kafka operation failed. <see cref="Error"/> is the broker's error code (or the closest code for
+/// client-side failures) so callers can branch on it; <see cref="IsRetriable"/> says whether trying
+/// again later can succeed.
+/// </summary>
 public class KafkaException : Exception
 {
-    public KafkaException()
-    {
-    }
+    public KafkaException(ErrorCode error, string message, Exception? innerException = null)
+        : base(message, innerException) => Error = error;
 
-    public KafkaException(string message)
-        : base(message)
-    {
-    }
+    public KafkaException() : this(ErrorCode.UnknownServerError, "Kafka operation failed.") { }
+
+    public KafkaException(string message) : this(ErrorCode.UnknownServerError, message) { }
 
     public KafkaException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-
-    public KafkaException(ErrorCode error, string message)
-        : base(message) => Error = error;
+        : this(ErrorCode.UnknownServerError, message, innerException) { }
 
     public ErrorCode Error { get; }
 
     public virtual bool IsRetriable => Error.IsRetriable();
+
+    /// <summary>Maps a broker error code to the most specific exception type, with a message saying what to do.</summary>
+    public static KafkaException FromError(ErrorCode error, string? context = null)
+    {
+        var where = context is null ? "" : $" ({context})";
+        return error switch
+        {
+            ErrorCode.TopicAuthorizationFailed => new TopicAuthorizationException(
+                $"Not authorized to access the topic{where}: grant this principal Describe/Read on it."),
+            ErrorCode.GroupAuthorizationFailed => new GroupAuthorizationException(
+                $"Not authorized to access the group{where}: grant this principal Read on the group."),
+            ErrorCode.RequestTimedOut => new KafkaTimeoutException(
+                $"The broker timed the request out{where}; it will be retried, or raise request.timeout.ms."),
+            _ when error.IsRetriable() => new RetriableKafkaException(error,
+                $"{error}{where}: transient; the client retries with retry.backoff.ms until the operation deadline."),
+            _ => new KafkaException(error, $"{error}{where}."),
+        };
+    }
 }
 
 /// <summary>The connection to a broker failed or was closed; the request may be retried on a new one.</summary>
 public sealed class KafkaConnectionException(string message, Exception? inner = null)
-    : KafkaException(message, inner ?? new IOException(message))
+    : KafkaException(ErrorCode.NetworkException, message, inner ?? new IOException(message))
 {
     public override bool IsRetriable => true;
 }
