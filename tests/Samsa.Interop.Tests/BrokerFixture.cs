@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Logging;
 using Samsa.Broker;
 
 namespace Samsa.Interop.Tests;
@@ -23,7 +24,11 @@ public sealed class TempBroker : IAsyncDisposable
         string dir = Path.Combine(Path.GetTempPath(), "samsa-test-" + Guid.NewGuid().ToString("N"));
         var options = new BrokerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0), DataDirectory = dir };
         options = configure?.Invoke(options) ?? options;
-        return new TempBroker(await SamsaBroker.StartAsync(options), dir);
+        // SAMSA_TEST_LOG=1 prints the broker's log, for debugging a failing interop test.
+        var logging = Environment.GetEnvironmentVariable("SAMSA_TEST_LOG") == "1"
+            ? Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Debug))
+            : null;
+        return new TempBroker(await SamsaBroker.StartAsync(options, logging), dir);
     }
 
     /// <summary>Stops and starts the broker on the same data directory and port.</summary>

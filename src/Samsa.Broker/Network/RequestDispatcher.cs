@@ -52,7 +52,9 @@ internal sealed class RequestDispatcher
             throw new ProtocolException($"Unsupported request: api key {(short)key} version {version}.");
         }
 
-        var request = KafkaFrame.ReadRequest(body, out var header);
+        var request = KafkaFrame.ReadRequest(body, out var header, out int ignored);
+        if (ignored > 0 && _logger.IsEnabled(LogLevel.Debug))
+            _logger.LogDebug("{Api} v{Version} from {Client}: ignored {Bytes} trailing byte(s), as Kafka does", key, version, header.ClientId, ignored);
         var context = new RequestContext(key, version, correlationId, header.ClientId, client, connectionId, session);
         var output = new PooledBufferWriter(512);
         try

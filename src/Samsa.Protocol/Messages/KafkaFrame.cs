@@ -78,16 +78,22 @@ public static class KafkaFrame
         return RequestHeader.Read(ref reader, headerVersion);
     }
 
-    /// <summary>Decodes a whole request body (header and message).</summary>
-    public static IRequest ReadRequest(ReadOnlyMemory<byte> body, out RequestHeader header)
+    /// <summary>
+    /// Decodes a whole request body (header and message). Bytes after the message are ignored, as
+    /// Kafka's broker ignores them: librdkafka 2.16 sends Metadata v13 with three more bytes than the
+    /// schema has, and Kafka serves it.
+    /// </summary>
+    public static IRequest ReadRequest(ReadOnlyMemory<byte> body, out RequestHeader header) => ReadRequest(body, out header, out _);
+
+    /// <summary>As <see cref="ReadRequest(ReadOnlyMemory{byte}, out RequestHeader)"/>, reporting how many trailing bytes were ignored.</summary>
+    public static IRequest ReadRequest(ReadOnlyMemory<byte> body, out RequestHeader header, out int ignoredBytes)
     {
         var reader = new ProtocolReader(body);
         header = ReadRequestHeader(ref reader, out bool supported);
         if (!supported)
             throw new ProtocolException($"Unsupported version {header.RequestApiVersion} of api key {header.RequestApiKey}.");
         var request = ApiMessages.ReadRequest((ApiKey)header.RequestApiKey, header.RequestApiVersion, ref reader);
-        if (!reader.End)
-            throw new ProtocolException($"{reader.Remaining} byte(s) left over after {(ApiKey)header.RequestApiKey} v{header.RequestApiVersion}.");
+        ignoredBytes = reader.Remaining;
         return request;
     }
 

@@ -143,3 +143,36 @@ public class ConfluentHeadersAndSeekTests
         Assert.Equal(2, again!.Offset.Value);
     }
 }
+
+public class ConfluentAcksAndValidateOnlyTests
+{
+    [Fact]
+    public async Task Acks_zero_gets_no_response_but_the_records_land_and_validate_only_creates_nothing()
+    {
+        await using var broker = await TempBroker.StartAsync();
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build())
+        {
+            await admin.CreateTopicsAsync([new TopicSpecification { Name = "dry", NumPartitions = 2, ReplicationFactor = 1 }], new CreateTopicsOptions { ValidateOnly = true });
+            Assert.DoesNotContain(admin.GetMetadata(TimeSpan.FromSeconds(10)).Topics, t => t.Topic == "dry");
+            await admin.CreateTopicsAsync([new TopicSpecification { Name = "fire", NumPartitions = 1, ReplicationFactor = 1 }]);
+        }
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = broker.Bootstrap, Acks = Acks.None }).Build())
+        {
+            for (int i = 0; i < 20; i++)
+            {
+                var d = await producer.ProduceAsync("fire", new Message<Null, string> { Value = $"f{i}" });
+                Assert.Equal(Offset.Unset, d.Offset); // acks=0: the broker says nothing back
+            }
+            producer.Flush(TimeSpan.FromSeconds(10));
+        }
+        using var consumer = new ConsumerBuilder<Null, string>(new ConsumerConfig { BootstrapServers = broker.Bootstrap, GroupId = "fire" }).Build();
+        var until = DateTime.UtcNow.AddSeconds(30);
+        WatermarkOffsets marks;
+        do
+        {
+            marks = consumer.QueryWatermarkOffsets(new TopicPartition("fire", 0), TimeSpan.FromSeconds(5));
+        }
+        while (marks.High.Value < 20 && DateTime.UtcNow < until);
+        Assert.Equal(20, marks.High.Value);
+    }
+}

@@ -41,7 +41,7 @@ public class KafkaFrameTests
     }
 
     [Fact]
-    public void Unsupported_request_versions_and_trailing_bytes_are_protocol_errors()
+    public void Unsupported_request_versions_are_protocol_errors_and_trailing_bytes_are_ignored_as_kafka_does()
     {
         using var buffer = new PooledBufferWriter();
         KafkaFrame.WriteRequest(buffer, new HeartbeatRequest { GroupId = "g", MemberId = "m" }, 4, 1, null);
@@ -51,8 +51,9 @@ public class KafkaFrameTests
         BinaryPrimitives.WriteInt16BigEndian(tooNew.AsSpan(2), 99);
         Assert.Throws<ProtocolException>(() => KafkaFrame.ReadRequest(tooNew, out _));
 
-        byte[] trailing = [.. body, 0];
-        Assert.Throws<ProtocolException>(() => KafkaFrame.ReadRequest(trailing, out _));
+        byte[] trailing = [.. body, 1, 0, 0];
+        Assert.IsType<HeartbeatRequest>(KafkaFrame.ReadRequest(trailing, out _, out int ignored));
+        Assert.Equal(3, ignored);
         Assert.Throws<ProtocolException>(() => KafkaFrame.PeekRequest(body.AsSpan(0, 5)));
     }
 
