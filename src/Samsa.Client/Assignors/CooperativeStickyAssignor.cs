@@ -40,9 +40,9 @@ public sealed class CooperativeStickyAssignor : IPartitionAssignor
         foreach (var (tp, m) in owner.OrderBy(o => o.Key.Topic, StringComparer.Ordinal).ThenBy(o => o.Key.Partition))
             result[m.MemberId].Add(tp);
 
-        // Members above quota give up their highest partitions; slots for "+1" go to those who already hold them.
+        // Members above quota give up their highest partitions (left unassigned this round: their
+        // owners revoke them and rejoin); slots for "+1" go to those who already hold them.
         int extrasLeft = withExtra;
-        var released = new HashSet<TopicPartition>();
         foreach (var m in ordered.OrderByDescending(m => result[m.MemberId].Count))
         {
             var list = result[m.MemberId];
@@ -50,10 +50,7 @@ public sealed class CooperativeStickyAssignor : IPartitionAssignor
             if (quota > floor)
                 extrasLeft--;
             while (list.Count > quota)
-            {
-                released.Add(list[^1]);
                 list.RemoveAt(list.Count - 1);
-            }
         }
 
         // 3. Unowned partitions (never released ones: those wait a round) go to the least loaded
@@ -72,7 +69,6 @@ public sealed class CooperativeStickyAssignor : IPartitionAssignor
                 extrasLeft--;
             result[target.MemberId].Add(tp);
         }
-        _ = released; // released partitions stay unassigned this round: their owners revoke, then rejoin
         foreach (var list in result.Values)
             list.Sort((a, b) => a.Topic == b.Topic ? a.Partition.CompareTo(b.Partition) : string.CompareOrdinal(a.Topic, b.Topic));
         return result;

@@ -29,7 +29,7 @@ public static class Codecs
             switch (type)
             {
                 case CompressionType.None:
-                    Bounded(output, input.Length, maxBytes);
+                    Bounded(input.Length, maxBytes);
                     output.Write(input);
                     break;
                 case CompressionType.Gzip:
@@ -158,7 +158,7 @@ public static class Codecs
     private static void RawSnappy(ReadOnlySpan<byte> block, PooledBufferWriter output, int maxBytes)
     {
         int size = Snappier.Snappy.GetUncompressedLength(block);
-        Bounded(output, size, maxBytes);
+        Bounded(size, maxBytes);
         int n = Snappier.Snappy.Decompress(block, output.GetSpan(size));
         output.Advance(n);
     }
@@ -181,11 +181,10 @@ public static class Codecs
         }
     }
 
-    private static void Bounded(PooledBufferWriter output, int adding, int maxBytes)
+    private static void Bounded(int adding, int maxBytes)
     {
         if (adding < 0 || adding > maxBytes)
             throw new ProtocolException($"Batch of {adding} uncompressed bytes exceeds the {maxBytes} allowed.");
-        _ = output;
     }
 
     /// <summary>Stops LZ4 output at the limit.</summary>

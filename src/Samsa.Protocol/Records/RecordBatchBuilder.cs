@@ -99,7 +99,6 @@ public sealed class RecordBatchBuilder : IDisposable
             Codecs.Compress(Compression, records, _compressed);
             records = _compressed.WrittenSpan;
         }
-        int start = output.WrittenCount;
         int total = RecordBatchHeader.Size + records.Length;
         var span = output.GetSpan(total)[..total];
         span.Clear();
@@ -119,7 +118,6 @@ public sealed class RecordBatchBuilder : IDisposable
         records.CopyTo(span[RecordBatchHeader.Size..]);
         BinaryPrimitives.WriteUInt32BigEndian(span[RecordBatchHeader.CrcOffset..], RecordBatchHeader.ComputeCrc(span));
         output.Advance(total);
-        _ = start;
     }
 
     public void Reset()
