@@ -1,7 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.Logging.Abstractions;
-using Samsa.Protocol.Primitives;
-using Samsa.Protocol.Records;
 using Samsa.Storage;
 
 namespace Samsa.Benchmarks;
@@ -21,14 +19,7 @@ public class StorageBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        using var builder = new RecordBatchBuilder();
-        var value = new byte[1000];
-        new Random(1).NextBytes(value);
-        while (builder.EstimatedSize < 16 * 1024 - 1100)
-            builder.Add(0, value.AsSpan(0, 8), false, value, false);
-        using var output = new PooledBufferWriter();
-        builder.Build(output);
-        _batch = output.WrittenSpan.ToArray();
+        _batch = BenchmarkData.SixteenKiBBatchOfOneKiBRecords();
         _batches = TotalBytes / _batch.Length;
         _dir = Path.Combine(Path.GetTempPath(), "samsa-bench-" + Guid.NewGuid().ToString("N"));
     }

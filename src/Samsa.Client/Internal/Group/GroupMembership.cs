@@ -126,12 +126,8 @@ internal sealed class GroupMembership(MembershipOptions options, TimeProvider ti
                 MemberId = response.MemberId;
                 return Unjoined(GroupStep.Rejoin);
             case ErrorCode.UnknownMemberId:
-                MemberId = "";
-                ResetGeneration();
-                return Unjoined(GroupStep.Rejoin);
             case ErrorCode.IllegalGeneration:
-                ResetGeneration();
-                return Unjoined(GroupStep.Rejoin);
+                return Dropped(response.ErrorCode);
             case ErrorCode.RebalanceInProgress:
             case ErrorCode.CoordinatorLoadInProgress:
                 return Unjoined(GroupStep.RejoinAfterBackoff);
@@ -175,12 +171,8 @@ internal sealed class GroupMembership(MembershipOptions options, TimeProvider ti
                 RejoinReason = "rebalance in progress at sync";
                 return Unjoined(GroupStep.Rejoin);
             case ErrorCode.UnknownMemberId:
-                MemberId = "";
-                ResetGeneration();
-                return Unjoined(GroupStep.Rejoin);
             case ErrorCode.IllegalGeneration:
-                ResetGeneration();
-                return Unjoined(GroupStep.Rejoin);
+                return Dropped(response.ErrorCode);
             case ErrorCode.CoordinatorNotAvailable:
             case ErrorCode.NotCoordinator:
                 return Unjoined(GroupStep.FindCoordinator);
@@ -233,13 +225,9 @@ internal sealed class GroupMembership(MembershipOptions options, TimeProvider ti
                 _lastHeartbeatOk = time.GetTimestamp();
                 RejoinReason = "group is rebalancing";
                 return Unjoined(GroupStep.Rejoin);
-            case ErrorCode.IllegalGeneration:
-                ResetGeneration();
-                return Unjoined(GroupStep.Rejoin);
             case ErrorCode.UnknownMemberId:
-                MemberId = "";
-                ResetGeneration();
-                return Unjoined(GroupStep.Rejoin);
+            case ErrorCode.IllegalGeneration:
+                return Dropped(response.ErrorCode);
             case ErrorCode.CoordinatorNotAvailable:
             case ErrorCode.NotCoordinator:
                 return GroupStep.FindCoordinator;
@@ -305,6 +293,16 @@ internal sealed class GroupMembership(MembershipOptions options, TimeProvider ti
         RejoinReason = reason;
         if (State is MemberState.Stable or MemberState.Syncing)
             State = MemberState.Unjoined;
+    }
+
+    /// <summary>The coordinator no longer counts us in this generation: rejoin, with a fresh member
+    /// id after UNKNOWN_MEMBER_ID (an old one would only be refused again).</summary>
+    private GroupStep Dropped(ErrorCode error)
+    {
+        if (error == ErrorCode.UnknownMemberId)
+            MemberId = "";
+        ResetGeneration();
+        return Unjoined(GroupStep.Rejoin);
     }
 
     private void ResetGeneration()
