@@ -1,10 +1,5 @@
 namespace Samsa.Client.Assignors;
 
-public readonly record struct TopicPartition(string Topic, int Partition)
-{
-    public override string ToString() => $"{Topic}-{Partition}";
-}
-
 /// <summary>What one member told the group in JoinGroup (the consumer protocol's subscription).</summary>
 public sealed record MemberSubscription(
     string MemberId,

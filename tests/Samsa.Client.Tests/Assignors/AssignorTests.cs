@@ -1,3 +1,4 @@
+using Samsa.Client;
 using Samsa.Client.Assignors;
 
 namespace Samsa.Client.Tests.Assignors;

@@ -285,6 +285,14 @@ internal sealed class GroupMembership(MembershipOptions options, TimeProvider ti
         return request;
     }
 
+    /// <summary>A JoinGroup or SyncGroup got no answer (connection lost, cancelled): back to
+    /// Unjoined, keeping the member id and generation, so the next join resumes where we were.</summary>
+    public void Abandon()
+    {
+        if (State is MemberState.Joining or MemberState.Syncing)
+            State = MemberState.Unjoined;
+    }
+
     /// <summary>Ask for a rebalance (subscription changed, cooperative revocation finished).</summary>
     public void RequestRejoin(string reason)
     {

@@ -40,6 +40,9 @@ internal sealed class BrokerConnection : IAsyncDisposable
 
     public string Endpoint { get; private init; } = "";
 
+    /// <summary>True once the connection failed or was disposed; callers open a new one.</summary>
+    public bool IsClosed => Volatile.Read(ref _failure) is not null;
+
     public static async Task<BrokerConnection> ConnectAsync(string host, int port, string clientId, TimeProvider time, TimeSpan requestTimeout, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -106,7 +109,18 @@ internal sealed class BrokerConnection : IAsyncDisposable
             ? SendAsync<TResponse>(request, version, cancellationToken)
             : throw new KafkaException(ErrorCode.UnsupportedVersion, $"{Endpoint} shares no version of {request.ApiKey} with this client.");
 
-    public async Task<TResponse> SendAsync<TResponse>(IRequest request, short version, CancellationToken cancellationToken)
+    public Task<TResponse> SendAsync<TResponse>(IRequest request, short version, CancellationToken cancellationToken)
+        where TResponse : IResponse, IApiMessage<TResponse> =>
+        SendAsync<TResponse>(request, version, _requestTimeout, cancellationToken);
+
+    /// <summary>With a longer deadline than request.timeout.ms, for requests the broker parks (JoinGroup, SyncGroup).</summary>
+    public Task<TResponse> SendAsync<TResponse>(IRequest request, TimeSpan timeout, CancellationToken cancellationToken)
+        where TResponse : IResponse, IApiMessage<TResponse> =>
+        TryGetVersion(request.ApiKey, out short version)
+            ? SendAsync<TResponse>(request, version, timeout, cancellationToken)
+            : throw new KafkaException(ErrorCode.UnsupportedVersion, $"{Endpoint} shares no version of {request.ApiKey} with this client.");
+
+    public async Task<TResponse> SendAsync<TResponse>(IRequest request, short version, TimeSpan timeout, CancellationToken cancellationToken)
         where TResponse : IResponse, IApiMessage<TResponse>
     {
         if (_failure is not null)
@@ -134,12 +148,12 @@ internal sealed class BrokerConnection : IAsyncDisposable
         byte[] body;
         try
         {
-            body = await pending.Task.WaitAsync(_requestTimeout, _time, cancellationToken).ConfigureAwait(false);
+            body = await pending.Task.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
             // Kafka clients treat a timed-out request as a broken connection.
-            Fail(new TimeoutException($"{request.ApiKey} to {Endpoint} got no answer within request.timeout.ms ({_requestTimeout.TotalMilliseconds} ms)."));
+            Fail(new TimeoutException($"{request.ApiKey} to {Endpoint} got no answer within {timeout.TotalMilliseconds} ms."));
             throw new KafkaConnectionException(_failure!.Message, _failure);
         }
         finally

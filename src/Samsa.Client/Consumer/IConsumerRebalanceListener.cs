@@ -1,0 +1,36 @@
+namespace Samsa.Client.Consumer;
+
+/// <summary>
+/// Told when the group moves partitions. Runs on the thread that called Poll (never on an I/O
+/// loop), so it may commit, seek or read positions on the consumer.
+/// </summary>
+public interface IConsumerRebalanceListener
+{
+    /// <summary>
+    /// These partitions are being taken away in an orderly rebalance: commit what was processed.
+    /// Eager protocols revoke everything before every rebalance; cooperative ones only what moves.
+    /// </summary>
+    void OnPartitionsRevoked(IReadOnlyCollection<TopicPartition> partitions);
+
+    void OnPartitionsAssigned(IReadOnlyCollection<TopicPartition> partitions);
+
+    /// <summary>
+    /// These partitions were lost: the member fell out of the group (session timeout, poll interval,
+    /// fenced generation) and another member may already own them, so committing for them would
+    /// fail. Defaults to <see cref="OnPartitionsRevoked"/>, as in Kafka.
+    /// </summary>
+    void OnPartitionsLost(IReadOnlyCollection<TopicPartition> partitions) => OnPartitionsRevoked(partitions);
+}
+
+/// <summary>A listener from delegates, for the common case.</summary>
+public sealed class RebalanceListener(
+    Action<IReadOnlyCollection<TopicPartition>>? onAssigned = null,
+    Action<IReadOnlyCollection<TopicPartition>>? onRevoked = null,
+    Action<IReadOnlyCollection<TopicPartition>>? onLost = null) : IConsumerRebalanceListener
+{
+    public void OnPartitionsAssigned(IReadOnlyCollection<TopicPartition> partitions) => onAssigned?.Invoke(partitions);
+
+    public void OnPartitionsRevoked(IReadOnlyCollection<TopicPartition> partitions) => onRevoked?.Invoke(partitions);
+
+    public void OnPartitionsLost(IReadOnlyCollection<TopicPartition> partitions) => (onLost ?? onRevoked)?.Invoke(partitions);
+}
