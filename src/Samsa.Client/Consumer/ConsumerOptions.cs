@@ -84,6 +84,12 @@ public sealed record ConsumerOptions
 
     public string? ClientRack { get; init; }
 
+    /// <summary>
+    /// Caps the version this client sends of an API (franz-go's MaxVersions), for brokers that
+    /// advertise versions they cannot parse. Empty: the newest version both sides list.
+    /// </summary>
+    public IReadOnlyDictionary<Samsa.Protocol.ApiKey, short> MaxApiVersions { get; init; } = new Dictionary<Samsa.Protocol.ApiKey, short>();
+
     private delegate ConsumerOptions Setter(ConsumerOptions o, string key, string value);
 
     private static readonly Dictionary<string, Setter> Keys = new(StringComparer.Ordinal)

@@ -52,7 +52,7 @@ public sealed partial class KafkaConsumer<TKey, TValue> : IDisposable, IAsyncDis
         var values = valueDeserializer ?? Deserializers.Default<TValue>();
         _cluster = new ClusterClient(
             new ClusterClientOptions(options.BootstrapServers, options.ClientId, options.RequestTimeout, options.RetryBackoff,
-                options.ReconnectBackoff, options.ReconnectBackoffMax, options.AllowAutoCreateTopics),
+                options.ReconnectBackoff, options.ReconnectBackoffMax, options.AllowAutoCreateTopics, options.MaxApiVersions),
             _log, _time);
         _fetcher = new Fetcher<TKey, TValue>(_cluster, _options, keys, values, _log, _signal.Set);
         if (!string.IsNullOrWhiteSpace(options.GroupId))

@@ -128,8 +128,9 @@ public ref struct ProtocolReader
         }
     }
 
-    public byte[] ReadBytes(bool compact) =>
-        ReadNullableBytes(compact) ?? throw new ProtocolException($"Null bytes at offset {_position} where null is not allowed.");
+    /// <summary>Non-nullable bytes; a null reads as empty for the same reason as <see cref="ReadString"/>
+    /// (the mock cluster's SyncGroup error responses carry a null assignment).</summary>
+    public byte[] ReadBytes(bool compact) => ReadNullableBytes(compact) ?? [];
 
     public byte[]? ReadNullableBytes(bool compact)
     {

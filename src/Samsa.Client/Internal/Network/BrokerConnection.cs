@@ -25,6 +25,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
     private readonly CancellationTokenSource _closed = new();
     private readonly Task _reader;
     private Dictionary<ApiKey, (short Min, short Max)> _brokerVersions = [];
+    private IReadOnlyDictionary<ApiKey, short> _maxVersions = new Dictionary<ApiKey, short>();
     private int _correlation;
     private Exception? _failure;
 
@@ -43,7 +44,8 @@ internal sealed class BrokerConnection : IAsyncDisposable
     /// <summary>True once the connection failed or was disposed; callers open a new one.</summary>
     public bool IsClosed => Volatile.Read(ref _failure) is not null;
 
-    public static async Task<BrokerConnection> ConnectAsync(string host, int port, string clientId, TimeProvider time, TimeSpan requestTimeout, CancellationToken cancellationToken)
+    public static async Task<BrokerConnection> ConnectAsync(string host, int port, string clientId, TimeProvider time, TimeSpan requestTimeout, CancellationToken cancellationToken,
+        IReadOnlyDictionary<ApiKey, short>? maxVersions = null)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
@@ -56,6 +58,8 @@ internal sealed class BrokerConnection : IAsyncDisposable
             throw new KafkaConnectionException($"Cannot connect to {host}:{port}: {e.Message}", e);
         }
         var connection = new BrokerConnection(socket, clientId, time, requestTimeout) { Endpoint = $"{host}:{port}" };
+        if (maxVersions is not null)
+            connection._maxVersions = maxVersions;
         try
         {
             await connection.NegotiateAsync(cancellationToken).ConfigureAwait(false);
@@ -96,6 +100,8 @@ internal sealed class BrokerConnection : IAsyncDisposable
         if (!_brokerVersions.TryGetValue(key, out var theirs) || !ApiMessages.TryGetVersions(key, out short ourMin, out short ourMax))
             return false;
         short high = Math.Min(ourMax, theirs.Max), low = Math.Max(ourMin, theirs.Min);
+        if (_maxVersions.TryGetValue(key, out short cap))
+            high = Math.Min(high, cap);
         if (high < low)
             return false;
         version = high;

@@ -13,7 +13,8 @@ internal sealed record ClusterClientOptions(
     TimeSpan RetryBackoff,
     TimeSpan ReconnectBackoff,
     TimeSpan ReconnectBackoffMax,
-    bool AllowAutoCreateTopics);
+    bool AllowAutoCreateTopics,
+    IReadOnlyDictionary<ApiKey, short>? MaxApiVersions = null);
 
 /// <summary>
 /// Why a connection is used. A broker serves one request per connection at a time (Kafka's
@@ -166,7 +167,7 @@ internal sealed class ClusterClient : IAsyncDisposable
         using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
         try
         {
-            var connection = await BrokerConnection.ConnectAsync(node.Host, node.Port, _options.ClientId, _time, _options.RequestTimeout, timeout.Token).ConfigureAwait(false);
+            var connection = await BrokerConnection.ConnectAsync(node.Host, node.Port, _options.ClientId, _time, _options.RequestTimeout, timeout.Token, _options.MaxApiVersions).ConfigureAwait(false);
             _failures.TryRemove(node.Id, out _);
             _log.LogDebug("Connected to {Node} for {Purpose}", node, purpose);
             return connection;
