@@ -159,7 +159,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
         catch (TimeoutException)
         {
             // Kafka clients treat a timed-out request as a broken connection.
-            Fail(new TimeoutException($"{request.ApiKey} to {Endpoint} got no answer within {timeout.TotalMilliseconds} ms."));
+            Fail(new TimeoutException($"{request.ApiKey} to {Endpoint} got no answer within {timeout.TotalMilliseconds} ms{(timeout == _requestTimeout ? " (request.timeout.ms)" : "")}."));
             throw new KafkaConnectionException(_failure!.Message, _failure);
         }
         finally
