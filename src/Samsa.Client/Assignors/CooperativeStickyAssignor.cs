@@ -13,7 +13,16 @@ public sealed class CooperativeStickyAssignor : IPartitionAssignor
 
     public bool IsCooperative => true;
 
-    public IReadOnlyDictionary<string, List<TopicPartition>> Assign(IReadOnlyDictionary<string, int> partitionsPerTopic, IReadOnlyList<MemberSubscription> members)
+    public IReadOnlyDictionary<string, List<TopicPartition>> Assign(IReadOnlyDictionary<string, int> partitionsPerTopic, IReadOnlyList<MemberSubscription> members) =>
+        Balance(partitionsPerTopic, members, withholdMoved: true);
+
+    /// <summary>
+    /// The sticky balance shared with the eager <see cref="StickyAssignor"/>. With
+    /// <paramref name="withholdMoved"/>, a partition taken from its owner stays unassigned for a
+    /// round (KIP-429); without it (eager: everyone already gave everything up) it goes straight to
+    /// its new owner.
+    /// </summary>
+    internal static Dictionary<string, List<TopicPartition>> Balance(IReadOnlyDictionary<string, int> partitionsPerTopic, IReadOnlyList<MemberSubscription> members, bool withholdMoved)
     {
         var result = PartitionAssignors.Empty(members);
         if (members.Count == 0)
@@ -55,7 +64,8 @@ public sealed class CooperativeStickyAssignor : IPartitionAssignor
 
         // 3. Unowned partitions (never released ones: those wait a round) go to the least loaded
         // eligible member, within quota.
-        var free = all.Where(tp => !owner.ContainsKey(tp)).ToList();
+        var kept = result.Values.SelectMany(v => v).ToHashSet();
+        var free = all.Where(tp => !owner.ContainsKey(tp) || (!withholdMoved && !kept.Contains(tp))).ToList();
         foreach (var tp in free)
         {
             var target = ordered.Where(m => m.Topics.Contains(tp.Topic))

@@ -6,7 +6,8 @@ public sealed record MemberSubscription(
     string? GroupInstanceId,
     IReadOnlyList<string> Topics,
     IReadOnlyList<TopicPartition> OwnedPartitions,
-    int Generation = -1);
+    int Generation = -1,
+    byte[]? UserData = null);
 
 /// <summary>
 /// Computes the group's assignment on the leader. Names are the protocol names Kafka clients use,
@@ -20,6 +21,9 @@ public interface IPartitionAssignor
     bool IsCooperative { get; }
 
     IReadOnlyDictionary<string, List<TopicPartition>> Assign(IReadOnlyDictionary<string, int> partitionsPerTopic, IReadOnlyList<MemberSubscription> members);
+
+    /// <summary>Extra bytes this member sends in its subscription (Kafka's eager StickyAssignor sends its previous assignment).</summary>
+    byte[]? SubscriptionUserData(IReadOnlyCollection<TopicPartition> previousAssignment, int generation) => null;
 }
 
 public static class PartitionAssignors
@@ -28,8 +32,9 @@ public static class PartitionAssignors
     {
         "range" => new RangeAssignor(),
         "roundrobin" => new RoundRobinAssignor(),
+        "sticky" => new StickyAssignor(),
         "cooperative-sticky" => new CooperativeStickyAssignor(),
-        _ => throw new ArgumentException($"Unknown partition.assignment.strategy '{name}' (expected range, roundrobin or cooperative-sticky).", nameof(name)),
+        _ => throw new ArgumentException($"Unknown partition.assignment.strategy '{name}' (expected range, roundrobin, sticky or cooperative-sticky).", nameof(name)),
     };
 
     /// <summary>Kafka's member order: static members by group.instance.id first, then by member id.</summary>

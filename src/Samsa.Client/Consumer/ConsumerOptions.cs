@@ -185,8 +185,8 @@ public sealed record ConsumerOptions
             throw new KafkaConfigException("partition.assignment.strategy", "partition.assignment.strategy needs at least one assignor.");
         foreach (var name in PartitionAssignmentStrategy)
         {
-            if (name is not ("range" or "roundrobin" or "cooperative-sticky"))
-                throw new KafkaConfigException("partition.assignment.strategy", $"partition.assignment.strategy: unknown assignor '{name}' (range, roundrobin, cooperative-sticky).");
+            if (name is not ("range" or "roundrobin" or "sticky" or "cooperative-sticky"))
+                throw new KafkaConfigException("partition.assignment.strategy", $"partition.assignment.strategy: unknown assignor '{name}' (range, roundrobin, sticky, cooperative-sticky).");
         }
         return this;
     }
@@ -220,6 +220,7 @@ public sealed record ConsumerOptions
     {
         "org.apache.kafka.clients.consumer.RangeAssignor" => "range",
         "org.apache.kafka.clients.consumer.RoundRobinAssignor" => "roundrobin",
+        "org.apache.kafka.clients.consumer.StickyAssignor" => "sticky",
         "org.apache.kafka.clients.consumer.CooperativeStickyAssignor" => "cooperative-sticky",
         _ => name,
     };

@@ -34,6 +34,7 @@ public class AssignorTests
     [Theory]
     [InlineData("range")]
     [InlineData("roundrobin")]
+    [InlineData("sticky")]
     [InlineData("cooperative-sticky")]
     public void Every_partition_goes_to_exactly_one_member_and_extra_members_stay_idle(string name)
     {
@@ -119,5 +120,46 @@ public class AssignorTests
         var third = assignor.Assign(topics, [M("a", ["t"], second["a"]), M("b", ["t"], second["b"]), M("c", ["t"], second["c"])]);
         Assert.Equal(2, third["c"].Count);
         Assert.Equal(second["a"], third["a"]);
+    }
+
+    [Fact]
+    public void Sticky_moves_only_what_balance_requires_in_one_round_and_reads_its_previous_assignment_from_user_data()
+    {
+        var assignor = new StickyAssignor();
+        var topics = new Dictionary<string, int> { ["t"] = 6 };
+        var random = new Random(3);
+        var previous = new Dictionary<string, List<TopicPartition>>();
+        for (int change = 0; change < 40; change++)
+        {
+            if (previous.Count < 2 || (previous.Count < 8 && random.Next(2) == 0))
+                previous[$"m{change:D2}"] = [];
+            else
+                previous.Remove(previous.Keys.ElementAt(random.Next(previous.Count)));
+            // Eager members own nothing when they join; the previous assignment travels in user data.
+            var subs = previous.Select(kv => new MemberSubscription(kv.Key, null, ["t"], [], -1, assignor.SubscriptionUserData(kv.Value, change))).ToList();
+            var result = assignor.Assign(topics, subs);
+            var sizes = result.Values.Select(v => v.Count).ToList();
+            Assert.Equal(6, result.Values.SelectMany(v => v).Distinct().Count());
+            Assert.True(sizes.Max() - sizes.Min() <= 1, $"unbalanced: {string.Join(",", sizes)}");
+            // Stickiness: a member keeps min(previous, its share) of what it had.
+            foreach (var (member, before) in previous)
+            {
+                int kept = before.Count(result[member].Contains);
+                Assert.True(kept >= Math.Min(before.Count, 6 / previous.Count), $"{member} kept {kept} of {before.Count}");
+            }
+            foreach (var (member, partitions) in result)
+                previous[member] = partitions;
+        }
+    }
+
+    [Fact]
+    public void Sticky_user_data_uses_kafkas_layout()
+    {
+        // StickyAssignorUserData v1: [topic, [partition]], generation; int16 strings and int32 counts.
+        var bytes = new StickyAssignor().SubscriptionUserData([new TopicPartition("t", 2), new TopicPartition("t", 0)], 5)!;
+        Assert.Equal(new byte[] { 0, 0, 0, 1, 0, 1, (byte)'t', 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 5 }, bytes);
+        Assert.True(StickyAssignor.TryDecode(bytes, out var decoded, out int generation));
+        Assert.Equal(5, generation);
+        Assert.Equal([new TopicPartition("t", 0), new TopicPartition("t", 2)], decoded);
     }
 }

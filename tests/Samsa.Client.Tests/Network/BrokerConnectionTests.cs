@@ -91,7 +91,11 @@ public sealed class BrokerConnectionTests : IDisposable
                 ApiKeys = [new() { ApiKey = (short)ApiKey.ApiVersions, MinVersion = 0, MaxVersion = 4 }, new() { ApiKey = (short)ApiKey.Metadata, MinVersion = 0, MaxVersion = 12 }],
             }, 4, correlation);
             await stream.WriteAsync(frame.WrittenMemory);
-            _ = await stream.ReadAsync(new byte[1]); // then nothing more, until the client hangs up
+            // Then silence: read (and ignore) requests until the client hangs up.
+            var sink = new byte[256];
+            while (await stream.ReadAsync(sink) > 0)
+            {
+            }
         });
         await using var connection = await BrokerConnection.ConnectAsync("127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port, "t", time, TimeSpan.FromSeconds(30), CancellationToken.None);
         var pending = connection.SendAsync<MetadataResponse>(new MetadataRequest { Topics = [] }, CancellationToken.None);

@@ -19,6 +19,7 @@ public class SamsaGroupTests
     [Theory]
     [InlineData("range")]
     [InlineData("roundrobin")]
+    [InlineData("sticky")]
     [InlineData("cooperative-sticky")]
     public async Task Four_partitions_are_split_among_two_then_four_then_five_consumers_with_one_idle(string strategy)
     {

@@ -30,10 +30,12 @@ internal sealed partial class ConsumerCoordinator
         var topics = await TopicsToJoinAsync(subscription, token).ConfigureAwait(false);
         _joinedTopics = topics;
         var owned = _mode == RebalanceMode.Cooperative ? _owned : [];
+        var lastAssignment = _previousAssignment.Select(TopicPartition.From).ToList();
         var protocols = _assignors.Select(a => new JoinGroupRequest.JoinGroupRequestProtocol
         {
             Name = a.Name,
-            Metadata = ConsumerProtocol.EncodeSubscription(topics, owned, _membership.GenerationId, _options.ClientRack, null),
+            Metadata = ConsumerProtocol.EncodeSubscription(topics, owned, _membership.GenerationId, _options.ClientRack,
+                a.SubscriptionUserData(lastAssignment, _previousGeneration)),
         }).ToList();
         var join = _membership.BeginJoin(protocols);
         // The coordinator parks a JoinGroup until every member rejoined or the rebalance timed out.
@@ -72,6 +74,8 @@ internal sealed partial class ConsumerCoordinator
             : RebalanceMode.Eager;
         var after = RebalancePlan.AfterSync(mode, _owned, partitions);
         _owned = after.Owned.ToHashSet();
+        _previousAssignment = [.. after.Owned];
+        _previousGeneration = _membership.GenerationId;
         _generation = new GenerationInfo(_membership.GenerationId, _membership.MemberId);
         _log.LogInformation("Group {Group}: joined generation {Generation} as {Role} ({Protocol}); assigned {Partitions}",
             _options.GroupId, _membership.GenerationId, _membership.IsLeader ? "leader" : "follower", _membership.ProtocolName,
@@ -113,7 +117,7 @@ internal sealed partial class ConsumerCoordinator
         {
             var subscription = ConsumerProtocol.DecodeSubscription(m.Metadata);
             var owned = subscription.OwnedPartitions.SelectMany(t => t.Partitions.Select(p => new TopicPartition(t.Topic, p))).ToList();
-            return new MemberSubscription(m.MemberId, m.GroupInstanceId, subscription.Topics, owned, subscription.GenerationId);
+            return new MemberSubscription(m.MemberId, m.GroupInstanceId, subscription.Topics, owned, subscription.GenerationId, subscription.UserData);
         }).ToList();
         var topics = members.SelectMany(m => m.Topics).Distinct(StringComparer.Ordinal).ToList();
         var metadata = await _cluster.RefreshMetadataAsync(topics, token).ConfigureAwait(false);

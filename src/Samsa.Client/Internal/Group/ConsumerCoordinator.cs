@@ -60,6 +60,8 @@ internal sealed partial class ConsumerCoordinator : IAsyncDisposable
     private CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
     private HashSet<(string Topic, int Partition)> _owned = [];
+    private List<(string Topic, int Partition)> _previousAssignment = [];
+    private int _previousGeneration = -1;
     private Dictionary<string, int> _assignedCounts = [];
     private SortedSet<string> _joinedTopics = new(StringComparer.Ordinal);
     private PendingRebalance? _lastHanded;
