@@ -14,6 +14,7 @@ internal sealed record CompletedFetch(
     IReadOnlyDictionary<(string Topic, int Partition), long> FetchOffsets,
     IReadOnlyDictionary<Guid, string> TopicNames,
     FetchResponse? Response,
+    ResponseBuffer? Buffer,
     Exception? Error);
 
 /// <summary>
@@ -78,6 +79,10 @@ internal sealed class Fetcher<TKey, TValue> : IDisposable
                 byNode[meta.Leader] = list = [];
             list.Add((topic, partition, state, meta));
         }
+        // A node whose other partitions still have buffered records gets a fetch that does not
+        // wait: a long poll for caught-up partitions would hold the node's single in-flight fetch
+        // while the buffered partitions drain and need their next fetch.
+        var draining = _buffered.Keys.Select(k => metadata.Partition(k.Topic, k.Partition)?.Leader ?? -1).ToHashSet();
         foreach (var (nodeId, partitions) in byNode)
         {
             if (!_inFlight.TryAdd(nodeId, true))
@@ -88,7 +93,7 @@ internal sealed class Fetcher<TKey, TValue> : IDisposable
             var request = new FetchRequest
             {
                 ReplicaId = -1,
-                MaxWaitMs = (int)_options.FetchMaxWait.TotalMilliseconds,
+                MaxWaitMs = draining.Contains(nodeId) ? 0 : (int)_options.FetchMaxWait.TotalMilliseconds,
                 MinBytes = _options.FetchMinBytes,
                 MaxBytes = _options.FetchMaxBytes,
                 IsolationLevel = (sbyte)(_options.IsolationLevel == IsolationLevel.ReadCommitted ? 1 : 0),
@@ -127,6 +132,7 @@ internal sealed class Fetcher<TKey, TValue> : IDisposable
     private async Task SendAsync(BrokerNode node, FetchRequest request, Dictionary<(string, int), long> offsets, Dictionary<Guid, string> names, bool allIds)
     {
         FetchResponse? response = null;
+        ResponseBuffer? buffer = null;
         Exception? error = null;
         try
         {
@@ -135,7 +141,8 @@ internal sealed class Fetcher<TKey, TValue> : IDisposable
                 throw new KafkaException(ErrorCode.UnsupportedVersion, $"{node} speaks no Fetch version this client knows.");
             if (!allIds)
                 version = Math.Min(version, (short)12); // v13+ name topics by id only
-            response = await connection.SendAsync<FetchResponse>(request, version, _closed.Token).ConfigureAwait(false);
+            var timeout = _cluster.Options.RequestTimeout + _options.FetchMaxWait;
+            (response, buffer) = await connection.SendLeasedAsync<FetchResponse>(request, version, timeout, _closed.Token).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -143,7 +150,7 @@ internal sealed class Fetcher<TKey, TValue> : IDisposable
         }
         finally
         {
-            _completed.Enqueue(new CompletedFetch(node, offsets, names, response, error));
+            _completed.Enqueue(new CompletedFetch(node, offsets, names, response, buffer, error));
             _inFlight.TryRemove(node.Id, out _);
             _onCompleted();
         }
@@ -153,7 +160,16 @@ internal sealed class Fetcher<TKey, TValue> : IDisposable
     public int Collect(SubscriptionState subscriptions, List<ConsumeResult<TKey, TValue>> output, int max)
     {
         while (_completed.TryDequeue(out var fetch))
-            Absorb(subscriptions, fetch);
+        {
+            try
+            {
+                Absorb(subscriptions, fetch);
+            }
+            finally
+            {
+                fetch.Buffer?.Release();
+            }
+        }
         int added = 0;
         if (_buffered.Count == 0)
             return 0;
@@ -220,7 +236,7 @@ internal sealed class Fetcher<TKey, TValue> : IDisposable
                         if (p.Records is { Length: > 0 } records)
                         {
                             Drop(key);
-                            _buffered[key] = new PartitionRecords(name, p.PartitionIndex, fetchOffset, records, _options.CheckCrcs,
+                            _buffered[key] = new PartitionRecords(name, p.PartitionIndex, fetchOffset, records, fetch.Buffer!.AddReference(), _options.CheckCrcs,
                                 _options.IsolationLevel == IsolationLevel.ReadCommitted,
                                 p.AbortedTransactions?.Select(a => (a.ProducerId, a.FirstOffset)));
                         }
@@ -263,6 +279,8 @@ internal sealed class Fetcher<TKey, TValue> : IDisposable
     {
         _closed.Cancel();
         DropAll();
+        while (_completed.TryDequeue(out var fetch))
+            fetch.Buffer?.Release();
         _closed.Dispose();
     }
 }

@@ -1,4 +1,5 @@
 using Samsa.Client.Consumer;
+using Samsa.Client.Internal.Network;
 using Samsa.Client.Serialization;
 using Samsa.Protocol;
 using Samsa.Protocol.Primitives;
@@ -23,13 +24,16 @@ internal sealed class PartitionRecords : IDisposable
     private RecordBatchHeader _batch;
     private bool _inBatch;
     private PooledBufferWriter? _scratch;
+    private ResponseBuffer? _frame;
 
-    public PartitionRecords(string topic, int partition, long fetchOffset, ReadOnlyMemory<byte> records, bool checkCrcs, bool readCommitted, IEnumerable<(long ProducerId, long FirstOffset)>? aborted)
+    /// <param name="frame">The response the records are a slice of; released on Dispose.</param>
+    public PartitionRecords(string topic, int partition, long fetchOffset, ReadOnlyMemory<byte> records, ResponseBuffer frame, bool checkCrcs, bool readCommitted, IEnumerable<(long ProducerId, long FirstOffset)>? aborted)
     {
         Topic = topic;
         Partition = partition;
         NextFetchOffset = fetchOffset;
         _remaining = records;
+        _frame = frame;
         _checkCrcs = checkCrcs;
         _readCommitted = readCommitted;
         _abortedTransactions = aborted?.OrderBy(a => a.FirstOffset).ToList() ?? [];
@@ -169,6 +173,9 @@ internal sealed class PartitionRecords : IDisposable
     {
         _scratch?.Dispose();
         _scratch = null;
+        _remaining = default;
+        _records = default;
+        Interlocked.Exchange(ref _frame, null)?.Release();
         IsDrained = true;
     }
 }

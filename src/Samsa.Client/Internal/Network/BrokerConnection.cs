@@ -21,7 +21,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly TimeSpan _requestTimeout;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly ConcurrentDictionary<int, TaskCompletionSource<byte[]>> _pending = new();
+    private readonly ConcurrentDictionary<int, TaskCompletionSource<ResponseBuffer>> _pending = new();
     private readonly CancellationTokenSource _closed = new();
     private readonly Task _reader;
     private Dictionary<ApiKey, (short Min, short Max)> _brokerVersions = [];
@@ -129,10 +129,22 @@ internal sealed class BrokerConnection : IAsyncDisposable
     public async Task<TResponse> SendAsync<TResponse>(IRequest request, short version, TimeSpan timeout, CancellationToken cancellationToken)
         where TResponse : IResponse, IApiMessage<TResponse>
     {
+        var (response, buffer) = await SendLeasedAsync<TResponse>(request, version, timeout, cancellationToken).ConfigureAwait(false);
+        buffer.Release();
+        return response;
+    }
+
+    /// <summary>
+    /// For responses that keep slices of their frame (Fetch's record sets): the caller owns one
+    /// reference to the pooled frame and releases it when nothing reads the slices any more.
+    /// </summary>
+    public async Task<(TResponse Response, ResponseBuffer Buffer)> SendLeasedAsync<TResponse>(IRequest request, short version, TimeSpan timeout, CancellationToken cancellationToken)
+        where TResponse : IResponse, IApiMessage<TResponse>
+    {
         if (_failure is not null)
             throw new KafkaConnectionException($"Connection to {Endpoint} is closed: {_failure.Message}", _failure);
         int correlation = Interlocked.Increment(ref _correlation);
-        var pending = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var pending = new TaskCompletionSource<ResponseBuffer>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[correlation] = pending;
         using (var frame = new PooledBufferWriter(256))
         {
@@ -151,7 +163,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
                 _writeLock.Release();
             }
         }
-        byte[] body;
+        ResponseBuffer body;
         try
         {
             body = await pending.Task.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
@@ -166,7 +178,15 @@ internal sealed class BrokerConnection : IAsyncDisposable
         {
             _pending.TryRemove(correlation, out _);
         }
-        return KafkaFrame.ReadResponse<TResponse>(body, version, out _);
+        try
+        {
+            return (KafkaFrame.ReadResponse<TResponse>(body.Memory, version, out _), body);
+        }
+        catch
+        {
+            body.Release();
+            throw;
+        }
     }
 
     private async Task ReadLoopAsync()
@@ -180,11 +200,19 @@ internal sealed class BrokerConnection : IAsyncDisposable
                 int length = BinaryPrimitives.ReadInt32BigEndian(size);
                 if (length < 4 || length > 1 << 30)
                     throw new ProtocolException($"Response frame of {length} bytes from {Endpoint}.");
-                var body = new byte[length];
-                await _stream.ReadExactlyAsync(body, _closed.Token).ConfigureAwait(false);
-                int correlation = BinaryPrimitives.ReadInt32BigEndian(body);
-                if (_pending.TryRemove(correlation, out var pending))
-                    pending.TrySetResult(body);
+                var body = new ResponseBuffer(length);
+                try
+                {
+                    await _stream.ReadExactlyAsync(body.Memory, _closed.Token).ConfigureAwait(false);
+                }
+                catch
+                {
+                    body.Release();
+                    throw;
+                }
+                int correlation = BinaryPrimitives.ReadInt32BigEndian(body.Memory.Span);
+                if (!_pending.TryRemove(correlation, out var pending) || !pending.TrySetResult(body))
+                    body.Release(); // the request was cancelled or timed out
             }
         }
         catch (Exception e)
