@@ -6,6 +6,7 @@ using SamsaTopicPartition = Samsa.Client.TopicPartition;
 using SamsaOffset = Samsa.Client.TopicPartitionOffset;
 using AutoOffsetReset = Samsa.Client.Consumer.AutoOffsetReset;
 using ConsumeResult = Samsa.Client.Consumer.ConsumeResult<string, string>;
+using static Samsa.Interop.Tests.Client.SamsaConsumerTests;
 
 namespace Samsa.Interop.Tests.Client;
 
@@ -151,5 +152,45 @@ public class SamsaConsumerTests
         consumer.Wakeup();
         Assert.Throws<WakeupException>(() => consumer.Poll(TimeSpan.FromSeconds(1)));
         Assert.Empty(consumer.Poll(TimeSpan.FromMilliseconds(100)));
+    }
+}
+
+/// <summary>What our consumer puts on the wire, captured between it and the Samsa broker.</summary>
+public class SamsaConsumerWireTests
+{
+    [Fact]
+    public async Task Fetches_use_an_incremental_session_that_lists_only_what_changed()
+    {
+        int proxyPort;
+        using (var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            l.Start();
+            proxyPort = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+        }
+        await using var broker = await TempBroker.StartAsync(o => o with { AdvertisedHost = "127.0.0.1", AdvertisedPort = proxyPort });
+        await using var proxy = new Samsa.TestKit.FrameCaptureProxy(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, broker.Broker.Port), proxyPort);
+        string bootstrap = $"127.0.0.1:{proxyPort}";
+        await CreateTopic(bootstrap, "sess", 4);
+        for (int round = 0; round < 10; round++)
+            await Produce(bootstrap, "sess", 40, prefix: $"r{round}-"); // ten batches per partition
+        // One batch per partition per fetch (the broker always returns at least one whole batch).
+        await using var consumer = new KafkaConsumer<string, string>(Options(bootstrap, null) with { MaxPollRecords = 10, MaxPartitionFetchBytes = 64 });
+        consumer.Assign(Enumerable.Range(0, 4).Select(p => new SamsaTopicPartition("sess", p)));
+        var received = await PollUntil(consumer, 400);
+        Assert.Equal(400, received.Select(r => (r.Partition, r.Offset)).Distinct().Count());
+
+        var fetches = proxy.Requests((short)Samsa.Protocol.ApiKey.Fetch)
+            .Select(f => Samsa.Protocol.Messages.KafkaFrame.ReadRequest(f.Body, out _) is Samsa.Protocol.Messages.FetchRequest r ? r : null)
+            .OfType<Samsa.Protocol.Messages.FetchRequest>()
+            .ToList();
+        Assert.True(fetches.Count > 0 && fetches[0].SessionId == 0 && fetches[0].SessionEpoch == 0, string.Join(" ", fetches.Select(f => $"{f.SessionId}/{f.SessionEpoch}/{f.Topics.Sum(t => t.Partitions.Count)}")));
+        Assert.True(fetches.Any(f => f.SessionEpoch > 0), string.Join(" ", fetches.Select(f => $"{f.SessionId}/{f.SessionEpoch}/{f.Topics.Sum(t => t.Partitions.Count)}")));
+        var incremental = fetches.Where(f => f.SessionEpoch > 0).ToList();
+        Assert.NotEmpty(incremental);
+        Assert.All(incremental, f => Assert.NotEqual(0, f.SessionId));
+        // Epochs count up within the session.
+        Assert.Equal(Enumerable.Range(1, incremental.Count), incremental.Select(f => f.SessionEpoch));
+        // Incremental requests carry fewer partitions than the full one on average: only those that moved.
+        Assert.True(incremental.Average(f => f.Topics.Sum(t => t.Partitions.Count)) < 4);
     }
 }

@@ -35,6 +35,7 @@ internal sealed class Fetcher<TKey, TValue> : IDisposable
     private readonly Action _onCompleted;
     private readonly ConcurrentQueue<CompletedFetch> _completed = new();
     private readonly ConcurrentDictionary<int, bool> _inFlight = new();
+    private readonly ConcurrentDictionary<int, FetchSession> _sessions = new();
     private readonly Dictionary<(string Topic, int Partition), PartitionRecords> _buffered = [];
     private readonly CancellationTokenSource _closed = new();
     private int _rotation;
@@ -87,65 +88,77 @@ internal sealed class Fetcher<TKey, TValue> : IDisposable
         {
             if (!_inFlight.TryAdd(nodeId, true))
                 continue;
-            var node = metadata.Brokers[nodeId];
-            var offsets = new Dictionary<(string, int), long>();
-            var names = new Dictionary<Guid, string>();
-            var request = new FetchRequest
-            {
-                ReplicaId = -1,
-                MaxWaitMs = draining.Contains(nodeId) ? 0 : (int)_options.FetchMaxWait.TotalMilliseconds,
-                MinBytes = _options.FetchMinBytes,
-                MaxBytes = _options.FetchMaxBytes,
-                IsolationLevel = (sbyte)(_options.IsolationLevel == IsolationLevel.ReadCommitted ? 1 : 0),
-                SessionId = 0,
-                SessionEpoch = -1, // full fetches, no KIP-227 session
-                RackId = _options.ClientRack ?? "",
-            };
-            bool allIds = true;
-            foreach (var group in partitions.GroupBy(p => p.Topic, StringComparer.Ordinal))
-            {
-                var id = metadata.TopicId(group.Key);
-                allIds &= id != Guid.Empty;
-                names[id] = group.Key;
-                request.Topics.Add(new FetchRequest.FetchTopic
-                {
-                    Topic = group.Key,
-                    TopicId = id,
-                    Partitions = group.Select(p =>
-                    {
-                        offsets[(p.Topic, p.Partition)] = p.State.Position!.Value;
-                        return new FetchRequest.FetchPartition
-                        {
-                            Partition = p.Partition,
-                            CurrentLeaderEpoch = p.Meta.LeaderEpoch,
-                            FetchOffset = p.State.Position!.Value,
-                            LogStartOffset = -1,
-                            PartitionMaxBytes = _options.MaxPartitionFetchBytes,
-                        };
-                    }).ToList(),
-                });
-            }
-            _ = SendAsync(node, request, offsets, names, allIds);
+            var next = partitions.ToDictionary(p => (p.Topic, p.Partition), p => (p.State.Position!.Value, p.Meta.LeaderEpoch));
+            int maxWait = draining.Contains(nodeId) ? 0 : (int)_options.FetchMaxWait.TotalMilliseconds;
+            _ = SendAsync(metadata.Brokers[nodeId], next, maxWait, metadata);
         }
     }
 
-    private async Task SendAsync(BrokerNode node, FetchRequest request, Dictionary<(string, int), long> offsets, Dictionary<Guid, string> names, bool allIds)
+    private async Task SendAsync(BrokerNode node, Dictionary<(string Topic, int Partition), (long Offset, int LeaderEpoch)> next, int maxWait, ClusterMetadata metadata)
     {
         FetchResponse? response = null;
         ResponseBuffer? buffer = null;
         Exception? error = null;
+        var session = _sessions.GetOrAdd(node.Id, _ => new FetchSession());
+        var offsets = next.ToDictionary(kv => kv.Key, kv => kv.Value.Offset);
+        var names = new Dictionary<Guid, string>();
         try
         {
             var connection = await _cluster.ConnectAsync(node, ConnectionPurpose.Fetch, _closed.Token).ConfigureAwait(false);
             if (!connection.TryGetVersion(ApiKey.Fetch, out short version))
                 throw new KafkaException(ErrorCode.UnsupportedVersion, $"{node} speaks no Fetch version this client knows.");
-            if (!allIds)
+            if (next.Keys.Any(k => metadata.TopicId(k.Topic) == Guid.Empty))
                 version = Math.Min(version, (short)12); // v13+ name topics by id only
+            var plan = version >= 7 ? session.Plan(next) : FetchSession.Sessionless(next);
+            var request = new FetchRequest
+            {
+                ReplicaId = -1,
+                MaxWaitMs = maxWait,
+                MinBytes = _options.FetchMinBytes,
+                MaxBytes = _options.FetchMaxBytes,
+                IsolationLevel = (sbyte)(_options.IsolationLevel == IsolationLevel.ReadCommitted ? 1 : 0),
+                SessionId = plan.SessionId,
+                SessionEpoch = plan.SessionEpoch,
+                RackId = _options.ClientRack ?? "",
+            };
+            foreach (var topic in plan.Send.GroupBy(p => p.Partition.Topic, StringComparer.Ordinal))
+            {
+                var id = metadata.TopicId(topic.Key);
+                names[id] = topic.Key;
+                request.Topics.Add(new FetchRequest.FetchTopic
+                {
+                    Topic = topic.Key,
+                    TopicId = id,
+                    Partitions = topic.Select(p => new FetchRequest.FetchPartition
+                    {
+                        Partition = p.Partition.Partition,
+                        CurrentLeaderEpoch = p.LeaderEpoch,
+                        FetchOffset = p.Offset,
+                        LogStartOffset = -1,
+                        PartitionMaxBytes = _options.MaxPartitionFetchBytes,
+                    }).ToList(),
+                });
+            }
+            foreach (var topic in plan.Forget.GroupBy(p => p.Topic, StringComparer.Ordinal))
+            {
+                request.ForgottenTopicsData.Add(new FetchRequest.ForgottenTopic
+                {
+                    Topic = topic.Key,
+                    TopicId = metadata.TopicId(topic.Key),
+                    Partitions = topic.Select(p => p.Partition).ToList(),
+                });
+            }
+            // Responses to an incremental fetch may name session partitions this request did not list.
+            foreach (var topic in next.Keys.Select(k => k.Topic).Distinct())
+                names[metadata.TopicId(topic)] = topic;
             var timeout = _cluster.Options.RequestTimeout + _options.FetchMaxWait;
             (response, buffer) = await connection.SendLeasedAsync<FetchResponse>(request, version, timeout, _closed.Token).ConfigureAwait(false);
+            if (version >= 7)
+                session.OnResponse(response.ErrorCode, response.SessionId);
         }
         catch (Exception e)
         {
+            session.Reset(keepId: true);
             error = e;
         }
         finally
