@@ -236,4 +236,48 @@ public class SamsaGroupTests
             into?.AddRange(records);
         }
     }
+
+    [Fact]
+    public async Task A_rolling_upgrade_moves_the_group_from_eager_range_to_cooperative_sticky()
+    {
+        await using var broker = await Start();
+        await CreateTopic(broker.Bootstrap, "up", 4);
+        Func<ConsumerOptions, ConsumerOptions> Strategies(params string[] names) => o => o with { PartitionAssignmentStrategy = names };
+        var a = new SamsaMember(broker.Bootstrap, "ug", "up", configure: Strategies("range"));
+        var b = new SamsaMember(broker.Bootstrap, "ug", "up", configure: Strategies("range"));
+        try
+        {
+            await Eventually.True(() => Partitioned([a, b], 4) && a.Assigned.Count == 2, "eager members split the partitions");
+            // First bounce: both assignors, cooperative preferred; the group stays eager while range is listed.
+            foreach (var i in new[] { 0, 1 })
+            {
+                if (i == 0) { a.Dispose(); a = new SamsaMember(broker.Bootstrap, "ug", "up", configure: Strategies("cooperative-sticky", "range")); }
+                else { b.Dispose(); b = new SamsaMember(broker.Bootstrap, "ug", "up", configure: Strategies("cooperative-sticky", "range")); }
+                await Eventually.True(() => Partitioned([a, b], 4) && a.Assigned.Count == 2, $"split after bounce {i}");
+            }
+            // Second bounce: cooperative-sticky only.
+            a.Dispose();
+            a = new SamsaMember(broker.Bootstrap, "ug", "up", configure: Strategies("cooperative-sticky"));
+            await Eventually.True(() => Partitioned([a, b], 4) && a.Assigned.Count == 2, "split after the second bounce of a");
+            b.Dispose();
+            b = new SamsaMember(broker.Bootstrap, "ug", "up", configure: Strategies("cooperative-sticky"));
+            await Eventually.True(() => Partitioned([a, b], 4) && a.Assigned.Count == 2, "split after the second bounce of b");
+
+            // Now cooperative: a third member takes partitions and a and b revoke only those.
+            var (ra, rb) = (a.RevokeCount, b.RevokeCount);
+            var (beforeA, beforeB) = (a.Assigned, b.Assigned);
+            using var c = new SamsaMember(broker.Bootstrap, "ug", "up", configure: Strategies("cooperative-sticky"));
+            await Eventually.True(() => Partitioned([a, b, c], 4) && c.Assigned.Count >= 1 && a.Assigned.Count >= 1 && b.Assigned.Count >= 1, "three members share four partitions");
+            var revoked = a.RevokeEvents.Skip(ra).Concat(b.RevokeEvents.Skip(rb)).SelectMany(x => x).ToHashSet();
+            Assert.True(revoked.SetEquals(c.Assigned), $"revoked {string.Join(",", revoked)}, moved {string.Join(",", c.Assigned)}");
+            Assert.True(a.Assigned.IsSubsetOf(beforeA) && b.Assigned.IsSubsetOf(beforeB));
+            Assert.Null(a.Failure);
+            Assert.Null(b.Failure);
+        }
+        finally
+        {
+            a.Dispose();
+            b.Dispose();
+        }
+    }
 }
