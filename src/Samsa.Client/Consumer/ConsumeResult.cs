@@ -1,8 +1,5 @@
 namespace Samsa.Client.Consumer;
 
-/// <summary>A record header; <see cref="Value"/> is null when the producer sent a null value.</summary>
-public sealed record Header(string Key, byte[]? Value);
-
 public enum TimestampKind
 {
     CreateTime,

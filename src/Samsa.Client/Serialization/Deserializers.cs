@@ -80,3 +80,71 @@ public sealed class Ignore
     {
     }
 }
+
+/// <summary>The producer's side of <see cref="Deserializers"/>: the same formats, written.</summary>
+public static class Serializers
+{
+    public static readonly ISerializer<string?> Utf8 = new Utf8Serializer();
+
+    public static readonly ISerializer<byte[]?> ByteArray = new ByteArraySerializer();
+
+    public static readonly ISerializer<int> BigEndianInt = new Int32Serializer();
+
+    public static readonly ISerializer<long> BigEndianLong = new Int64Serializer();
+
+    /// <summary>Always writes null: for records without a key.</summary>
+    public static readonly ISerializer<Null?> Null = new NullSerializer();
+
+    internal static ISerializer<T> Default<T>() => typeof(T) switch
+    {
+        var t when t == typeof(string) => (ISerializer<T>)Utf8,
+        var t when t == typeof(byte[]) => (ISerializer<T>)ByteArray,
+        var t when t == typeof(Null) => (ISerializer<T>)Null,
+        var t when t == typeof(int) => (ISerializer<T>)BigEndianInt,
+        var t when t == typeof(long) => (ISerializer<T>)BigEndianLong,
+        _ => throw new ArgumentException($"No default serializer for {typeof(T).Name}; pass one (key.serializer / value.serializer)."),
+    };
+
+    private sealed class Utf8Serializer : ISerializer<string?>
+    {
+        public byte[]? Serialize(string? data, SerializationContext context) => data is null ? null : Encoding.UTF8.GetBytes(data);
+    }
+
+    private sealed class ByteArraySerializer : ISerializer<byte[]?>
+    {
+        public byte[]? Serialize(byte[]? data, SerializationContext context) => data;
+    }
+
+    private sealed class Int32Serializer : ISerializer<int>
+    {
+        public byte[]? Serialize(int data, SerializationContext context)
+        {
+            var bytes = new byte[4];
+            BinaryPrimitives.WriteInt32BigEndian(bytes, data);
+            return bytes;
+        }
+    }
+
+    private sealed class Int64Serializer : ISerializer<long>
+    {
+        public byte[]? Serialize(long data, SerializationContext context)
+        {
+            var bytes = new byte[8];
+            BinaryPrimitives.WriteInt64BigEndian(bytes, data);
+            return bytes;
+        }
+    }
+
+    private sealed class NullSerializer : ISerializer<Null?>
+    {
+        public byte[]? Serialize(Null? data, SerializationContext context) => null;
+    }
+}
+
+/// <summary>The type of a key the producer never sets (always null on the wire).</summary>
+public sealed class Null
+{
+    private Null()
+    {
+    }
+}

@@ -189,6 +189,30 @@ internal sealed class BrokerConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>A request the broker does not answer (Produce with acks=0): written, not awaited.</summary>
+    public async Task SendOnewayAsync(IRequest request, short version, CancellationToken cancellationToken)
+    {
+        if (_failure is not null)
+            throw new KafkaConnectionException($"Connection to {Endpoint} is closed: {_failure.Message}", _failure);
+        int correlation = Interlocked.Increment(ref _correlation);
+        using var frame = new PooledBufferWriter(256);
+        KafkaFrame.WriteRequest(frame, request, version, correlation, _clientId);
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _stream.WriteAsync(frame.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            Fail(e);
+            throw new KafkaConnectionException($"Connection to {Endpoint} failed: {e.Message}", e);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
     private async Task ReadLoopAsync()
     {
         var size = new byte[4];

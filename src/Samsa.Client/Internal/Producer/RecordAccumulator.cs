@@ -1,0 +1,225 @@
+using Samsa.Client.Producer;
+using Samsa.Protocol.Records;
+
+namespace Samsa.Client.Internal.Producer;
+
+/// <summary>
+/// Kafka's RecordAccumulator: per partition, one open batch taking records and a queue of batches
+/// waiting to be sent. One batch per partition is in flight at a time, and a failed one goes back
+/// to the head of its queue, so a partition's records reach the log in the order they were
+/// produced even across retries. Sequence numbers (idempotence) are given when a batch is first
+/// sealed, in that same order. Producers on any thread append; the sender drains; both under one
+/// short lock. Also does buffer.memory's accounting: appends wait (up to max.block.ms) for room.
+/// </summary>
+internal sealed class RecordAccumulator(ProducerOptions options, TimeProvider time)
+{
+    private sealed class PartitionQueue
+    {
+        public ProducerBatch? Open;
+        public readonly LinkedList<ProducerBatch> Waiting = new();
+        public bool InFlight;
+        public int NextSequence;
+    }
+
+    private readonly object _gate = new();
+    private readonly Dictionary<(string Topic, int Partition), PartitionQueue> _queues = [];
+    private readonly Stack<RecordBatchBuilder> _builders = new();
+    private readonly LinkedList<(long Bytes, TaskCompletionSource Ready)> _memoryWaiters = new();
+    private long _freeMemory = options.BufferMemory;
+    private int _unfinished;
+    private TaskCompletionSource _allDone = Completed();
+
+    /// <summary>Records appended and not yet completed (delivered or failed).</summary>
+    public int Unfinished => Volatile.Read(ref _unfinished);
+
+    /// <summary>Waits for buffer.memory room; throws KafkaTimeoutException after max.block.ms.</summary>
+    public async ValueTask ReserveAsync(long bytes, CancellationToken cancellationToken)
+    {
+        TaskCompletionSource ready;
+        lock (_gate)
+        {
+            if (_memoryWaiters.Count == 0 && _freeMemory >= bytes)
+            {
+                _freeMemory -= bytes;
+                return;
+            }
+            ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _memoryWaiters.AddLast((bytes, ready));
+        }
+        try
+        {
+            await ready.Task.WaitAsync(options.MaxBlock, time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            lock (_gate)
+            {
+                var node = _memoryWaiters.Find((bytes, ready));
+                if (node is not null)
+                    _memoryWaiters.Remove(node);
+                else if (ready.Task.IsCompletedSuccessfully)
+                    Free(bytes); // granted just as we gave up
+            }
+            if (e is TimeoutException)
+                throw new Errors.KafkaTimeoutException($"buffer.memory ({options.BufferMemory} bytes) stayed full for max.block.ms ({options.MaxBlock.TotalMilliseconds} ms): the brokers are not keeping up or are unreachable.");
+            throw;
+        }
+    }
+
+    public void Free(long bytes)
+    {
+        lock (_gate)
+        {
+            _freeMemory += bytes;
+            while (_memoryWaiters.First is { } first && _freeMemory >= first.Value.Bytes)
+            {
+                _freeMemory -= first.Value.Bytes;
+                _memoryWaiters.RemoveFirst();
+                first.Value.Ready.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>Adds a record; returns true when it filled a batch (the sender should look now, and a sticky partition should move on).</summary>
+    public bool Append(string topic, int partition, long timestamp, byte[]? key, byte[]? value, IReadOnlyList<(string, byte[]?)>? headers, PendingRecord pending)
+    {
+        lock (_gate)
+        {
+            if (!_queues.TryGetValue((topic, partition), out var queue))
+                _queues[(topic, partition)] = queue = new PartitionQueue();
+            bool full = false;
+            if (queue.Open is { } open && open.EstimatedSize + pending.Bytes > options.BatchSize)
+            {
+                queue.Waiting.AddLast(open);
+                queue.Open = null;
+                full = true;
+            }
+            queue.Open ??= new ProducerBatch(topic, partition, _builders.Count > 0 ? _builders.Pop() : new RecordBatchBuilder { Compression = options.CompressionType }, time.GetTimestamp());
+            queue.Open.Builder!.Add(timestamp, key, key is null, value, value is null, headers);
+            queue.Open.Records.Add(pending);
+            queue.Open.ReservedBytes += pending.Bytes;
+            if (++_unfinished == 1)
+                _allDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return full || queue.Open.EstimatedSize >= options.BatchSize;
+        }
+    }
+
+    /// <summary>
+    /// The batches to send now, at most one per partition not already in flight: a waiting (full or
+    /// retried) batch, or an open one that lingered long enough (or any, when flushing). Returns
+    /// how long until the next open batch is due, for the sender's sleep.
+    /// </summary>
+    public List<ProducerBatch> Drain(bool flushing, long producerId, short epoch, out TimeSpan nextDue)
+    {
+        var ready = new List<ProducerBatch>();
+        nextDue = Timeout.InfiniteTimeSpan;
+        long now = time.GetTimestamp();
+        lock (_gate)
+        {
+            foreach (var queue in _queues.Values)
+            {
+                if (queue.InFlight)
+                    continue;
+                ProducerBatch? batch = null;
+                if (queue.Waiting.First is { } head)
+                {
+                    if (head.Value.RetryAt > now)
+                    {
+                        nextDue = Min(nextDue, time.GetElapsedTime(now, head.Value.RetryAt));
+                        continue;
+                    }
+                    batch = head.Value;
+                    queue.Waiting.RemoveFirst();
+                }
+                else if (queue.Open is { } open)
+                {
+                    var age = time.GetElapsedTime(open.CreatedAt, now);
+                    if (!flushing && age < options.Linger)
+                    {
+                        nextDue = Min(nextDue, options.Linger - age);
+                        continue;
+                    }
+                    batch = open;
+                    queue.Open = null;
+                }
+                if (batch is null)
+                    continue;
+                if (!batch.IsSealed)
+                {
+                    int sequence = producerId >= 0 ? queue.NextSequence : -1;
+                    if (producerId >= 0)
+                        queue.NextSequence = (int)((queue.NextSequence + (long)batch.Records.Count) % int.MaxValue);
+                    var builder = batch.Seal(producerId, epoch, sequence);
+                    builder.Reset();
+                    _builders.Push(builder);
+                }
+                queue.InFlight = true;
+                ready.Add(batch);
+            }
+        }
+        return ready;
+    }
+
+    /// <summary>The batch is done (delivered or failed for good): its partition may send the next one.</summary>
+    public void Complete(ProducerBatch batch)
+    {
+        lock (_gate)
+        {
+            _queues[(batch.Topic, batch.Partition)].InFlight = false;
+            _unfinished -= batch.Records.Count;
+            if (_unfinished == 0)
+                _allDone.TrySetResult();
+        }
+        Free(batch.ReservedBytes);
+        batch.Dispose();
+    }
+
+    /// <summary>The batch failed retriably: back to the head of its partition's queue, unchanged.</summary>
+    public void Requeue(ProducerBatch batch, TimeSpan backoff)
+    {
+        batch.RetryAt = time.GetTimestamp() + (long)(backoff.TotalSeconds * time.TimestampFrequency);
+        lock (_gate)
+        {
+            var queue = _queues[(batch.Topic, batch.Partition)];
+            queue.Waiting.AddFirst(batch);
+            queue.InFlight = false;
+        }
+    }
+
+    /// <summary>Takes every batch not in flight (closing without delivering them); they are marked in flight so nothing sends them.</summary>
+    public List<ProducerBatch> TakeUnsent()
+    {
+        var taken = new List<ProducerBatch>();
+        lock (_gate)
+        {
+            foreach (var queue in _queues.Values)
+            {
+                taken.AddRange(queue.Waiting);
+                queue.Waiting.Clear();
+                if (queue.Open is { } open)
+                    taken.Add(open);
+                queue.Open = null;
+            }
+        }
+        return taken;
+    }
+
+    /// <summary>Completes when every record appended so far is delivered or failed.</summary>
+    public Task AllDone
+    {
+        get
+        {
+            lock (_gate)
+                return Unfinished == 0 ? Task.CompletedTask : _allDone.Task;
+        }
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a == Timeout.InfiniteTimeSpan ? b : b == Timeout.InfiniteTimeSpan ? a : a < b ? a : b;
+
+    private static TaskCompletionSource Completed()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        done.SetResult();
+        return done;
+    }
+}

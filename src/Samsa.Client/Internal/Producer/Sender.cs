@@ -1,0 +1,306 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Samsa.Client.Internal.Network;
+using Samsa.Client.Producer;
+using Samsa.Protocol;
+using Samsa.Protocol.Messages;
+
+namespace Samsa.Client.Internal.Producer;
+
+/// <summary>
+/// The producer's I/O loop (Kafka's Sender): gets a producer id for idempotence, drains ready
+/// batches from the accumulator, groups them by partition leader into Produce requests (up to
+/// max.in.flight.requests.per.connection per broker), and completes, retries or fails each batch
+/// from the response. Records complete through tasks that continue elsewhere and callbacks that
+/// run on the producer's callback queue, never on this loop.
+/// </summary>
+internal sealed class Sender : IDisposable
+{
+    private readonly ClusterClient _cluster;
+    private readonly RecordAccumulator _accumulator;
+    private readonly ProducerOptions _options;
+    private readonly ILogger _log;
+    private readonly Action<Action> _dispatch;
+    private readonly TimeProvider _time;
+    private readonly AsyncSignal _wake = new();
+    private readonly ConcurrentDictionary<int, SemaphoreSlim> _inFlight = new();
+    private readonly CancellationTokenSource _stop = new();
+    private int _flushing;
+    private volatile bool _closing;
+    private long _producerId = -1;
+    private short _epoch = -1;
+    private Task? _metadataRefresh;
+
+    public Sender(ClusterClient cluster, RecordAccumulator accumulator, ProducerOptions options, ILogger log, Action<Action> dispatch)
+    {
+        _cluster = cluster;
+        _accumulator = accumulator;
+        _options = options;
+        _log = log;
+        _dispatch = dispatch;
+        _time = cluster.Time;
+        Loop = Task.Run(RunAsync);
+    }
+
+    public Task Loop { get; }
+
+    public void Wake() => _wake.Set();
+
+    public void BeginFlush()
+    {
+        Interlocked.Increment(ref _flushing);
+        _wake.Set();
+    }
+
+    public void EndFlush() => Interlocked.Decrement(ref _flushing);
+
+    /// <summary>Sends what is left, then stops; <paramref name="abandon"/> stops at once, failing what is unsent.</summary>
+    public async Task CloseAsync(TimeSpan timeout)
+    {
+        _closing = true;
+        _wake.Set();
+        var done = _accumulator.AllDone;
+        if (await Task.WhenAny(done, Task.Delay(timeout, _time)).ConfigureAwait(false) != done)
+            _log.LogWarning("Producer closed with {Count} record(s) not delivered", _accumulator.Unfinished);
+        await _stop.CancelAsync().ConfigureAwait(false);
+        foreach (var batch in _accumulator.TakeUnsent())
+            Fail(batch, new KafkaException(ErrorCode.UnknownServerError, "The producer was closed before the record was sent."));
+        try
+        {
+            await Loop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        var token = _stop.Token;
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                if (_options.EnableIdempotence && _producerId < 0)
+                {
+                    await InitProducerIdAsync(token).ConfigureAwait(false);
+                    continue;
+                }
+                bool flushing = _closing || Volatile.Read(ref _flushing) > 0;
+                var batches = _accumulator.Drain(flushing, _producerId, _epoch, out var nextDue);
+                if (batches.Count == 0)
+                {
+                    await _wake.WaitAsync(nextDue, _time, token).ConfigureAwait(false);
+                    continue;
+                }
+                Send(batches, token);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (KafkaException e)
+            {
+                _log.LogInformation("Producer: {Message}; retrying", e.Message);
+                await Task.Delay(_options.RetryBackoff, _time, token).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task InitProducerIdAsync(CancellationToken token)
+    {
+        var response = await _cluster.SendToAnyAsync<InitProducerIdResponse>(
+            new InitProducerIdRequest { TransactionalId = null, TransactionTimeoutMs = int.MaxValue, ProducerId = -1, ProducerEpoch = -1 }, token).ConfigureAwait(false);
+        if (response.ErrorCode != ErrorCode.None)
+            throw KafkaException.FromError(response.ErrorCode, "InitProducerId (enable.idempotence)");
+        _producerId = response.ProducerId;
+        _epoch = response.ProducerEpoch;
+        _log.LogDebug("Producer id {Id}, epoch {Epoch}", _producerId, _epoch);
+    }
+
+    private void Send(List<ProducerBatch> batches, CancellationToken token)
+    {
+        var metadata = _cluster.Metadata;
+        var byLeader = new Dictionary<int, List<ProducerBatch>>();
+        foreach (var batch in batches)
+        {
+            int leader = metadata.Partition(batch.Topic, batch.Partition)?.Leader ?? -1;
+            if (leader < 0 || !metadata.Brokers.ContainsKey(leader))
+            {
+                RefreshMetadata();
+                Retry(batch, ErrorCode.LeaderNotAvailable, "no known leader", transient: true);
+                continue;
+            }
+            if (!byLeader.TryGetValue(leader, out var list))
+                byLeader[leader] = list = [];
+            list.Add(batch);
+        }
+        foreach (var (leader, list) in byLeader)
+        {
+            // Split at max.request.size.
+            var chunk = new List<ProducerBatch>();
+            long size = 0;
+            foreach (var batch in list)
+            {
+                if (chunk.Count > 0 && size + batch.EstimatedSize > _options.MaxRequestSize)
+                {
+                    _ = SendAsync(metadata.Brokers[leader], chunk, token);
+                    chunk = [];
+                    size = 0;
+                }
+                chunk.Add(batch);
+                size += batch.EstimatedSize;
+            }
+            _ = SendAsync(metadata.Brokers[leader], chunk, token);
+        }
+    }
+
+    private async Task SendAsync(BrokerNode node, List<ProducerBatch> batches, CancellationToken token)
+    {
+        var slots = _inFlight.GetOrAdd(node.Id, _ => new SemaphoreSlim(_options.MaxInFlightRequestsPerConnection));
+        try
+        {
+            await slots.WaitAsync(token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            foreach (var batch in batches)
+                Fail(batch, new KafkaException(ErrorCode.UnknownServerError, "The producer was closed before the record was sent."));
+            return;
+        }
+        try
+        {
+            var metadata = _cluster.Metadata;
+            var request = new ProduceRequest
+            {
+                TransactionalId = null,
+                Acks = _options.Acks,
+                TimeoutMs = (int)_options.RequestTimeout.TotalMilliseconds,
+                TopicData = batches.GroupBy(b => b.Topic, StringComparer.Ordinal).Select(g => new ProduceRequest.TopicProduceData
+                {
+                    Name = g.Key,
+                    TopicId = metadata.TopicId(g.Key),
+                    PartitionData = g.Select(b => new ProduceRequest.PartitionProduceData { Index = b.Partition, Records = b.Encoded!.WrittenMemory }).ToList(),
+                }).ToList(),
+            };
+            var connection = await _cluster.ConnectAsync(node, ConnectionPurpose.Control, token).ConfigureAwait(false);
+            if (!connection.TryGetVersion(ApiKey.Produce, out short version))
+                throw new KafkaException(ErrorCode.UnsupportedVersion, $"{node} speaks no Produce version this client knows.");
+            if (request.TopicData.Any(t => t.TopicId == Guid.Empty))
+                version = Math.Min(version, (short)12); // v13 names topics by id only
+            if (_options.Acks == 0)
+            {
+                await connection.SendOnewayAsync(request, version, token).ConfigureAwait(false);
+                foreach (var batch in batches)
+                    Succeed(batch, -1, -1);
+                return;
+            }
+            var response = await connection.SendAsync<ProduceResponse>(request, version, token).ConfigureAwait(false);
+            var byPartition = new Dictionary<(string, int), ProduceResponse.PartitionProduceResponse>();
+            foreach (var t in response.Responses)
+            {
+                string name = t.Name.Length > 0 ? t.Name : metadata.TopicName(t.TopicId) ?? "";
+                foreach (var p in t.PartitionResponses)
+                    byPartition[(name, p.Index)] = p;
+            }
+            foreach (var batch in batches)
+            {
+                if (!byPartition.TryGetValue((batch.Topic, batch.Partition), out var p))
+                    Retry(batch, ErrorCode.UnknownServerError, "the broker's answer left this partition out", transient: true);
+                else if (p.ErrorCode is ErrorCode.None or ErrorCode.DuplicateSequenceNumber)
+                    Succeed(batch, p.BaseOffset, p.LogAppendTimeMs);
+                else
+                    Retry(batch, p.ErrorCode, p.ErrorMessage);
+            }
+        }
+        catch (Exception e) when (e is KafkaException or TimeoutException or OperationCanceledException)
+        {
+            // The request may or may not have been written; with idempotence a resend is deduplicated.
+            foreach (var batch in batches)
+            {
+                if (e is OperationCanceledException)
+                    Fail(batch, new KafkaException(ErrorCode.UnknownServerError, "The producer was closed before the record was acknowledged."));
+                else
+                    Retry(batch, (e as KafkaException)?.Error ?? ErrorCode.RequestTimedOut, e.Message, transient: e is KafkaConnectionException or TimeoutException);
+            }
+        }
+        finally
+        {
+            slots.Release();
+            _wake.Set();
+        }
+    }
+
+    /// <param name="transient">The failure was ours or the network's, not the broker's verdict on the batch: always worth a retry.</param>
+    private void Retry(ProducerBatch batch, ErrorCode error, string? message, bool transient = false)
+    {
+        bool retriable = transient || error.IsRetriable();
+        bool timeLeft = _time.GetElapsedTime(batch.CreatedAt) < _options.DeliveryTimeout;
+        if (retriable && timeLeft && batch.Attempts < _options.Retries && !_stop.IsCancellationRequested)
+        {
+            batch.Attempts++;
+            if (error is ErrorCode.NotLeaderOrFollower or ErrorCode.LeaderNotAvailable or ErrorCode.UnknownTopicOrPartition or ErrorCode.NetworkException)
+                RefreshMetadata();
+            _log.LogDebug("Produce to {Topic}-{Partition} failed with {Error} ({Message}); retry {Attempt}", batch.Topic, batch.Partition, error, message, batch.Attempts);
+            _accumulator.Requeue(batch, _options.RetryBackoff);
+            return;
+        }
+        var reason = !timeLeft
+            ? new Errors.KafkaTimeoutException($"Record to {batch.Topic}-{batch.Partition} not delivered within delivery.timeout.ms ({_options.DeliveryTimeout.TotalMilliseconds} ms); last error {error}{(message is null ? "" : ": " + message)}.")
+            : KafkaException.FromError(error, $"producing to {batch.Topic}-{batch.Partition}{(message is null ? "" : ": " + message)}");
+        Fail(batch, reason);
+    }
+
+    private void Succeed(ProducerBatch batch, long baseOffset, long logAppendTime)
+    {
+        var records = batch.Records;
+        string topic = batch.Topic;
+        int partition = batch.Partition;
+        _accumulator.Complete(batch);
+        for (int i = 0; i < records.Count; i++)
+        {
+            var pending = records[i];
+            var result = new DeliveryResult(topic, partition, baseOffset < 0 ? -1 : baseOffset + i, logAppendTime >= 0 ? logAppendTime : pending.Timestamp);
+            pending.Completion?.TrySetResult(result);
+            if (pending.Callback is { } callback)
+                _dispatch(() => callback(new DeliveryReport(topic, partition, result, null)));
+        }
+    }
+
+    private void Fail(ProducerBatch batch, KafkaException error)
+    {
+        var records = batch.Records;
+        _accumulator.Complete(batch);
+        foreach (var pending in records)
+        {
+            pending.Completion?.TrySetException(error);
+            if (pending.Callback is { } callback)
+                _dispatch(() => callback(new DeliveryReport(batch.Topic, batch.Partition, null, error)));
+        }
+    }
+
+    private void RefreshMetadata()
+    {
+        if (_metadataRefresh is { IsCompleted: false })
+            return;
+        _metadataRefresh = Task.Run(async () =>
+        {
+            try
+            {
+                await _cluster.RefreshMetadataAsync(null, _stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is KafkaException or OperationCanceledException or ObjectDisposedException)
+            {
+                _log.LogDebug("Producer metadata refresh failed: {Message}", e.Message);
+            }
+            _wake.Set();
+        });
+    }
+
+    public void Dispose()
+    {
+        _stop.Dispose();
+        foreach (var slots in _inFlight.Values)
+            slots.Dispose();
+    }
+}

@@ -1,0 +1,149 @@
+using System.Globalization;
+using Samsa.Client.Consumer;
+using Samsa.Protocol.Records;
+
+namespace Samsa.Client.Producer;
+
+/// <summary>
+/// Producer settings with the Java producer's names and defaults (Kafka 4.x: acks=all,
+/// idempotence on, linger.ms=5). Immutable: use <c>with</c>, or <see cref="FromProperties"/>.
+/// </summary>
+public sealed record ProducerOptions
+{
+    public string BootstrapServers { get; init; } = "";
+
+    public string ClientId { get; init; } = "samsa-producer";
+
+    /// <summary>acks: -1 (all, default), 1 (leader) or 0 (no answer).</summary>
+    public short Acks { get; init; } = -1;
+
+    public TimeSpan Linger { get; init; } = TimeSpan.FromMilliseconds(5);
+
+    public int BatchSize { get; init; } = 16_384;
+
+    public long BufferMemory { get; init; } = 33_554_432;
+
+    public CompressionType CompressionType { get; init; } = CompressionType.None;
+
+    public int MaxInFlightRequestsPerConnection { get; init; } = 5;
+
+    public bool EnableIdempotence { get; init; } = true;
+
+    public TimeSpan DeliveryTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan MaxBlock { get; init; } = TimeSpan.FromSeconds(60);
+
+    public int Retries { get; init; } = int.MaxValue;
+
+    public TimeSpan RetryBackoff { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    public TimeSpan ReconnectBackoff { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    public TimeSpan ReconnectBackoffMax { get; init; } = TimeSpan.FromSeconds(1);
+
+    public int MaxRequestSize { get; init; } = 1_048_576;
+
+    public Partitioner Partitioner { get; init; } = Partitioner.Murmur2;
+
+    public bool AllowAutoCreateTopics { get; init; } = true;
+
+    private delegate ProducerOptions Setter(ProducerOptions o, string key, string value);
+
+    private static readonly Dictionary<string, Setter> Keys = new(StringComparer.Ordinal)
+    {
+        ["bootstrap.servers"] = (o, _, v) => o with { BootstrapServers = v },
+        ["client.id"] = (o, _, v) => o with { ClientId = v },
+        ["acks"] = (o, k, v) => o with
+        {
+            Acks = v switch
+            {
+                "all" or "-1" => -1,
+                "1" => 1,
+                "0" => 0,
+                _ => throw new KafkaConfigException(k, $"{k}: '{v}' is not all, -1, 1 or 0."),
+            },
+        },
+        ["linger.ms"] = (o, k, v) => o with { Linger = TimeSpan.FromMilliseconds(Int(k, v, 0)) },
+        ["batch.size"] = (o, k, v) => o with { BatchSize = Int(k, v, 0) },
+        ["buffer.memory"] = (o, k, v) => o with { BufferMemory = Int(k, v, 1) },
+        ["compression.type"] = (o, k, v) => o with
+        {
+            CompressionType = v switch
+            {
+                "none" => CompressionType.None,
+                "gzip" => CompressionType.Gzip,
+                "snappy" => CompressionType.Snappy,
+                "lz4" => CompressionType.Lz4,
+                "zstd" => CompressionType.Zstd,
+                _ => throw new KafkaConfigException(k, $"{k}: '{v}' is not none, gzip, snappy, lz4 or zstd."),
+            },
+        },
+        ["max.in.flight.requests.per.connection"] = (o, k, v) => o with { MaxInFlightRequestsPerConnection = Int(k, v, 1) },
+        ["enable.idempotence"] = (o, k, v) => o with { EnableIdempotence = Bool(k, v) },
+        ["delivery.timeout.ms"] = (o, k, v) => o with { DeliveryTimeout = TimeSpan.FromMilliseconds(Int(k, v, 1)) },
+        ["request.timeout.ms"] = (o, k, v) => o with { RequestTimeout = TimeSpan.FromMilliseconds(Int(k, v, 1)) },
+        ["max.block.ms"] = (o, k, v) => o with { MaxBlock = TimeSpan.FromMilliseconds(Int(k, v, 0)) },
+        ["retries"] = (o, k, v) => o with { Retries = Int(k, v, 0) },
+        ["retry.backoff.ms"] = (o, k, v) => o with { RetryBackoff = TimeSpan.FromMilliseconds(Int(k, v, 0)) },
+        ["reconnect.backoff.ms"] = (o, k, v) => o with { ReconnectBackoff = TimeSpan.FromMilliseconds(Int(k, v, 0)) },
+        ["reconnect.backoff.max.ms"] = (o, k, v) => o with { ReconnectBackoffMax = TimeSpan.FromMilliseconds(Int(k, v, 0)) },
+        ["max.request.size"] = (o, k, v) => o with { MaxRequestSize = Int(k, v, 1) },
+        ["partitioner"] = (o, k, v) => o with
+        {
+            Partitioner = v switch
+            {
+                "murmur2" or "murmur2_random" or "default" => Partitioner.Murmur2,
+                "crc32" or "consistent" or "consistent_random" => Partitioner.Crc32,
+                _ => throw new KafkaConfigException(k, $"{k}: '{v}' is not murmur2_random (Java's) or consistent_random (librdkafka's)."),
+            },
+        },
+        ["allow.auto.create.topics"] = (o, k, v) => o with { AllowAutoCreateTopics = Bool(k, v) },
+    };
+
+    public static IReadOnlyCollection<string> KnownKeys => Keys.Keys;
+
+    public static ProducerOptions FromProperties(IEnumerable<KeyValuePair<string, string>> properties)
+    {
+        ArgumentNullException.ThrowIfNull(properties);
+        var options = new ProducerOptions();
+        foreach (var (key, value) in properties)
+        {
+            if (!Keys.TryGetValue(key, out var set))
+                throw new KafkaConfigException(key, $"Unknown producer setting '{key}'.");
+            options = set(options, key, value.Trim());
+        }
+        return options;
+    }
+
+    public ProducerOptions Validate()
+    {
+        new ConsumerOptions { BootstrapServers = BootstrapServers }.Validate(subscribing: false); // same bootstrap.servers rules
+        if (Acks is not (-1 or 0 or 1))
+            throw new KafkaConfigException("acks", $"acks must be all (-1), 1 or 0, got {Acks}.");
+        if (EnableIdempotence && Acks != -1)
+            throw new KafkaConfigException("acks", "enable.idempotence=true requires acks=all; set acks=all or enable.idempotence=false.");
+        if (EnableIdempotence && MaxInFlightRequestsPerConnection > 5)
+            throw new KafkaConfigException("max.in.flight.requests.per.connection", "enable.idempotence=true allows at most 5 in-flight requests per connection.");
+        if (DeliveryTimeout < Linger + RequestTimeout)
+            throw new KafkaConfigException("delivery.timeout.ms", $"delivery.timeout.ms ({DeliveryTimeout.TotalMilliseconds}) must be at least linger.ms + request.timeout.ms ({(Linger + RequestTimeout).TotalMilliseconds}).");
+        if (BatchSize > MaxRequestSize)
+            throw new KafkaConfigException("batch.size", $"batch.size ({BatchSize}) must not exceed max.request.size ({MaxRequestSize}).");
+        return this;
+    }
+
+    private static int Int(string key, string value, int min)
+    {
+        if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n))
+            throw new KafkaConfigException(key, $"{key}: '{value}' is not an integer.");
+        return n >= min ? n : throw new KafkaConfigException(key, $"{key} must be at least {min}, got {n}.");
+    }
+
+    private static bool Bool(string key, string value) => value.ToLowerInvariant() switch
+    {
+        "true" => true,
+        "false" => false,
+        _ => throw new KafkaConfigException(key, $"{key}: '{value}' is not true or false."),
+    };
+}
