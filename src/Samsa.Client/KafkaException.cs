@@ -34,6 +34,11 @@ public class KafkaException : Exception
                 $"Not authorized to access the topic{where}: grant this principal Describe/Read on it."),
             ErrorCode.GroupAuthorizationFailed => new GroupAuthorizationException(
                 $"Not authorized to access the group{where}: grant this principal Read on the group."),
+            ErrorCode.TopicAlreadyExists => new TopicExistsException($"The topic already exists{where}: pick another name, or delete it first."),
+            ErrorCode.UnknownTopicOrPartition => new UnknownTopicException($"No such topic or partition{where}: check the name, or create it."),
+            ErrorCode.InvalidPartitions => new InvalidPartitionsException($"Invalid partition count{where}: a topic needs at least one partition and can only grow."),
+            ErrorCode.NonEmptyGroup => new GroupNotEmptyException($"The group still has members{where}: stop its consumers first (Kafka only changes an empty group)."),
+            ErrorCode.GroupIdNotFound => new GroupNotFoundException($"No such group{where}."),
             ErrorCode.RequestTimedOut => new KafkaTimeoutException(
                 $"The broker timed the request out{where}; it will be retried, or raise request.timeout.ms."),
             _ when error.IsRetriable() => new RetriableKafkaException(error,

@@ -1,3 +1,4 @@
+using Samsa.Client.Internal;
 using Samsa.Client.Internal.Consumer;
 using Samsa.Client.Internal.Network;
 using Samsa.Protocol;
@@ -81,79 +82,6 @@ public sealed partial class KafkaConsumer<TKey, TValue>
         return found.Where(f => f.Value is not null).ToDictionary(f => f.Key, f => f.Value!.Offset);
     }
 
-    /// <summary>
-    /// ListOffsets sent to each partition's leader (-2 earliest, -1 latest, or a timestamp), retried
-    /// after a metadata refresh while leaders move or a partition is not yet known.
-    /// </summary>
-    private async Task<Dictionary<TopicPartition, OffsetAndTimestamp?>> ListOffsetsAsync(IEnumerable<(TopicPartition Partition, long Timestamp)> query, CancellationToken cancellationToken)
-    {
-        var pending = query.ToDictionary(q => q.Partition, q => q.Timestamp);
-        var result = new Dictionary<TopicPartition, OffsetAndTimestamp?>();
-        bool refreshed = false;
-        while (pending.Count > 0)
-        {
-            var metadata = _cluster.Metadata;
-            if (!refreshed && pending.Keys.Any(tp => metadata.Partition(tp.Topic, tp.Partition) is not { Leader: >= 0 }))
-            {
-                metadata = await _cluster.RefreshMetadataAsync(pending.Keys.Select(p => p.Topic).Distinct().ToList(), cancellationToken).ConfigureAwait(false);
-                refreshed = true;
-            }
-            foreach (var byLeader in pending.GroupBy(p => metadata.Partition(p.Key.Topic, p.Key.Partition)?.Leader ?? -1).ToList())
-            {
-                if (byLeader.Key < 0 || metadata.Brokers.GetValueOrDefault(byLeader.Key) is not { } node)
-                {
-                    continue;
-                }
-                var request = new ListOffsetsRequest
-                {
-                    ReplicaId = -1,
-                    IsolationLevel = (sbyte)(_options.IsolationLevel == IsolationLevel.ReadCommitted ? 1 : 0),
-                    TimeoutMs = (int)_options.RequestTimeout.TotalMilliseconds,
-                    Topics = byLeader.GroupBy(p => p.Key.Topic, StringComparer.Ordinal).Select(t => new ListOffsetsRequest.ListOffsetsTopic
-                    {
-                        Name = t.Key,
-                        Partitions = t.Select(p => new ListOffsetsRequest.ListOffsetsPartition
-                        {
-                            PartitionIndex = p.Key.Partition,
-                            CurrentLeaderEpoch = metadata.Partition(p.Key.Topic, p.Key.Partition)?.LeaderEpoch ?? -1,
-                            Timestamp = p.Value,
-                            MaxNumOffsets = 1,
-                        }).ToList(),
-                    }).ToList(),
-                };
-                ListOffsetsResponse response;
-                try
-                {
-                    response = await _cluster.SendAsync<ListOffsetsResponse>(node, ConnectionPurpose.Control, request, cancellationToken).ConfigureAwait(false);
-                }
-                catch (KafkaConnectionException)
-                {
-                    continue;
-                }
-                foreach (var t in response.Topics)
-                {
-                    foreach (var p in t.Partitions)
-                    {
-                        var tp = new TopicPartition(t.Name, p.PartitionIndex);
-                        if (p.ErrorCode == ErrorCode.None)
-                        {
-                            long offset = p.OldStyleOffsets.Count > 0 ? p.OldStyleOffsets[0] : p.Offset;
-                            result[tp] = offset >= 0 ? new OffsetAndTimestamp(offset, p.Timestamp, p.LeaderEpoch >= 0 ? p.LeaderEpoch : null) : null;
-                            pending.Remove(tp);
-                        }
-                        else if (!p.ErrorCode.IsRetriable())
-                        {
-                            throw KafkaException.FromError(p.ErrorCode, $"listing offsets of {tp}");
-                        }
-                    }
-                }
-            }
-            if (pending.Count > 0) // retriable errors, or partitions the broker left out
-            {
-                await Task.Delay(_options.RetryBackoff, _time, cancellationToken).ConfigureAwait(false);
-                await _cluster.RefreshMetadataAsync(pending.Keys.Select(p => p.Topic).Distinct().ToList(), cancellationToken).ConfigureAwait(false);
-            }
-        }
-        return result;
-    }
+    private Task<Dictionary<TopicPartition, OffsetAndTimestamp?>> ListOffsetsAsync(IEnumerable<(TopicPartition Partition, long Timestamp)> query, CancellationToken cancellationToken) =>
+        OffsetLookup.ListOffsetsAsync(_cluster, _options.IsolationLevel == IsolationLevel.ReadCommitted, _options.RequestTimeout, _options.RetryBackoff, query, cancellationToken);
 }

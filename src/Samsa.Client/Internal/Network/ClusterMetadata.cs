@@ -18,12 +18,13 @@ internal sealed record TopicMetadata(string Name, Guid Id, ErrorCode Error, IRea
 /// </summary>
 internal sealed class ClusterMetadata
 {
-    public static readonly ClusterMetadata Empty = new([], [], null);
+    public static readonly ClusterMetadata Empty = new([], [], null, -1);
 
     private readonly Dictionary<Guid, string> _names;
 
-    public ClusterMetadata(Dictionary<int, BrokerNode> brokers, Dictionary<string, TopicMetadata> topics, string? clusterId)
+    public ClusterMetadata(Dictionary<int, BrokerNode> brokers, Dictionary<string, TopicMetadata> topics, string? clusterId, int controllerId)
     {
+        ControllerId = controllerId;
         Brokers = brokers;
         Topics = topics;
         ClusterId = clusterId;
@@ -35,6 +36,8 @@ internal sealed class ClusterMetadata
     public IReadOnlyDictionary<string, TopicMetadata> Topics { get; }
 
     public string? ClusterId { get; }
+
+    public int ControllerId { get; }
 
     public string? TopicName(Guid id) => _names.TryGetValue(id, out var name) ? name : null;
 
@@ -77,6 +80,6 @@ internal sealed class ClusterMetadata
             else
                 topics[t.Name] = new TopicMetadata(t.Name, t.TopicId, t.ErrorCode, partitions);
         }
-        return new ClusterMetadata(brokers, topics, response.ClusterId);
+        return new ClusterMetadata(brokers, topics, response.ClusterId, response.ControllerId);
     }
 }

@@ -1,0 +1,209 @@
+using Samsa.Client.Internal;
+using Samsa.Client.Internal.Group;
+using Samsa.Client.Internal.Network;
+using Samsa.Protocol;
+using Samsa.Protocol.Messages;
+
+namespace Samsa.Client.Admin;
+
+public sealed partial class KafkaAdminClient
+{
+    /// <summary>Every group on every broker, optionally only those in the given states (Stable, Empty, ...).</summary>
+    public async Task<IReadOnlyList<GroupListing>> ListGroupsAsync(IEnumerable<string>? states = null, CancellationToken cancellationToken = default)
+    {
+        var metadata = await _cluster.RefreshMetadataAsync([], cancellationToken).ConfigureAwait(false);
+        var request = new ListGroupsRequest { StatesFilter = states?.ToList() ?? [] };
+        var groups = new List<GroupListing>();
+        foreach (var node in metadata.Brokers.Values)
+        {
+            var response = await _cluster.SendAsync<ListGroupsResponse>(node, ConnectionPurpose.Control, request, cancellationToken).ConfigureAwait(false);
+            ThrowFirst([(response.ErrorCode, null, $"listing groups on {node}")]);
+            groups.AddRange(response.Groups.Select(g => new GroupListing(g.GroupId, g.GroupState, g.ProtocolType)));
+        }
+        // Brokers before ListGroups v4 ignore the filter.
+        var wanted = request.StatesFilter.Count == 0 ? null : request.StatesFilter.ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return groups.Where(g => wanted is null || g.State.Length == 0 || wanted.Contains(g.State)).OrderBy(g => g.GroupId, StringComparer.Ordinal).ToList();
+    }
+
+    public async Task<GroupDescription> DescribeGroupAsync(string groupId, CancellationToken cancellationToken = default)
+    {
+        var response = await ToCoordinatorAsync<DescribeGroupsResponse>(groupId, new DescribeGroupsRequest { Groups = [groupId] }, cancellationToken).ConfigureAwait(false);
+        var group = response.Groups.Single();
+        ThrowFirst([(group.ErrorCode, group.ErrorMessage, $"group {groupId}")]);
+        return new GroupDescription(group.GroupId, group.GroupState, group.ProtocolType, group.ProtocolData,
+            group.Members.Select(m => new GroupMemberDescription(m.MemberId, m.GroupInstanceId, m.ClientId, m.ClientHost,
+                group.ProtocolType == "consumer" && m.MemberAssignment.Length > 0
+                    ? ConsumerProtocol.DecodeAssignment(m.MemberAssignment).Partitions.Select(TopicPartition.From).OrderBy(p => p.Topic, StringComparer.Ordinal).ThenBy(p => p.Partition).ToList()
+                    : [])).ToList());
+    }
+
+    /// <summary>Deletes empty groups with their committed offsets.</summary>
+    public async Task DeleteGroupsAsync(IEnumerable<string> groupIds, CancellationToken cancellationToken = default)
+    {
+        foreach (var groupId in groupIds)
+        {
+            var response = await ToCoordinatorAsync<DeleteGroupsResponse>(groupId, new DeleteGroupsRequest { GroupsNames = [groupId] }, cancellationToken).ConfigureAwait(false);
+            ThrowFirst(response.Results.Select(r => (r.ErrorCode, (string?)null, $"group {r.GroupId}")));
+        }
+    }
+
+    /// <summary>The group's committed offsets with each partition's log-end offset and lag (kafka-consumer-groups.sh --describe).</summary>
+    public async Task<IReadOnlyList<PartitionLag>> ListGroupOffsetsAsync(string groupId, CancellationToken cancellationToken = default)
+    {
+        var committed = await CommittedAsync(groupId, cancellationToken).ConfigureAwait(false);
+        // Partitions a member owns but never committed count too.
+        var described = await DescribeGroupAsync(groupId, cancellationToken).ConfigureAwait(false);
+        var partitions = committed.Keys.Concat(described.Members.SelectMany(m => m.Assignment)).Distinct().ToList();
+        var ends = await OffsetLookup.ListOffsetsAsync(_cluster, false, _options.RequestTimeout, _options.RetryBackoff,
+            partitions.Select(p => (p, -1L)), cancellationToken).ConfigureAwait(false);
+        return partitions
+            .OrderBy(p => p.Topic, StringComparer.Ordinal).ThenBy(p => p.Partition)
+            .Select(p => new PartitionLag(p, committed.TryGetValue(p, out long c) ? c : null, ends.TryGetValue(p, out var e) && e is not null ? e.Offset : 0))
+            .ToList();
+    }
+
+    /// <summary>
+    /// Works out where <paramref name="spec"/> moves the group's offsets for these topics (all the
+    /// group's committed topics when null) and, with <paramref name="execute"/>, commits them. Like
+    /// Kafka, only an empty group can be changed. Returns the plan: partition → new offset.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<TopicPartition, long>> ResetGroupOffsetsAsync(string groupId, OffsetResetSpec spec, IEnumerable<string>? topics, bool execute, CancellationToken cancellationToken = default)
+    {
+        var group = await DescribeGroupAsync(groupId, cancellationToken).ConfigureAwait(false);
+        if (execute && group.State is not ("Empty" or "Dead"))
+            throw new Errors.GroupNotEmptyException($"Group {groupId} is {group.State} with {group.Members.Count} member(s): stop its consumers before resetting its offsets.");
+        var committed = await CommittedAsync(groupId, cancellationToken).ConfigureAwait(false);
+        List<TopicPartition> partitions;
+        if (topics is null)
+        {
+            partitions = [.. committed.Keys];
+        }
+        else
+        {
+            var described = await DescribeTopicsAsync(topics, cancellationToken: cancellationToken).ConfigureAwait(false);
+            partitions = described.SelectMany(t => t.Partitions.Select(p => new TopicPartition(t.Name, p.Partition))).ToList();
+        }
+        var earliest = await EdgesAsync(partitions, -2, cancellationToken).ConfigureAwait(false);
+        var latest = await EdgesAsync(partitions, -1, cancellationToken).ConfigureAwait(false);
+        Dictionary<TopicPartition, long> target;
+        switch (spec)
+        {
+            case OffsetResetSpec.ToEarliest:
+                target = earliest;
+                break;
+            case OffsetResetSpec.ToLatest:
+                target = latest;
+                break;
+            case OffsetResetSpec.ToOffset to:
+                target = partitions.ToDictionary(p => p, _ => to.Offset);
+                break;
+            case OffsetResetSpec.ShiftBy shift:
+                target = partitions.ToDictionary(p => p, p => (committed.TryGetValue(p, out long c) ? c : earliest[p]) + shift.Delta);
+                break;
+            case OffsetResetSpec.ToDateTime at:
+                var found = await OffsetLookup.ListOffsetsAsync(_cluster, false, _options.RequestTimeout, _options.RetryBackoff,
+                    partitions.Select(p => (p, at.Time.ToUnixTimeMilliseconds())), cancellationToken).ConfigureAwait(false);
+                target = partitions.ToDictionary(p => p, p => found.TryGetValue(p, out var f) && f is not null ? f.Offset : latest[p]);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(spec));
+        }
+        // Clamp into the log, as kafka-consumer-groups.sh does.
+        target = target.ToDictionary(t => t.Key, t => Math.Clamp(t.Value, earliest[t.Key], latest[t.Key]));
+        if (execute && target.Count > 0)
+            await CommitAsync(groupId, target, cancellationToken).ConfigureAwait(false);
+        return target;
+    }
+
+    /// <summary>Commits offsets for an empty group (Kafka refuses them for a group with members).</summary>
+    public async Task AlterGroupOffsetsAsync(string groupId, IReadOnlyDictionary<TopicPartition, long> offsets, CancellationToken cancellationToken = default)
+    {
+        var group = await DescribeGroupAsync(groupId, cancellationToken).ConfigureAwait(false);
+        if (group.State is not ("Empty" or "Dead"))
+            throw new Errors.GroupNotEmptyException($"Group {groupId} is {group.State} with {group.Members.Count} member(s): stop its consumers before changing its offsets.");
+        await CommitAsync(groupId, offsets, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Removes static members by group.instance.id (LeaveGroup v3+): their partitions move at once instead of after the session timeout.</summary>
+    public async Task RemoveMembersAsync(string groupId, IEnumerable<string> groupInstanceIds, CancellationToken cancellationToken = default)
+    {
+        var request = new LeaveGroupRequest
+        {
+            GroupId = groupId,
+            Members = groupInstanceIds.Select(id => new LeaveGroupRequest.MemberIdentity { MemberId = "", GroupInstanceId = id, Reason = "removed by an administrator" }).ToList(),
+        };
+        var response = await ToCoordinatorAsync<LeaveGroupResponse>(groupId, request, cancellationToken).ConfigureAwait(false);
+        ThrowFirst([(response.ErrorCode, null, $"group {groupId}")]);
+        ThrowFirst(response.Members.Select(m => (m.ErrorCode, (string?)null, $"member {m.GroupInstanceId} of group {groupId}")));
+    }
+
+    private async Task<Dictionary<TopicPartition, long>> CommittedAsync(string groupId, CancellationToken cancellationToken)
+    {
+        var request = new OffsetFetchRequest
+        {
+            GroupId = groupId,
+            Topics = null,
+            Groups = [new OffsetFetchRequest.OffsetFetchRequestGroup { GroupId = groupId, Topics = null }],
+        };
+        // v10 names topics only by id, which we may not know for "all topics": ask with v9 at most.
+        var coordinator = await _cluster.FindCoordinatorAsync(groupId, cancellationToken).ConfigureAwait(false);
+        var connection = await _cluster.ConnectAsync(coordinator, ConnectionPurpose.Control, cancellationToken).ConfigureAwait(false);
+        connection.TryGetVersion(ApiKey.OffsetFetch, out short version);
+        var response = await connection.SendAsync<OffsetFetchResponse>(request, Math.Min(version, (short)9), cancellationToken).ConfigureAwait(false);
+        var result = new Dictionary<TopicPartition, long>();
+        if (response.Groups.Count > 0)
+        {
+            var group = response.Groups[0];
+            ThrowFirst([(group.ErrorCode, null, $"group {groupId}")]);
+            foreach (var t in group.Topics)
+            {
+                foreach (var p in t.Partitions.Where(p => p.CommittedOffset >= 0))
+                    result[new TopicPartition(t.Name, p.PartitionIndex)] = p.CommittedOffset;
+            }
+        }
+        else
+        {
+            ThrowFirst([(response.ErrorCode, null, $"group {groupId}")]);
+            foreach (var t in response.Topics)
+            {
+                foreach (var p in t.Partitions.Where(p => p.CommittedOffset >= 0))
+                    result[new TopicPartition(t.Name, p.PartitionIndex)] = p.CommittedOffset;
+            }
+        }
+        return result;
+    }
+
+    private async Task CommitAsync(string groupId, IReadOnlyDictionary<TopicPartition, long> offsets, CancellationToken cancellationToken)
+    {
+        var request = new OffsetCommitRequest
+        {
+            GroupId = groupId,
+            GenerationIdOrMemberEpoch = -1,
+            MemberId = "",
+            Topics = offsets.GroupBy(o => o.Key.Topic, StringComparer.Ordinal).Select(t => new OffsetCommitRequest.OffsetCommitRequestTopic
+            {
+                Name = t.Key,
+                Partitions = t.Select(p => new OffsetCommitRequest.OffsetCommitRequestPartition { PartitionIndex = p.Key.Partition, CommittedOffset = p.Value }).ToList(),
+            }).ToList(),
+        };
+        var coordinator = await _cluster.FindCoordinatorAsync(groupId, cancellationToken).ConfigureAwait(false);
+        var connection = await _cluster.ConnectAsync(coordinator, ConnectionPurpose.Control, cancellationToken).ConfigureAwait(false);
+        connection.TryGetVersion(ApiKey.OffsetCommit, out short version);
+        var response = await connection.SendAsync<OffsetCommitResponse>(request, Math.Min(version, (short)9), cancellationToken).ConfigureAwait(false);
+        ThrowFirst(response.Topics.SelectMany(t => t.Partitions.Select(p => (p.ErrorCode, (string?)null, $"{t.Name}-{p.PartitionIndex} of group {groupId}"))));
+    }
+
+    private async Task<Dictionary<TopicPartition, long>> EdgesAsync(List<TopicPartition> partitions, long which, CancellationToken cancellationToken)
+    {
+        var found = await OffsetLookup.ListOffsetsAsync(_cluster, false, _options.RequestTimeout, _options.RetryBackoff,
+            partitions.Select(p => (p, which)), cancellationToken).ConfigureAwait(false);
+        return partitions.ToDictionary(p => p, p => found.TryGetValue(p, out var f) && f is not null ? f.Offset : 0);
+    }
+
+    private async Task<TResponse> ToCoordinatorAsync<TResponse>(string groupId, IRequest request, CancellationToken cancellationToken)
+        where TResponse : IResponse, IApiMessage<TResponse>
+    {
+        var coordinator = await _cluster.FindCoordinatorAsync(groupId, cancellationToken).ConfigureAwait(false);
+        return await _cluster.SendAsync<TResponse>(coordinator, ConnectionPurpose.Control, request, cancellationToken).ConfigureAwait(false);
+    }
+}
