@@ -1,0 +1,118 @@
+using System.CommandLine;
+using System.Globalization;
+using Samsa.Client.Admin;
+
+namespace Samsa.Cli.Commands;
+
+/// <summary><c>samsa groups list|describe|delete|reset-offsets</c>, like kafka-consumer-groups.sh.</summary>
+internal static class GroupsCommand
+{
+    public static Command Create()
+    {
+        var groups = new Command("groups", "List, describe, delete consumer groups and reset their offsets.");
+        var bootstrap = Common.Bootstrap();
+        var output = Common.Output();
+        var verbose = Common.Verbose();
+        foreach (var o in new Option[] { bootstrap, output, verbose })
+        {
+            o.Recursive = true;
+            groups.Options.Add(o);
+        }
+        KafkaAdminClient Admin(ParseResult r) => new(new AdminOptions { BootstrapServers = r.GetValue(bootstrap)!, ClientId = "samsa-cli", RequestTimeout = TimeSpan.FromSeconds(10) });
+        static string N(long? n) => n?.ToString(CultureInfo.InvariantCulture) ?? "-";
+
+        var state = new Option<string[]>("--state") { Description = "only groups in these states (Stable, Empty, ...)" };
+        var list = new Command("list", "List groups.") { state };
+        list.SetAction((r, ct) => Common.RunAsync(r, verbose, "groups list", async () =>
+        {
+            await using var admin = Admin(r);
+            var all = await admin.ListGroupsAsync(r.GetValue(state) is { Length: > 0 } s ? s : null, ct);
+            if (r.GetValue(output) == "json")
+                Common.Json(all);
+            else
+                Common.Table(["GROUP", "STATE", "PROTOCOL TYPE"], all.Select(g => (IReadOnlyList<string>)[g.GroupId, g.State, g.ProtocolType]));
+            return 0;
+        }));
+
+        var describeId = new Argument<string>("group");
+        var describe = new Command("describe", "Show a group's members, assignments, committed offsets and lag.") { describeId };
+        describe.SetAction((r, ct) => Common.RunAsync(r, verbose, "groups describe", async () =>
+        {
+            await using var admin = Admin(r);
+            string id = r.GetValue(describeId)!;
+            var group = await admin.DescribeGroupAsync(id, ct);
+            if (group.State == "Dead")
+                throw new Samsa.Client.Errors.GroupNotFoundException($"Group {id} does not exist.");
+            var lag = await admin.ListGroupOffsetsAsync(id, ct);
+            var owner = group.Members.SelectMany(m => m.Assignment.Select(p => (p, m))).ToDictionary(x => x.p, x => x.m);
+            if (r.GetValue(output) == "json")
+            {
+                Common.Json(new { group, Offsets = lag.Select(l => new { l.Partition.Topic, l.Partition.Partition, l.Committed, l.LogEndOffset, l.Lag }) });
+                return 0;
+            }
+            Console.WriteLine($"Group {group.GroupId}: {group.State}, protocol {(group.Protocol.Length == 0 ? "-" : group.Protocol)}, {group.Members.Count} member(s)");
+            Console.WriteLine();
+            Common.Table(["MEMBER", "INSTANCE", "CLIENT", "HOST", "PARTITIONS"], group.Members.Select(m => (IReadOnlyList<string>)[
+                m.MemberId, m.GroupInstanceId ?? "-", m.ClientId, m.Host, string.Join(",", m.Assignment.Select(p => p.ToString()))]));
+            Console.WriteLine();
+            Common.Table(["TOPIC", "PARTITION", "COMMITTED", "LOG-END", "LAG", "OWNER"], lag.Select(l => (IReadOnlyList<string>)[
+                l.Partition.Topic, N(l.Partition.Partition), N(l.Committed), N(l.LogEndOffset), N(l.Lag),
+                owner.TryGetValue(l.Partition, out var m) ? m.ClientId : "-"]));
+            return 0;
+        }));
+
+        var deleteId = new Argument<string>("group");
+        var delete = new Command("delete", "Delete an empty group and its offsets.") { deleteId };
+        delete.SetAction((r, ct) => Common.RunAsync(r, verbose, "groups delete", async () =>
+        {
+            await using var admin = Admin(r);
+            await admin.DeleteGroupsAsync([r.GetValue(deleteId)!], ct);
+            Console.WriteLine($"Deleted group {r.GetValue(deleteId)}.");
+            return 0;
+        }));
+
+        var resetId = new Argument<string>("group");
+        var topic = new Option<string[]>("--topic") { Description = "topics to reset (default: every topic the group committed)" };
+        var toEarliest = new Option<bool>("--to-earliest");
+        var toLatest = new Option<bool>("--to-latest");
+        var toOffset = new Option<long?>("--to-offset");
+        var toDatetime = new Option<string?>("--to-datetime") { Description = "e.g. 2026-11-24T10:00:00Z" };
+        var shiftBy = new Option<long?>("--shift-by");
+        var execute = new Option<bool>("--execute") { Description = "apply the plan (without it: a dry run)" };
+        var reset = new Command("reset-offsets", "Move a stopped group's committed offsets.") { resetId, topic, toEarliest, toLatest, toOffset, toDatetime, shiftBy, execute };
+        reset.SetAction((r, ct) => Common.RunAsync(r, verbose, "groups reset-offsets", async () =>
+        {
+            var specs = new List<OffsetResetSpec>();
+            if (r.GetValue(toEarliest))
+                specs.Add(new OffsetResetSpec.ToEarliest());
+            if (r.GetValue(toLatest))
+                specs.Add(new OffsetResetSpec.ToLatest());
+            if (r.GetValue(toOffset) is { } o)
+                specs.Add(new OffsetResetSpec.ToOffset(o));
+            if (r.GetValue(shiftBy) is { } s)
+                specs.Add(new OffsetResetSpec.ShiftBy(s));
+            if (r.GetValue(toDatetime) is { } d)
+            {
+                if (!DateTimeOffset.TryParse(d, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
+                    throw new FormatException($"--to-datetime: '{d}' is not a date and time (try 2026-11-24T10:00:00Z).");
+                specs.Add(new OffsetResetSpec.ToDateTime(at));
+            }
+            if (specs.Count != 1)
+                throw new ArgumentException("Give exactly one of --to-earliest, --to-latest, --to-offset, --to-datetime, --shift-by.");
+            await using var admin = Admin(r);
+            bool apply = r.GetValue(execute);
+            var plan = await admin.ResetGroupOffsetsAsync(r.GetValue(resetId)!, specs[0], r.GetValue(topic) is { Length: > 0 } t ? t : null, apply, ct);
+            if (r.GetValue(output) == "json")
+                Common.Json(plan.Select(p => new { p.Key.Topic, p.Key.Partition, NewOffset = p.Value }));
+            else
+                Common.Table(["TOPIC", "PARTITION", "NEW-OFFSET"], plan.OrderBy(p => p.Key.Topic, StringComparer.Ordinal).ThenBy(p => p.Key.Partition)
+                    .Select(p => (IReadOnlyList<string>)[p.Key.Topic, N(p.Key.Partition), N(p.Value)]));
+            Console.WriteLine(apply ? "Offsets reset." : "Dry run: nothing changed. Add --execute to apply.");
+            return 0;
+        }));
+
+        foreach (var c in new[] { list, describe, delete, reset })
+            groups.Subcommands.Add(c);
+        return groups;
+    }
+}

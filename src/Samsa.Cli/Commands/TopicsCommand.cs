@@ -1,0 +1,110 @@
+using System.CommandLine;
+using Samsa.Client.Admin;
+
+namespace Samsa.Cli.Commands;
+
+/// <summary><c>samsa topics create|list|describe|alter|add-partitions|delete</c>, like kafka-topics.sh.</summary>
+internal static class TopicsCommand
+{
+    public static Command Create()
+    {
+        var topics = new Command("topics", "Create, list, describe, change and delete topics.");
+        var bootstrap = Common.Bootstrap();
+        var output = Common.Output();
+        var verbose = Common.Verbose();
+        foreach (var o in new Option[] { bootstrap, output, verbose })
+        {
+            o.Recursive = true;
+            topics.Options.Add(o);
+        }
+        KafkaAdminClient Admin(ParseResult r) => new(new AdminOptions { BootstrapServers = r.GetValue(bootstrap)!, ClientId = "samsa-cli", RequestTimeout = TimeSpan.FromSeconds(10) });
+
+        var name = new Argument<string>("name") { Description = "topic name" };
+        var partitions = new Option<int>("--partitions") { Description = "number of partitions (default: the broker's num.partitions)", DefaultValueFactory = _ => -1 };
+        var config = new Option<string[]>("--config") { Description = "key=value topic setting, repeatable" };
+        var create = new Command("create", "Create a topic.") { name, partitions, config };
+        create.SetAction((r, ct) => Common.RunAsync(r, verbose, "topics create", async () =>
+        {
+            await using var admin = Admin(r);
+            var topic = r.GetValue(name)!;
+            await admin.CreateTopicsAsync([new NewTopic(topic, r.GetValue(partitions)) { Configs = Common.Pairs(r.GetValue(config), "--config") }], cancellationToken: ct);
+            Console.WriteLine($"Created topic {topic}.");
+            return 0;
+        }));
+
+        var list = new Command("list", "List topics.");
+        list.SetAction((r, ct) => Common.RunAsync(r, verbose, "topics list", async () =>
+        {
+            await using var admin = Admin(r);
+            var all = await admin.DescribeTopicsAsync(cancellationToken: ct);
+            if (r.GetValue(output) == "json")
+                Common.Json(all.Select(t => new { t.Name, Partitions = t.Partitions.Count }));
+            else
+                Common.Table(["TOPIC", "PARTITIONS"], all.Select(t => (IReadOnlyList<string>)[t.Name, t.Partitions.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
+            return 0;
+        }));
+
+        var describeName = new Argument<string>("name");
+        var describe = new Command("describe", "Show a topic's partitions and settings.") { describeName };
+        describe.SetAction((r, ct) => Common.RunAsync(r, verbose, "topics describe", async () =>
+        {
+            await using var admin = Admin(r);
+            var topic = (await admin.DescribeTopicsAsync([r.GetValue(describeName)!], cancellationToken: ct)).Single();
+            var configs = await admin.DescribeTopicConfigsAsync(topic.Name, ct);
+            if (r.GetValue(output) == "json")
+            {
+                Common.Json(new { topic.Name, TopicId = topic.TopicId, topic.Partitions, Configs = configs.Where(c => !c.IsDefault).ToDictionary(c => c.Name, c => c.Value) });
+                return 0;
+            }
+            Console.WriteLine($"Topic: {topic.Name}  TopicId: {topic.TopicId}  Partitions: {topic.Partitions.Count}");
+            var overrides = configs.Where(c => !c.IsDefault).Select(c => $"{c.Name}={c.Value}").ToList();
+            Console.WriteLine($"Configs: {(overrides.Count == 0 ? "(defaults)" : string.Join(", ", overrides))}");
+            Common.Table(["PARTITION", "LEADER", "REPLICAS", "ISR"], topic.Partitions.Select(p => (IReadOnlyList<string>)[
+                p.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture), p.Leader.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                string.Join(",", p.Replicas), string.Join(",", p.Isr)]));
+            return 0;
+        }));
+
+        var alterName = new Argument<string>("name");
+        var alterConfig = new Option<string[]>("--config") { Description = "key=value to set, repeatable" };
+        var deleteConfig = new Option<string[]>("--delete-config") { Description = "key to reset to its default, repeatable" };
+        var alter = new Command("alter", "Change a topic's settings.") { alterName, alterConfig, deleteConfig };
+        alter.SetAction((r, ct) => Common.RunAsync(r, verbose, "topics alter", async () =>
+        {
+            await using var admin = Admin(r);
+            var changes = Common.Pairs(r.GetValue(alterConfig), "--config").ToDictionary(kv => kv.Key, kv => (string?)kv.Value);
+            foreach (var key in r.GetValue(deleteConfig) ?? [])
+                changes[key] = null;
+            if (changes.Count == 0)
+                throw new ArgumentException("Nothing to change: give --config key=value or --delete-config key.");
+            await admin.AlterTopicConfigsAsync(r.GetValue(alterName)!, changes, cancellationToken: ct);
+            Console.WriteLine($"Updated {r.GetValue(alterName)}.");
+            return 0;
+        }));
+
+        var growName = new Argument<string>("name");
+        var growTo = new Option<int>("--partitions") { Description = "the new total number of partitions", Required = true };
+        var addPartitions = new Command("add-partitions", "Grow a topic to more partitions.") { growName, growTo };
+        addPartitions.SetAction((r, ct) => Common.RunAsync(r, verbose, "topics add-partitions", async () =>
+        {
+            await using var admin = Admin(r);
+            await admin.CreatePartitionsAsync(new Dictionary<string, int> { [r.GetValue(growName)!] = r.GetValue(growTo) }, cancellationToken: ct);
+            Console.WriteLine($"{r.GetValue(growName)} now has {r.GetValue(growTo)} partitions.");
+            return 0;
+        }));
+
+        var deleteName = new Argument<string>("name");
+        var delete = new Command("delete", "Delete a topic and its data.") { deleteName };
+        delete.SetAction((r, ct) => Common.RunAsync(r, verbose, "topics delete", async () =>
+        {
+            await using var admin = Admin(r);
+            await admin.DeleteTopicsAsync([r.GetValue(deleteName)!], ct);
+            Console.WriteLine($"Deleted topic {r.GetValue(deleteName)}.");
+            return 0;
+        }));
+
+        foreach (var c in new[] { create, list, describe, alter, addPartitions, delete })
+            topics.Subcommands.Add(c);
+        return topics;
+    }
+}

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+
+namespace Samsa.Interop.Tests.Cli;
+
+/// <summary>The samsa command run as a process against an in-process broker: output and exit codes.</summary>
+public class CliTests
+{
+    internal static async Task<(int Exit, string Out, string Err)> Samsa(string stdin, params string[] args)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "samsa.dll");
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(dll);
+        foreach (var a in args)
+            info.ArgumentList.Add(a);
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.StandardInput.WriteAsync(stdin);
+        process.StandardInput.Close();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    [Fact]
+    public async Task Topics_produce_consume_and_groups_work_end_to_end()
+    {
+        await using var broker = await Interop.Tests.Client.SamsaConsumerTests.Start();
+        string[] b = ["--bootstrap-server", broker.Bootstrap];
+
+        var created = await Samsa("", ["topics", "create", "orders", "--partitions", "3", "--config", "retention.ms=60000", .. b]);
+        Assert.Equal((0, "Created topic orders.\n"), (created.Exit, created.Out));
+        var listed = await Samsa("", ["topics", "list", "--output", "json", .. b]);
+        Assert.Contains("\"name\": \"orders\"", listed.Out, StringComparison.Ordinal);
+        var described = await Samsa("", ["topics", "describe", "orders", .. b]);
+        Assert.Contains("Configs: retention.ms=60000", described.Out, StringComparison.Ordinal);
+
+        var produced = await Samsa("k1:v1\nk2:v2\nk3:v3\n", ["produce", "orders", "--key-separator", ":", "--header", "src=cli", "--compression", "lz4", .. b]);
+        Assert.Equal(0, produced.Exit);
+        Assert.Contains("Produced 3 record(s)", produced.Err, StringComparison.Ordinal);
+
+        var consumed = await Samsa("", ["consume", "orders", "--group", "cli-g", "--from-beginning", "--max-messages", "3", "--format", "{key}={value} {headers}", .. b]);
+        Assert.Equal(0, consumed.Exit);
+        Assert.Equal(["k1=v1 src=cli", "k2=v2 src=cli", "k3=v3 src=cli"], consumed.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order());
+
+        var group = await Samsa("", ["groups", "describe", "cli-g", "--output", "json", .. b]);
+        Assert.Equal(0, group.Exit);
+        Assert.Contains("\"lag\": 0", group.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"lag\": 1", group.Out, StringComparison.Ordinal);
+
+        var dryRun = await Samsa("", ["groups", "reset-offsets", "cli-g", "--to-earliest", .. b]);
+        Assert.Contains("Dry run", dryRun.Out, StringComparison.Ordinal);
+        var reset = await Samsa("", ["groups", "reset-offsets", "cli-g", "--to-earliest", "--execute", .. b]);
+        Assert.Contains("Offsets reset.", reset.Out, StringComparison.Ordinal);
+        // After the reset the group reads everything again.
+        var again = await Samsa("", ["consume", "orders", "--group", "cli-g", "--max-messages", "3", .. b]);
+        Assert.Equal(3, again.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        // Standalone assign + seek: one partition from an offset.
+        var partition = await Samsa("", ["consume", "orders", "--partition", "0", "--offset", "0", "--timeout-ms", "1000", "--format", "{partition}", .. b]);
+        Assert.All(partition.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries), line => Assert.Equal("0", line));
+        var idle = await Samsa("", ["consume", "orders", "--timeout-ms", "500", .. b]);
+        Assert.Equal((0, ""), (idle.Exit, idle.Out));
+
+        var deleted = await Samsa("", ["groups", "delete", "cli-g", .. b]);
+        Assert.Equal(0, deleted.Exit);
+        var gone = await Samsa("", ["groups", "list", "--output", "json", .. b]);
+        Assert.DoesNotContain("cli-g", gone.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bad_input_prints_one_line_and_exits_non_zero()
+    {
+        await using var broker = await Interop.Tests.Client.SamsaConsumerTests.Start();
+        string[] b = ["--bootstrap-server", broker.Bootstrap];
+        var unknown = await Samsa("", ["topics", "describe", "nope", .. b]);
+        Assert.Equal(1, unknown.Exit);
+        Assert.Equal("samsa topics describe: No such topic or partition (topic nope): check the name, or create it.\n", unknown.Err);
+
+        var unreachable = await Samsa("", ["topics", "list", "--bootstrap-server", "127.0.0.1:1"]);
+        Assert.Equal(1, unreachable.Exit);
+        Assert.StartsWith("samsa topics list: cannot reach the broker", unreachable.Err, StringComparison.Ordinal);
+        Assert.Single(unreachable.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+
+        await Samsa("", ["topics", "create", "t", .. b]);
+        var badDate = await Samsa("", ["groups", "reset-offsets", "g", "--topic", "t", "--to-datetime", "yesterday", .. b]);
+        Assert.Equal(2, badDate.Exit);
+        Assert.Contains("--to-datetime: 'yesterday' is not a date", badDate.Err, StringComparison.Ordinal);
+
+        var badConfig = await Samsa("", ["produce", "t", "--compression", "brotli", .. b]);
+        Assert.Equal(2, badConfig.Exit);
+        Assert.Contains("compression.type", badConfig.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", badConfig.Err, StringComparison.Ordinal);
+    }
+}
