@@ -7,4 +7,5 @@ root.Subcommands.Add(TopicsCommand.Create());
 root.Subcommands.Add(ProduceCommand.Create());
 root.Subcommands.Add(ConsumeCommand.Create());
 root.Subcommands.Add(GroupsCommand.Create());
+root.Subcommands.Add(Samsa.Cli.Demo.DemoCommand.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

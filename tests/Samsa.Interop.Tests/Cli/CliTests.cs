@@ -90,4 +90,14 @@ public class CliTests
         Assert.Contains("compression.type", badConfig.Err, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", badConfig.Err, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task The_demo_walks_through_every_step_and_exits_zero()
+    {
+        var demo = await Samsa("", "demo");
+        Assert.True(demo.Exit == 0, demo.Out + demo.Err);
+        Assert.Contains("Every step behaved as described", demo.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("FAIL", demo.Out, StringComparison.Ordinal);
+        Assert.Contains("is idle: more consumers than partitions", demo.Out, StringComparison.Ordinal);
+    }
 }
