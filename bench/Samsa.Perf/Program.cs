@@ -21,6 +21,9 @@ if (args.Length >= 3 && args[0] == "broker")
     return 0;
 }
 
+if (args.Length > 0 && args[0] == "produce")
+    return await ProduceBenchmark.RunAsync(args);
+
 int records100 = Arg("--records-100b", 1_000_000), records1k = Arg("--records-1k", 200_000), rounds = Arg("--rounds", 2);
 string dir = Path.Combine(Path.GetTempPath(), "samsa-perf-" + Guid.NewGuid().ToString("N"));
 int port = FreePort();

@@ -34,11 +34,15 @@ internal sealed class ProducerBatch(string topic, int partition, RecordBatchBuil
 
     public bool IsSealed => Encoded is not null;
 
+    /// <summary>Order of sealing within the partition (the base sequence with idempotence).</summary>
+    public long Sequence { get; private set; } = -1;
+
     public int EstimatedSize => Builder?.EstimatedSize ?? Encoded!.WrittenCount;
 
     /// <summary>Writes the batch's bytes and gives the builder back for reuse.</summary>
-    public RecordBatchBuilder Seal(long producerId, short epoch, int baseSequence)
+    public RecordBatchBuilder Seal(long producerId, short epoch, int baseSequence, long order)
     {
+        Sequence = order;
         var b = Builder!;
         b.ProducerId = producerId;
         b.ProducerEpoch = epoch;

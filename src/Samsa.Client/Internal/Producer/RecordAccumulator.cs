@@ -17,8 +17,9 @@ internal sealed class RecordAccumulator(ProducerOptions options, TimeProvider ti
     {
         public ProducerBatch? Open;
         public readonly LinkedList<ProducerBatch> Waiting = new();
-        public bool InFlight;
+        public int InFlight;
         public int NextSequence;
+        public long Sealed;
     }
 
     private readonly object _gate = new();
@@ -118,7 +119,7 @@ internal sealed class RecordAccumulator(ProducerOptions options, TimeProvider ti
         {
             foreach (var queue in _queues.Values)
             {
-                if (queue.InFlight)
+                if (queue.InFlight >= options.MaxInFlightRequestsPerConnection)
                     continue;
                 ProducerBatch? batch = null;
                 if (queue.Waiting.First is { } head)
@@ -149,11 +150,11 @@ internal sealed class RecordAccumulator(ProducerOptions options, TimeProvider ti
                     int sequence = producerId >= 0 ? queue.NextSequence : -1;
                     if (producerId >= 0)
                         queue.NextSequence = (int)((queue.NextSequence + (long)batch.Records.Count) % int.MaxValue);
-                    var builder = batch.Seal(producerId, epoch, sequence);
+                    var builder = batch.Seal(producerId, epoch, sequence, queue.Sealed++);
                     builder.Reset();
                     _builders.Push(builder);
                 }
-                queue.InFlight = true;
+                queue.InFlight++;
                 ready.Add(batch);
             }
         }
@@ -165,7 +166,7 @@ internal sealed class RecordAccumulator(ProducerOptions options, TimeProvider ti
     {
         lock (_gate)
         {
-            _queues[(batch.Topic, batch.Partition)].InFlight = false;
+            _queues[(batch.Topic, batch.Partition)].InFlight--;
             _unfinished -= batch.Records.Count;
             if (_unfinished == 0)
                 _allDone.TrySetResult();
@@ -174,15 +175,25 @@ internal sealed class RecordAccumulator(ProducerOptions options, TimeProvider ti
         batch.Dispose();
     }
 
-    /// <summary>The batch failed retriably: back to the head of its partition's queue, unchanged.</summary>
+    /// <summary>
+    /// The batch failed retriably: back into its partition's queue, unchanged, ahead of every batch
+    /// with a later sequence (several may fail together when they were in flight at once; the
+    /// broker accepts them only in sequence order).
+    /// </summary>
     public void Requeue(ProducerBatch batch, TimeSpan backoff)
     {
         batch.RetryAt = time.GetTimestamp() + (long)(backoff.TotalSeconds * time.TimestampFrequency);
         lock (_gate)
         {
             var queue = _queues[(batch.Topic, batch.Partition)];
-            queue.Waiting.AddFirst(batch);
-            queue.InFlight = false;
+            var next = queue.Waiting.First;
+            while (next is not null && next.Value.IsSealed && next.Value.Sequence < batch.Sequence)
+                next = next.Next;
+            if (next is null)
+                queue.Waiting.AddLast(batch);
+            else
+                queue.Waiting.AddBefore(next, batch);
+            queue.InFlight--;
         }
     }
 

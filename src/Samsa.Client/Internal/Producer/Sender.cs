@@ -210,7 +210,9 @@ internal sealed class Sender : IDisposable
                 else if (p.ErrorCode is ErrorCode.None or ErrorCode.DuplicateSequenceNumber)
                     Succeed(batch, p.BaseOffset, p.LogAppendTimeMs);
                 else
-                    Retry(batch, p.ErrorCode, p.ErrorMessage);
+                    // OUT_OF_ORDER_SEQUENCE_NUMBER: an earlier batch of the partition failed while this one
+                    // was in flight; it goes back behind that one.
+                    Retry(batch, p.ErrorCode, p.ErrorMessage, transient: p.ErrorCode == ErrorCode.OutOfOrderSequenceNumber);
             }
         }
         catch (Exception e) when (e is KafkaException or TimeoutException or OperationCanceledException)
