@@ -33,6 +33,11 @@ public class CliTests
         Assert.Contains("\"name\": \"orders\"", listed.Out, StringComparison.Ordinal);
         var described = await Samsa("", ["topics", "describe", "orders", .. b]);
         Assert.Contains("Configs: retention.ms=60000", described.Out, StringComparison.Ordinal);
+        var altered = await Samsa("", ["topics", "alter", "orders", "--config", "cleanup.policy=delete", "--delete-config", "retention.ms", .. b]);
+        Assert.Equal(0, altered.Exit);
+        Assert.Contains("Configs: cleanup.policy=delete\n", (await Samsa("", ["topics", "describe", "orders", .. b])).Out, StringComparison.Ordinal);
+        var grown = await Samsa("", ["topics", "add-partitions", "orders", "--partitions", "4", .. b]);
+        Assert.Equal((0, "orders now has 4 partitions.\n"), (grown.Exit, grown.Out));
 
         var produced = await Samsa("k1:v1\nk2:v2\nk3:v3\n", ["produce", "orders", "--key-separator", ":", "--header", "src=cli", "--compression", "lz4", .. b]);
         Assert.Equal(0, produced.Exit);
@@ -60,6 +65,8 @@ public class CliTests
         var idle = await Samsa("", ["consume", "orders", "--timeout-ms", "500", .. b]);
         Assert.Equal((0, ""), (idle.Exit, idle.Out));
 
+        var topicDeleted = await Samsa("", ["topics", "delete", "orders", .. b]);
+        Assert.Equal((0, "Deleted topic orders.\n"), (topicDeleted.Exit, topicDeleted.Out));
         var deleted = await Samsa("", ["groups", "delete", "cli-g", .. b]);
         Assert.Equal(0, deleted.Exit);
         var gone = await Samsa("", ["groups", "list", "--output", "json", .. b]);
