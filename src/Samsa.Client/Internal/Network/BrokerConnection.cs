@@ -146,23 +146,8 @@ internal sealed class BrokerConnection : IAsyncDisposable
         int correlation = Interlocked.Increment(ref _correlation);
         var pending = new TaskCompletionSource<ResponseBuffer>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[correlation] = pending;
-        using (var frame = new PooledBufferWriter(256))
-        {
-            KafkaFrame.WriteRequest(frame, request, version, correlation, _clientId);
-            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                await _stream.WriteAsync(frame.WrittenMemory, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or ObjectDisposedException)
-            {
-                Fail(e);
-            }
-            finally
-            {
-                _writeLock.Release();
-            }
-        }
+        // A failed write fails the pending entry too (Fail completes every pending request).
+        await WriteAsync(request, version, correlation, throwOnFailure: false, cancellationToken).ConfigureAwait(false);
         ResponseBuffer body;
         try
         {
@@ -190,11 +175,13 @@ internal sealed class BrokerConnection : IAsyncDisposable
     }
 
     /// <summary>A request the broker does not answer (Produce with acks=0): written, not awaited.</summary>
-    public async Task SendOnewayAsync(IRequest request, short version, CancellationToken cancellationToken)
+    public Task SendOnewayAsync(IRequest request, short version, CancellationToken cancellationToken) =>
+        WriteAsync(request, version, Interlocked.Increment(ref _correlation), throwOnFailure: true, cancellationToken);
+
+    private async Task WriteAsync(IRequest request, short version, int correlation, bool throwOnFailure, CancellationToken cancellationToken)
     {
         if (_failure is not null)
             throw new KafkaConnectionException($"Connection to {Endpoint} is closed: {_failure.Message}", _failure);
-        int correlation = Interlocked.Increment(ref _correlation);
         using var frame = new PooledBufferWriter(256);
         KafkaFrame.WriteRequest(frame, request, version, correlation, _clientId);
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -205,7 +192,8 @@ internal sealed class BrokerConnection : IAsyncDisposable
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
             Fail(e);
-            throw new KafkaConnectionException($"Connection to {Endpoint} failed: {e.Message}", e);
+            if (throwOnFailure)
+                throw new KafkaConnectionException($"Connection to {Endpoint} failed: {e.Message}", e);
         }
         finally
         {
