@@ -144,7 +144,9 @@ public sealed class SamsaBroker : IAsyncDisposable
     {
         try
         {
-            _topics.EnforceRetention(_options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds());
+            long now = _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+            _topics.EnforceRetention(now);
+            _topics.Compact(now);
         }
         catch (Exception e)
         {

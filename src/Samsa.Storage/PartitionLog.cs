@@ -64,6 +64,7 @@ public sealed partial class PartitionLog : IDisposable
 
     private void Load()
     {
+        DeleteLeftoverCleanedFiles(Directory); // a compaction cut short: the original segment is intact
         var files = System.IO.Directory.GetFiles(Directory, "*" + SegmentSuffix).Order(StringComparer.Ordinal).ToList();
         foreach (var path in files)
         {

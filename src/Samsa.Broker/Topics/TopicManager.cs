@@ -249,6 +249,35 @@ internal sealed partial class TopicManager : IAsyncDisposable
         return deleted;
     }
 
+    /// <summary>
+    /// Compacts every topic whose cleanup.policy includes compact, and always __consumer_offsets (as
+    /// Kafka creates it): per key only the newest record survives outside the active segment, and
+    /// tombstones go after delete.retention.ms. Returns the records removed.
+    /// </summary>
+    public long Compact(long nowMs)
+    {
+        long removed = 0;
+        foreach (var topic in _topics.Values)
+        {
+            bool compacted = topic.Name == ConsumerOffsetsTopic || topic.Config("cleanup.policy").Split(',').Any(p => p.Trim() == "compact");
+            if (!compacted)
+                continue;
+            long deleteRetentionMs = long.Parse(topic.Config("delete.retention.ms"), System.Globalization.CultureInfo.InvariantCulture);
+            foreach (var log in topic.Partitions)
+            {
+                try
+                {
+                    removed += log.Compact(nowMs, deleteRetentionMs).RecordsRemoved;
+                }
+                catch (IOException e)
+                {
+                    _logger.LogWarning("{Dir}: compaction failed, log unchanged: {Message}", log.Directory, e.Message);
+                }
+            }
+        }
+        return removed;
+    }
+
     private const string ConfigFile = "topic.config";
 
     private static void WriteConfigs(Topic topic)

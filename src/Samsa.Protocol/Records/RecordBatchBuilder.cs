@@ -35,11 +35,19 @@ public sealed class RecordBatchBuilder : IDisposable
     /// <summary>Bytes of records so far, before compression: what batch.size is measured against.</summary>
     public int EstimatedSize => RecordBatchHeader.Size + _records.WrittenCount;
 
-    public void Add(long timestamp, ReadOnlySpan<byte> key, bool keyIsNull, ReadOnlySpan<byte> value, bool valueIsNull, IReadOnlyList<(string Key, byte[]? Value)>? headers = null)
+    public void Add(long timestamp, ReadOnlySpan<byte> key, bool keyIsNull, ReadOnlySpan<byte> value, bool valueIsNull, IReadOnlyList<(string Key, byte[]? Value)>? headers = null) =>
+        AddAt(_lastOffsetDelta + 1, timestamp, key, keyIsNull, value, valueIsNull, headers);
+
+    /// <summary>
+    /// Adds a record at a chosen offset delta (increasing, gaps allowed): how compaction rewrites a
+    /// batch keeping its surviving records at their original offsets.
+    /// </summary>
+    public void AddAt(int offsetDelta, long timestamp, ReadOnlySpan<byte> key, bool keyIsNull, ReadOnlySpan<byte> value, bool valueIsNull, IReadOnlyList<(string Key, byte[]? Value)>? headers = null)
     {
+        if (offsetDelta <= _lastOffsetDelta)
+            throw new ArgumentOutOfRangeException(nameof(offsetDelta), $"Offset delta {offsetDelta} must be above the last one ({_lastOffsetDelta}).");
         if (_count == 0)
             _baseTimestamp = timestamp;
-        int offsetDelta = _count;
         long timestampDelta = timestamp - _baseTimestamp;
         int headerBytes = 0;
         if (headers is not null)
@@ -88,6 +96,12 @@ public sealed class RecordBatchBuilder : IDisposable
     }
 
     /// <summary>Appends the finished batch (base offset 0; the broker assigns offsets) to <paramref name="output"/>.</summary>
+    /// <summary>
+    /// Raises the batch's last offset delta above its last record's (compaction keeps a batch's
+    /// original offset range, so the next batch still follows on, as Kafka's cleaner does).
+    /// </summary>
+    public void ExtendLastOffsetDelta(int lastOffsetDelta) => _lastOffsetDelta = Math.Max(_lastOffsetDelta, lastOffsetDelta);
+
     public void Build(PooledBufferWriter output)
     {
         if (_count == 0)
