@@ -280,4 +280,40 @@ public class SamsaGroupTests
             b.Dispose();
         }
     }
+
+    [Fact]
+    public async Task A_member_killed_without_leaving_is_replaced_after_the_session_timeout()
+    {
+        await using var broker = await Start();
+        await CreateTopic(broker.Bootstrap, "kill", 2);
+        using var survivor = new SamsaMember(broker.Bootstrap, "kill-g", "kill");
+        var ghost = new ConfluentMember(broker.Bootstrap, "kill-g", "kill", instanceId: "ghost"); // static: closes without LeaveGroup
+        await Eventually.True(() => survivor.Assigned.Count == 1 && ghost.Assigned.Count == 1, "two members share the partitions");
+        ghost.Dispose();
+        await Eventually.True(() => survivor.Assigned.Count == 2, "our member owns both partitions after session.timeout.ms", seconds: 40);
+    }
+
+    [Fact]
+    public async Task Our_members_ride_out_a_broker_restart_keeping_group_offsets_and_assignments()
+    {
+        await using var broker = await Start();
+        await CreateTopic(broker.Bootstrap, "rs", 2);
+        await Produce(broker.Bootstrap, "rs", 20);
+        using var a = new SamsaMember(broker.Bootstrap, "rs-g", "rs", instanceId: "a", autoCommit: true, configure: o => o with { AutoCommitInterval = TimeSpan.FromMilliseconds(200) });
+        using var b = new SamsaMember(broker.Bootstrap, "rs-g", "rs", instanceId: "b", autoCommit: true, configure: o => o with { AutoCommitInterval = TimeSpan.FromMilliseconds(200) });
+        await Eventually.True(() => Partitioned([a, b], 2) && a.Received.Count + b.Received.Count == 20, "both members consumed everything");
+        var (ownedA, ownedB) = (a.Assigned, b.Assigned);
+        var (revokesA, revokesB) = (a.RevokeCount, b.RevokeCount);
+        using (var admin = new Samsa.Client.Admin.KafkaAdminClient(new Samsa.Client.Admin.AdminOptions { BootstrapServers = broker.Bootstrap }))
+            await Eventually.True(() => admin.ListGroupOffsetsAsync("rs-g").Result.Sum(p => p.Committed ?? 0) == 20, "auto-commit stored both positions");
+
+        await broker.RestartAsync();
+        await Produce(broker.Bootstrap, "rs", 10, prefix: "after");
+        await Eventually.True(() => a.Received.Count + b.Received.Count == 30, "consumption continued after the restart");
+        Assert.Equal(20, a.Received.Concat(b.Received).Count(r => r.Value.StartsWith('m')));
+        Assert.True(a.Assigned.SetEquals(ownedA) && b.Assigned.SetEquals(ownedB));
+        Assert.Equal((revokesA, revokesB), (a.RevokeCount, b.RevokeCount));
+        Assert.Null(a.Failure);
+        Assert.Null(b.Failure);
+    }
 }
