@@ -1,3 +1,4 @@
+using Spectre.Console;
 using System.CommandLine;
 using System.Text.Json;
 using Samsa.Broker.Configuration;
@@ -43,14 +44,16 @@ internal static class Common
         _ => e.Message,
     };
 
-    /// <summary>Aligned columns, headers first.</summary>
+    /// <summary>A table (Spectre.Console): box lines on a terminal, plain aligned columns when output is redirected.</summary>
     public static void Table(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string>> rows)
     {
-        var all = rows.ToList();
-        var widths = headers.Select((h, i) => Math.Max(h.Length, all.Count == 0 ? 0 : all.Max(r => r[i].Length))).ToList();
-        Console.WriteLine(string.Join("  ", headers.Select((h, i) => h.PadRight(widths[i]))).TrimEnd());
-        foreach (var row in all)
-            Console.WriteLine(string.Join("  ", row.Select((c, i) => c.PadRight(widths[i]))).TrimEnd());
+        bool plain = Console.IsOutputRedirected;
+        var table = new Table { Border = plain ? TableBorder.None : TableBorder.Rounded };
+        foreach (var h in headers)
+            table.AddColumn(new TableColumn(Markup.Escape(h)) { Padding = plain ? new Padding(0, 0, 2, 0) : new Padding(1, 0, 1, 0) });
+        foreach (var row in rows)
+            table.AddRow(row.Select(Markup.Escape).ToArray());
+        AnsiConsole.Write(table);
     }
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };

@@ -107,4 +107,72 @@ public class CliTests
         Assert.DoesNotContain("FAIL", demo.Out, StringComparison.Ordinal);
         Assert.Contains("is idle: more consumers than partitions", demo.Out, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Ctrl_c_stops_consume_cleanly_committing_and_leaving_the_group()
+    {
+        await using var broker = await Interop.Tests.Client.SamsaConsumerTests.Start();
+        string[] b = ["--bootstrap-server", broker.Bootstrap];
+        await Samsa("", ["topics", "create", "c", "--partitions", "1", .. b]);
+        await Samsa("a\nb\n", ["produce", "c", .. b]);
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        string[] consumeArgs = [Path.Combine(AppContext.BaseDirectory, "samsa.dll"), "consume", "c", "--group", "ctrl-c", "--from-beginning", .. b];
+        foreach (var a in consumeArgs)
+            info.ArgumentList.Add(a);
+        using var consume = Process.Start(info)!;
+        var stdout = consume.StandardOutput.ReadToEndAsync();
+        var stderr = consume.StandardError.ReadToEndAsync();
+        await using var admin = new Samsa.Client.Admin.KafkaAdminClient(new Samsa.Client.Admin.AdminOptions { BootstrapServers = broker.Bootstrap });
+        bool Joined()
+        {
+            try
+            {
+                return admin.DescribeGroupAsync("ctrl-c").Result is { State: "Stable", Members.Count: 1 };
+            }
+            catch (AggregateException e) when (e.InnerException is Samsa.Client.Errors.GroupNotFoundException)
+            {
+                return false; // not created yet
+            }
+        }
+        await Groups.Eventually.True(Joined, "the consumer joined");
+        await Groups.Eventually.True(() => admin.ListGroupOffsetsAsync("ctrl-c").Result.Sum(p => p.Committed ?? 0) == 2, "auto-commit stored the position");
+
+        using (var kill = Process.Start("kill", ["-INT", consume.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            await kill!.WaitForExitAsync();
+        await consume.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(["a", "b"], (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        // It left: the group is empty at once, not after the session timeout.
+        Assert.True((await admin.DescribeGroupAsync("ctrl-c")).State == "Empty", $"exit {consume.ExitCode}: {await stderr}");
+    }
+
+    [Fact]
+    public async Task Samsa_broker_serves_clients_from_its_own_process()
+    {
+        int port;
+        using (var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            l.Start();
+            port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+        }
+        string dir = Path.Combine(Path.GetTempPath(), "samsa-cli-broker-" + Guid.NewGuid().ToString("N"));
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "samsa.dll"), "broker", "--listen", $"127.0.0.1:{port}", "--data-dir", dir })
+            info.ArgumentList.Add(a);
+        using var broker = Process.Start(info)!;
+        try
+        {
+            while (await broker.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)) is { } line && !line.Contains("listening", StringComparison.Ordinal))
+            {
+            }
+            var created = await Samsa("", "topics", "create", "x", "--bootstrap-server", $"127.0.0.1:{port}");
+            Assert.Equal(0, created.Exit);
+            Assert.Contains("x", (await Samsa("", "topics", "list", "--bootstrap-server", $"127.0.0.1:{port}")).Out, StringComparison.Ordinal);
+        }
+        finally
+        {
+            broker.Kill();
+            await broker.WaitForExitAsync();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
