@@ -91,7 +91,11 @@ public sealed class SamsaBroker : IAsyncDisposable
     private static GroupCoordinator LoadGroups(BrokerOptions options, TopicManager topics, ILoggerFactory loggerFactory)
     {
         if (!topics.TryGet(TopicManager.ConsumerOffsetsTopic, out var offsetsTopic))
+        {
             offsetsTopic = topics.Create(TopicManager.ConsumerOffsetsTopic, options.OffsetsTopicPartitions).Topic!;
+            // As Kafka creates it: compacted (DescribeConfigs says so; compaction runs for it regardless).
+            topics.SetConfigs(offsetsTopic, [("cleanup.policy", "compact")], replaceAll: false);
+        }
         var logger = loggerFactory.CreateLogger<GroupCoordinator>();
         var log = new OffsetsLog(offsetsTopic, options.TimeProvider, logger);
         var coordinator = new GroupCoordinator(new GroupCoordinatorOptions

@@ -41,6 +41,9 @@ public class CompactionTests
         await Eventually.True(() => CountRecords(broker.Bootstrap, "__consumer_offsets", 1).Result < 60,
             "compaction removed most of the 200 commit records");
 
+        await using (var admin = new Samsa.Client.Admin.KafkaAdminClient(new Samsa.Client.Admin.AdminOptions { BootstrapServers = broker.Bootstrap }))
+            Assert.Equal("compact", (await admin.DescribeTopicConfigsAsync("__consumer_offsets")).Single(c => c.Name == "cleanup.policy").Value);
+
         await broker.RestartAsync();
         await using var after = new KafkaConsumer<string, string>(Options(broker.Bootstrap, "cg"));
         Assert.Equal(200, (await after.CommittedAsync([tp]))[tp]!.Value.Offset);
