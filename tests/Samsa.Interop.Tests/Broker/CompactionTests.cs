@@ -16,8 +16,13 @@ public class CompactionTests
         reader.SeekToBeginning(all);
         var ends = reader.EndOffsets(all);
         int count = 0;
+        var until = DateTime.UtcNow.AddSeconds(20);
         while (all.Any(p => reader.Position(p) < ends[p]))
+        {
+            if (DateTime.UtcNow > until)
+                throw new TimeoutException($"Read {count} record(s) of {topic} and did not reach its end.");
             count += (await reader.PollAsync(TimeSpan.FromMilliseconds(200))).Count;
+        }
         return count;
     }
 
