@@ -103,6 +103,7 @@ internal static class ProduceBenchmark
             EnableIdempotence = acks == "all",
             CompressionType = codec == "lz4" ? CompressionType.Lz4 : CompressionType.None,
             LingerMs = 5,
+            BatchSize = int.TryParse(Environment.GetEnvironmentVariable("SAMSA_PERF_CONFLUENT_BATCH"), out int b) ? b : null,
         }).Build();
         var value = new byte[size];
         Random.Shared.NextBytes(value.AsSpan(0, size / 2));

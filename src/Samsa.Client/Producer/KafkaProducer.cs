@@ -99,6 +99,7 @@ public sealed class KafkaProducer<TKey, TValue> : IDisposable, IAsyncDisposable
             throw new KafkaException(ErrorCode.MessageTooLarge, $"A record of about {size} bytes is larger than max.request.size ({_options.MaxRequestSize}).");
         // Records enter the accumulator in call order even when some wait for metadata or memory:
         // the gate is a FIFO, taken without waiting in the common case.
+        bool wake;
         if (!_enqueueGate.Wait(0, CancellationToken.None))
             await _enqueueGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -109,7 +110,7 @@ public sealed class KafkaProducer<TKey, TValue> : IDisposable, IAsyncDisposable
                 throw new KafkaException(ErrorCode.UnknownTopicOrPartition, $"{topic} has {partitions} partition(s); there is no partition {partition}.");
             await _accumulator.ReserveAsync(size, cancellationToken).ConfigureAwait(false);
             long timestamp = (message.Timestamp ?? _time.GetUtcNow()).ToUnixTimeMilliseconds();
-            bool full = _accumulator.Append(topic, partition, timestamp, key, value, headers, new PendingRecord(completion, callback, timestamp, size));
+            wake = _accumulator.Append(topic, partition, timestamp, key, value, headers, new PendingRecord(completion, callback, timestamp, size), out bool full);
             if (full && key is null && message.Partition is null)
                 MoveSticky(topic, partition, partitions);
         }
@@ -117,7 +118,8 @@ public sealed class KafkaProducer<TKey, TValue> : IDisposable, IAsyncDisposable
         {
             _enqueueGate.Release();
         }
-        _sender.Wake();
+        if (wake)
+            _sender.Wake();
     }
 
     /// <summary>Keyed: the configured hash. Keyless: the sticky partition (murmur2) or a random one (consistent_random).</summary>

@@ -81,27 +81,34 @@ internal sealed class RecordAccumulator(ProducerOptions options, TimeProvider ti
         }
     }
 
-    /// <summary>Adds a record; returns true when it filled a batch (the sender should look now, and a sticky partition should move on).</summary>
-    public bool Append(string topic, int partition, long timestamp, byte[]? key, byte[]? value, IReadOnlyList<(string, byte[]?)>? headers, PendingRecord pending)
+    /// <summary>
+    /// Adds a record. <paramref name="full"/>: it filled a batch (a sticky partition should move
+    /// on). Returns true when the sender should look now: a batch is ready, or a new batch started
+    /// whose linger deadline the sender does not know yet. Waking it for every record would make
+    /// it drain (and sleep again) once per record.
+    /// </summary>
+    public bool Append(string topic, int partition, long timestamp, byte[]? key, byte[]? value, IReadOnlyList<(string, byte[]?)>? headers, PendingRecord pending, out bool full)
     {
         lock (_gate)
         {
             if (!_queues.TryGetValue((topic, partition), out var queue))
                 _queues[(topic, partition)] = queue = new PartitionQueue();
-            bool full = false;
+            full = false;
             if (queue.Open is { } open && open.EstimatedSize + pending.Bytes > options.BatchSize)
             {
                 queue.Waiting.AddLast(open);
                 queue.Open = null;
                 full = true;
             }
+            bool started = queue.Open is null;
             queue.Open ??= new ProducerBatch(topic, partition, _builders.Count > 0 ? _builders.Pop() : new RecordBatchBuilder { Compression = options.CompressionType }, time.GetTimestamp());
             queue.Open.Builder!.Add(timestamp, key, key is null, value, value is null, headers);
             queue.Open.Records.Add(pending);
             queue.Open.ReservedBytes += pending.Bytes;
             if (++_unfinished == 1)
                 _allDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return full || queue.Open.EstimatedSize >= options.BatchSize;
+            full |= queue.Open.EstimatedSize >= options.BatchSize;
+            return full || started;
         }
     }
 
