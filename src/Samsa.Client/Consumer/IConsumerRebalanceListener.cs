@@ -1,8 +1,8 @@
 namespace Samsa.Client.Consumer;
 
 /// <summary>
-/// Told when the group moves partitions. Runs on the thread that called Poll (never on an I/O
-/// loop), so it may commit, seek or read positions on the consumer.
+/// Told when the group moves partitions. Runs inside Poll — never on an I/O loop and never
+/// concurrently with the application's own calls — so it may commit, seek or read positions.
 /// </summary>
 public interface IConsumerRebalanceListener
 {
