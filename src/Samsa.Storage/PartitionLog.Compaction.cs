@@ -29,7 +29,8 @@ public sealed partial class PartitionLog
             int cleanable = _segments.Count - 1;
             if (cleanable <= 0)
                 return default;
-            var latest = new Dictionary<byte[], long>(ByteArrayComparer.Instance);
+            // Keys are looked up by span: a key is copied once, when first seen.
+            var latest = new Dictionary<byte[], long>(ByteArrayComparer.Instance).GetAlternateLookup<ReadOnlySpan<byte>>();
             using var scratch = new PooledBufferWriter(64 * 1024);
             for (int e = 0; e < _count && _index[e].Segment < cleanable; e++)
             {
@@ -39,7 +40,7 @@ public sealed partial class PartitionLog
                 foreach (var record in new RecordBatchFromBytes(batch).Records(scratch))
                 {
                     if (record.Key is { } key)
-                        latest[key.ToArray()] = record.Offset;
+                        latest[key.Span] = record.Offset;
                 }
             }
 
@@ -47,15 +48,16 @@ public sealed partial class PartitionLog
             int rewritten = 0;
             using var output = new PooledBufferWriter(1 << 20);
             using var builder = new RecordBatchBuilder();
+            var keep = new List<bool>();
+            int next = 0; // the index is in segment order: one pass over it covers every segment
             for (int s = 0; s < cleanable; s++)
             {
                 var segment = _segments[s];
                 output.Clear();
                 bool changed = false;
-                for (int e = 0; e < _count; e++)
+                for (; next < _count && _index[next].Segment == s; next++)
                 {
-                    if (_index[e].Segment != s)
-                        continue;
+                    int e = next;
                     var bytes = ReadBatch(_index[e], out var header);
                     if (header.IsControl)
                     {
@@ -63,23 +65,36 @@ public sealed partial class PartitionLog
                         continue;
                     }
                     bool tombstonesExpired = header.MaxTimestamp < nowMs - deleteRetentionMs;
+                    keep.Clear();
+                    int kept = 0;
+                    foreach (var record in new RecordBatchFromBytes(bytes).Records(scratch))
+                    {
+                        bool survives = record.Key is not { } key
+                            || (latest.TryGetValue(key.Span, out long newest) && newest == record.Offset && !(record.Value is null && tombstonesExpired));
+                        keep.Add(survives);
+                        kept += survives ? 1 : 0;
+                    }
+                    removed += keep.Count - kept;
+                    if (kept == keep.Count)
+                    {
+                        output.Write(bytes);
+                        continue;
+                    }
+                    changed = true;
+                    if (kept == 0)
+                        continue;
+                    // Only a batch that lost records is re-encoded (decompressed a second time).
                     builder.Reset();
                     builder.Compression = header.Compression;
                     builder.ProducerId = header.ProducerId;
                     builder.ProducerEpoch = header.ProducerEpoch;
                     builder.BaseSequence = header.BaseSequence;
                     builder.IsTransactional = header.IsTransactional;
-                    int kept = 0;
+                    int i = 0;
                     foreach (var record in new RecordBatchFromBytes(bytes).Records(scratch))
                     {
-                        bool keep = record.Key is not { } key
-                            || (latest.TryGetValue(key.ToArray(), out long newest) && newest == record.Offset && !(record.Value is null && tombstonesExpired));
-                        if (!keep)
-                        {
-                            removed++;
+                        if (!keep[i++])
                             continue;
-                        }
-                        kept++;
                         List<(string, byte[]?)>? headers = null;
                         if (record.HeaderCount > 0)
                         {
@@ -90,14 +105,6 @@ public sealed partial class PartitionLog
                         builder.AddAt((int)(record.Offset - header.BaseOffset), record.Timestamp,
                             record.Key is { } k ? k.Span : default, record.Key is null, record.Value is { } v ? v.Span : default, record.Value is null, headers);
                     }
-                    if (kept == header.RecordCount)
-                    {
-                        output.Write(bytes);
-                        continue;
-                    }
-                    changed = true;
-                    if (kept == 0)
-                        continue;
                     builder.ExtendLastOffsetDelta(header.LastOffsetDelta);
                     int start = output.WrittenCount;
                     builder.Build(output);
@@ -158,17 +165,23 @@ public sealed partial class PartitionLog
         }
     }
 
-    private sealed class ByteArrayComparer : IEqualityComparer<byte[]>
+    private sealed class ByteArrayComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
     {
         public static readonly ByteArrayComparer Instance = new();
 
         public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
 
-        public int GetHashCode(byte[] obj)
+        public int GetHashCode(byte[] obj) => GetHashCode((ReadOnlySpan<byte>)obj);
+
+        public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
+
+        public int GetHashCode(ReadOnlySpan<byte> alternate)
         {
             var hash = new HashCode();
-            hash.AddBytes(obj);
+            hash.AddBytes(alternate);
             return hash.ToHashCode();
         }
+
+        public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
     }
 }

@@ -150,27 +150,9 @@ public sealed partial class KafkaAdminClient
         var connection = await _cluster.ConnectAsync(coordinator, ConnectionPurpose.Control, cancellationToken).ConfigureAwait(false);
         connection.TryGetVersion(ApiKey.OffsetFetch, out short version);
         var response = await connection.SendAsync<OffsetFetchResponse>(request, Math.Min(version, (short)9), cancellationToken).ConfigureAwait(false);
-        var result = new Dictionary<TopicPartition, long>();
-        if (response.Groups.Count > 0)
-        {
-            var group = response.Groups[0];
-            ThrowFirst([(group.ErrorCode, null, $"group {groupId}")]);
-            foreach (var t in group.Topics)
-            {
-                foreach (var p in t.Partitions.Where(p => p.CommittedOffset >= 0))
-                    result[new TopicPartition(t.Name, p.PartitionIndex)] = p.CommittedOffset;
-            }
-        }
-        else
-        {
-            ThrowFirst([(response.ErrorCode, null, $"group {groupId}")]);
-            foreach (var t in response.Topics)
-            {
-                foreach (var p in t.Partitions.Where(p => p.CommittedOffset >= 0))
-                    result[new TopicPartition(t.Name, p.PartitionIndex)] = p.CommittedOffset;
-            }
-        }
-        return result;
+        var committed = new Dictionary<TopicPartition, TopicPartitionOffset?>();
+        ThrowFirst([(OffsetLookup.ReadCommitted(response, _cluster.Metadata, committed), null, $"group {groupId}")]);
+        return committed.Where(c => c.Value is not null).ToDictionary(c => c.Key, c => c.Value!.Value.Offset);
     }
 
     private async Task CommitAsync(string groupId, IReadOnlyDictionary<TopicPartition, long> offsets, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using Samsa.Client.Internal;
 using Microsoft.Extensions.Logging;
 using Samsa.Client.Internal.Consumer;
 using Samsa.Client.Internal.Group;
@@ -100,7 +101,10 @@ public sealed partial class KafkaConsumer<TKey, TValue>
             {
                 case ErrorCode.None:
                     return;
-                case ErrorCode.UnknownMemberId or ErrorCode.IllegalGeneration or ErrorCode.FencedInstanceId:
+                case ErrorCode.FencedInstanceId:
+                    // Kafka's FencedInstanceIdException: fatal, unlike a lost generation.
+                    throw new KafkaException(error, $"Commit refused: another consumer joined with group.instance.id '{_options.GroupInstanceId}' and fenced this one. Give every instance its own id.");
+                case ErrorCode.UnknownMemberId or ErrorCode.IllegalGeneration:
                     throw new CommitFailedException(error,
                         $"Commit failed with {error}: this member is no longer part of the group's current generation (it was rebalanced away, " +
                         "probably because poll was not called within max.poll.interval.ms). Poll again to rejoin; uncommitted records may be delivered again.");
@@ -201,37 +205,7 @@ public sealed partial class KafkaConsumer<TKey, TValue>
                 if (request.Groups[0].Topics!.Any(t => t.TopicId == Guid.Empty))
                     version = Math.Min(version, (short)9); // v10 names topics by id only
                 var response = await connection.SendAsync<OffsetFetchResponse>(request, version, cancellationToken).ConfigureAwait(false);
-                if (response.Groups.Count > 0)
-                {
-                    var group = response.Groups[0];
-                    error = group.ErrorCode;
-                    foreach (var t in group.Topics)
-                    {
-                        // v10 names topics by id only.
-                        string name = t.Name.Length > 0 ? t.Name : _cluster.Metadata.TopicName(t.TopicId) ?? "";
-                        foreach (var p in t.Partitions)
-                        {
-                            error = error == ErrorCode.None ? p.ErrorCode : error;
-                            result[new TopicPartition(name, p.PartitionIndex)] = p.CommittedOffset >= 0
-                                ? new TopicPartitionOffset(name, p.PartitionIndex, p.CommittedOffset, p.CommittedLeaderEpoch >= 0 ? p.CommittedLeaderEpoch : null, p.Metadata)
-                                : null;
-                        }
-                    }
-                }
-                else
-                {
-                    error = response.ErrorCode;
-                    foreach (var t in response.Topics)
-                    {
-                        foreach (var p in t.Partitions)
-                        {
-                            error = error == ErrorCode.None ? p.ErrorCode : error;
-                            result[new TopicPartition(t.Name, p.PartitionIndex)] = p.CommittedOffset >= 0
-                                ? new TopicPartitionOffset(t.Name, p.PartitionIndex, p.CommittedOffset, p.CommittedLeaderEpoch >= 0 ? p.CommittedLeaderEpoch : null, p.Metadata)
-                                : null;
-                        }
-                    }
-                }
+                error = OffsetLookup.ReadCommitted(response, _cluster.Metadata, result);
             }
             catch (KafkaConnectionException)
             {

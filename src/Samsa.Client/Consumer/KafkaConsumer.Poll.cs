@@ -125,6 +125,8 @@ public sealed partial class KafkaConsumer<TKey, TValue>
                 }
                 if (step.AfterSync)
                 {
+                    // Subscription reports the topics a pattern matches now.
+                    _subscriptions.UpdateMatchedTopics(_cluster.Metadata.Topics.Keys);
                     _subscriptions.SetAssignment(plan.Owned);
                     Notify(ref listenerError, l => l.OnPartitionsAssigned(plan.Assigned.Select(TopicPartition.From).ToList()));
                 }
@@ -224,7 +226,7 @@ public sealed partial class KafkaConsumer<TKey, TValue>
         {
             _log.LogDebug("Resolving positions failed: {Message}; retrying", e.Message);
             _positionsRetryAt = _time.GetTimestamp() + (long)(_options.RetryBackoff.TotalSeconds * _time.TimestampFrequency);
-            RequestMetadataRefresh();
+            _fetcher.MetadataStale = true;
         }
     }
 
@@ -276,8 +278,6 @@ public sealed partial class KafkaConsumer<TKey, TValue>
             }
         }
     }
-
-    private void RequestMetadataRefresh() => _fetcher.MetadataStale = true;
 
     /// <summary>Refreshes metadata in the background when a fetch found it stale or a partition has no known leader.</summary>
     private void MaybeRefreshMetadata()

@@ -88,4 +88,44 @@ internal static class OffsetLookup
         }
         return result;
     }
+
+    /// <summary>
+    /// Reads an OffsetFetch response of any version (one group at the top level before v8, in
+    /// Groups from v8; v10 names topics by id) into <paramref name="into"/>, null where nothing is
+    /// committed. Returns the group's error, else the first partition error.
+    /// </summary>
+    public static ErrorCode ReadCommitted(OffsetFetchResponse response, ClusterMetadata metadata, Dictionary<TopicPartition, TopicPartitionOffset?> into)
+    {
+        void Add(string topic, int partition, long offset, int epoch, string? committedMetadata) =>
+            into[new TopicPartition(topic, partition)] = offset >= 0
+                ? new TopicPartitionOffset(topic, partition, offset, epoch >= 0 ? epoch : null, committedMetadata)
+                : null;
+
+        var error = ErrorCode.None;
+        if (response.Groups.Count > 0)
+        {
+            var group = response.Groups[0];
+            error = group.ErrorCode;
+            foreach (var t in group.Topics)
+            {
+                string name = t.Name.Length > 0 ? t.Name : metadata.TopicName(t.TopicId) ?? "";
+                foreach (var p in t.Partitions)
+                {
+                    error = error == ErrorCode.None ? p.ErrorCode : error;
+                    Add(name, p.PartitionIndex, p.CommittedOffset, p.CommittedLeaderEpoch, p.Metadata);
+                }
+            }
+            return error;
+        }
+        error = response.ErrorCode;
+        foreach (var t in response.Topics)
+        {
+            foreach (var p in t.Partitions)
+            {
+                error = error == ErrorCode.None ? p.ErrorCode : error;
+                Add(t.Name, p.PartitionIndex, p.CommittedOffset, p.CommittedLeaderEpoch, p.Metadata);
+            }
+        }
+        return error;
+    }
 }

@@ -8,13 +8,9 @@ namespace Samsa.Interop.Tests.Client;
 /// <summary>The consumer notes' scenarios with our consumer, alone and in groups shared with librdkafka consumers.</summary>
 public class SamsaGroupTests
 {
-    private static bool Partitioned(IEnumerable<HashSet<int>> sets, int partitions)
-    {
-        var all = sets.SelectMany(s => s).ToList();
-        return all.Count == partitions && all.Distinct().Count() == partitions;
-    }
+    private static bool Partitioned(IEnumerable<HashSet<int>> sets, int partitions) => Eventually.Partitioned(sets, partitions);
 
-    private static bool Partitioned(IEnumerable<SamsaMember> members, int partitions) => Partitioned(members.Select(m => m.Assigned), partitions);
+    private static bool Partitioned(IEnumerable<SamsaMember> members, int partitions) => Eventually.Partitioned(members.Select(m => m.Assigned), partitions);
 
     [Theory]
     [InlineData("range")]
@@ -186,6 +182,7 @@ public class SamsaGroupTests
         var received = new List<Samsa.Client.Consumer.ConsumeResult<string, string>>();
         await PollWhile(consumer, () => received.Count < 3, received);
         Assert.Equal(["metrics.cpu", "metrics.mem"], consumer.Assignment.Select(p => p.Topic).Order());
+        Assert.Equal(["metrics.cpu", "metrics.mem"], consumer.Subscription.Order());
         Assert.All(received, r => Assert.Equal("metrics.mem", r.Topic));
     }
 

@@ -16,12 +16,7 @@ public class ConfluentGroupTests
         await admin.CreateTopicsAsync([new TopicSpecification { Name = name, NumPartitions = partitions, ReplicationFactor = 1 }]);
     }
 
-    private static bool Partitioned(IEnumerable<ConfluentMember> members, int partitions)
-    {
-        var sets = members.Select(m => m.Assigned).ToList();
-        var all = sets.SelectMany(s => s).ToList();
-        return all.Count == partitions && all.Distinct().Count() == partitions;
-    }
+    private static bool Partitioned(IEnumerable<ConfluentMember> members, int partitions) => Eventually.Partitioned(members.Select(m => m.Assigned), partitions);
 
     [Theory]
     [InlineData("range")]

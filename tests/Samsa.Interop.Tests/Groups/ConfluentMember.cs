@@ -132,6 +132,13 @@ internal sealed class ConfluentMember : IDisposable
 
 internal static class Eventually
 {
+    /// <summary>Every partition owned by exactly one of the members' assignment sets.</summary>
+    public static bool Partitioned(IEnumerable<HashSet<int>> assignments, int partitions)
+    {
+        var all = assignments.SelectMany(s => s).ToList();
+        return all.Count == partitions && all.Distinct().Count() == partitions;
+    }
+
     /// <summary>Re-checks a condition until it holds or the deadline passes (groups converge asynchronously).</summary>
     public static async Task True(Func<bool> condition, string what, int seconds = 30)
     {

@@ -53,8 +53,6 @@ internal sealed class Fetcher<TKey, TValue> : IDisposable
     /// <summary>Set when a response says our metadata is stale (leader moved, unknown partition).</summary>
     public bool MetadataStale { get; set; }
 
-    public bool HasCompletedFetches => !_completed.IsEmpty;
-
     /// <summary>Partitions whose fetch said OFFSET_OUT_OF_RANGE with auto.offset.reset=none: the next poll throws.</summary>
     public List<TopicPartition> OutOfRange { get; } = [];
 

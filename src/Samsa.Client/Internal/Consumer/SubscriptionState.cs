@@ -97,13 +97,16 @@ internal sealed class SubscriptionState
     {
         if (Kind != SubscriptionKind.Pattern || Pattern is null)
             return false;
-        var matched = clusterTopics.Where(t => !t.StartsWith("__", StringComparison.Ordinal) && Pattern.IsMatch(t)).ToHashSet(StringComparer.Ordinal);
+        var matched = clusterTopics.Where(t => Matches(Pattern, t)).ToHashSet(StringComparer.Ordinal);
         if (matched.SetEquals(_topics))
             return false;
         _topics.Clear();
         _topics.UnionWith(matched);
         return true;
     }
+
+    /// <summary>Whether a pattern subscription takes a topic: internal topics ("__" prefix) never.</summary>
+    public static bool Matches(Regex pattern, string topic) => !topic.StartsWith("__", StringComparison.Ordinal) && pattern.IsMatch(topic);
 
     /// <summary>Standalone assignment: no group, no rebalances.</summary>
     public void Assign(IEnumerable<(string Topic, int Partition)> partitions)

@@ -104,7 +104,7 @@ internal sealed partial class ConsumerCoordinator
 
     private PendingRebalance Hand(RebalancePlan plan, bool afterSync)
     {
-        var pending = new PendingRebalance(plan, afterSync, _membership.GenerationId);
+        var pending = new PendingRebalance(plan, afterSync);
         _toApp.Enqueue(pending);
         _signalApp();
         return pending;
@@ -144,7 +144,7 @@ internal sealed partial class ConsumerCoordinator
     }
 
     private static SortedSet<string> Matching(SubscriptionSnapshot subscription, ClusterMetadata metadata) =>
-        new(metadata.Topics.Keys.Where(t => !t.StartsWith("__", StringComparison.Ordinal) && subscription.Pattern!.IsMatch(t)), StringComparer.Ordinal);
+        new(metadata.Topics.Keys.Where(t => Consumer.SubscriptionState.Matches(subscription.Pattern!, t)), StringComparer.Ordinal);
 
     /// <summary>
     /// Every metadata.max.age.ms: a pattern subscription rejoins when the matching topics change;

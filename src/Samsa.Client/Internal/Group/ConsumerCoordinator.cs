@@ -22,14 +22,12 @@ internal sealed record SubscriptionSnapshot(IReadOnlyCollection<string> Topics, 
 /// A rebalance step the application must carry out on its poll thread (commit, listener, change
 /// of assignment); the group loop waits on <see cref="Done"/> where the protocol requires it.
 /// </summary>
-internal sealed class PendingRebalance(RebalancePlan plan, bool afterSync, int generationId)
+internal sealed class PendingRebalance(RebalancePlan plan, bool afterSync)
 {
     public RebalancePlan Plan => plan;
 
     /// <summary>False: the revocation before a JoinGroup. True: the assignment a SyncGroup returned.</summary>
     public bool AfterSync => afterSync;
-
-    public int GenerationId => generationId;
 
     public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
@@ -96,10 +94,6 @@ internal sealed partial class ConsumerCoordinator : IAsyncDisposable
     /// <summary>Set when the group refused us for good (fenced static member, bad configuration); the next poll throws it.</summary>
     public KafkaException? FatalError => _fatal;
 
-    public bool IsStatic => _options.GroupInstanceId is not null;
-
-    public string MemberId => _generation.MemberId;
-
     public bool TryTakeRebalance(out PendingRebalance rebalance) => _toApp.TryDequeue(out rebalance!);
 
     /// <summary>A new subscription: (re)starts the loop and makes the member rejoin.</summary>
@@ -126,9 +120,6 @@ internal sealed partial class ConsumerCoordinator : IAsyncDisposable
             _wake.Set();
         }
     }
-
-    /// <summary>The partitions the group loop believes the application owns, once it applied every step.</summary>
-    internal IReadOnlyCollection<(string Topic, int Partition)> Owned => _owned;
 
     private async Task RunAsync()
     {
