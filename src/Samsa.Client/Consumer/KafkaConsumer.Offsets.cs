@@ -41,20 +41,32 @@ public sealed partial class KafkaConsumer<TKey, TValue>
     {
         ThrowIfClosed();
         var list = offsets?.ToList() ?? ConsumedOffsets();
-        var previous = _commitChain;
-        var commit = CommitAfterAsync(previous, list);
+        var commit = CommitAfterAsync(_commitChain, list, onComplete);
         _commitChain = commit.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        if (onComplete is not null)
-            _ = commit.ContinueWith(t => _completedCommits.Enqueue(() => onComplete(list, t.Exception?.InnerException)),
-                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return commit;
     }
 
-    private async Task CommitAfterAsync(Task previous, List<TopicPartitionOffset> offsets)
+    /// <summary>
+    /// Waits for the previous commit, sends this one, and queues its callback before completing,
+    /// so the next commit cannot start (or report) first: callbacks run in commit order.
+    /// </summary>
+    private async Task CommitAfterAsync(Task previous, List<TopicPartitionOffset> offsets, Action<IReadOnlyList<TopicPartitionOffset>, Exception?>? onComplete)
     {
         await previous.ConfigureAwait(false);
-        await CommitCoreAsync(offsets, retry: false, CancellationToken.None).ConfigureAwait(false);
+        Exception? error = null;
+        try
+        {
+            await CommitCoreAsync(offsets, retry: false, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is KafkaException or OperationCanceledException)
+        {
+            error = e;
+        }
+        if (onComplete is not null)
+            _completedCommits.Enqueue(() => onComplete(offsets, error));
         _signal.Set();
+        if (error is not null)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
     }
 
     private void RunCommitCallbacks()

@@ -197,4 +197,20 @@ public class GroupMembershipTests
         Assert.Throws<InvalidOperationException>(() => m.OnSyncResponse(new SyncGroupResponse()));
         Assert.Throws<InvalidOperationException>(() => m.OnJoinResponse(new JoinGroupResponse()));
     }
+
+    [Theory]
+    [InlineData(ErrorCode.InvalidRequest, false)]
+    [InlineData(ErrorCode.UnknownServerError, false)]
+    [InlineData(ErrorCode.FencedInstanceId, true)]
+    [InlineData(ErrorCode.GroupAuthorizationFailed, true)]
+    public void An_unexpected_sync_error_ends_the_round_and_only_fencing_or_authorization_end_the_member(ErrorCode error, bool fatal)
+    {
+        var m = Create();
+        JoinAsLeader(m);
+        m.BeginSync([]);
+        Assert.Equal(fatal ? GroupStep.Fatal : GroupStep.RejoinAfterBackoff, m.OnSyncResponse(new SyncGroupResponse { ErrorCode = error }));
+        Assert.Equal(fatal ? MemberState.Fatal : MemberState.Unjoined, m.State);
+        if (!fatal)
+            Assert.Equal("m-1", m.BeginJoin(Protocols()).MemberId); // rejoins with its member id
+    }
 }

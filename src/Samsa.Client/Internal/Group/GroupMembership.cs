@@ -176,8 +176,17 @@ internal sealed class GroupMembership(MembershipOptions options, TimeProvider ti
             case ErrorCode.CoordinatorNotAvailable:
             case ErrorCode.NotCoordinator:
                 return Unjoined(GroupStep.FindCoordinator);
-            default:
+            case ErrorCode.FencedInstanceId:
+            case ErrorCode.GroupAuthorizationFailed:
+            case ErrorCode.InconsistentGroupProtocol:
+            case ErrorCode.UnsupportedVersion:
                 return Fail(response.ErrorCode);
+            default:
+                // Anything else ends this round, not the member: join again, as librdkafka does
+                // (librdkafka's mock answers a SyncGroup that arrives after the group settled with
+                // INVALID_REQUEST, where Kafka would return the assignment).
+                RejoinReason = $"SyncGroup answered {response.ErrorCode}";
+                return Unjoined(GroupStep.RejoinAfterBackoff);
         }
     }
 
