@@ -21,11 +21,13 @@ internal sealed class AsyncSignal
             Interlocked.CompareExchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), current);
             return true;
         }
-        if (timeout <= TimeSpan.Zero)
+        // Infinite (-1 ms) means wait for a signal, not "already late": treating it as a past
+        // deadline once made the producer's send loop spin on a core while it had nothing to send.
+        if (timeout <= TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
             return false;
         try
         {
-            await current.Task.WaitAsync(timeout == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : timeout, time, cancellationToken).ConfigureAwait(false);
+            await current.Task.WaitAsync(timeout, time, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {

@@ -46,7 +46,7 @@ public class SamsaProducerTests
     {
         await using var broker = await Start();
         await CreateTopic(broker.Bootstrap, "p", 3);
-        await using var producer = new KafkaProducer<string, string>(Options(broker.Bootstrap) with { CompressionType = codec });
+        await using var producer = new KafkaProducer<string, string>(Options(broker.Bootstrap) with { CompressionType = codec }, loggerFactory: TestLogging.Factory);
         var results = new List<Task<DeliveryResult>>();
         for (int i = 0; i < 300; i++)
         {
@@ -55,7 +55,7 @@ public class SamsaProducerTests
                 Headers = [new Samsa.Client.Header("n", [(byte)(i % 256)])],
             }));
         }
-        var delivered = await Task.WhenAll(results);
+        var delivered = await Task.WhenAll(results).WaitAsync(TimeSpan.FromSeconds(60)); // a lost record fails, not hangs
         Assert.Equal(300, delivered.Select(d => (d.Partition, d.Offset)).Distinct().Count());
 
         var read = ReadAll(broker.Bootstrap, "p", 300);
@@ -84,7 +84,7 @@ public class SamsaProducerTests
         if (ours == Samsa.Client.Producer.Partitioner.Murmur2)
             keys.Add(""); // Java hashes an empty key; librdkafka's consistent_random places it at random
         await using var producer = new KafkaProducer<string, string>(Options(broker.Bootstrap) with { Partitioner = ours });
-        var oursPlaced = await Task.WhenAll(keys.Select(k => producer.ProduceAsync("keys", new Message(k, "x"))));
+        var oursPlaced = await Task.WhenAll(keys.Select(k => producer.ProduceAsync("keys", new Message(k, "x")))).WaitAsync(TimeSpan.FromSeconds(60));
         using var confluent = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = broker.Bootstrap, Partitioner = theirs }).Build();
         foreach (var (key, i) in keys.Select((k, i) => (k, i)))
         {
@@ -102,10 +102,31 @@ public class SamsaProducerTests
         var reports = new List<DeliveryReport>();
         for (int i = 0; i < 500; i++)
             producer.Produce("ff", new Samsa.Client.Producer.Message<Samsa.Client.Serialization.Null?, string>(null, $"v{i}"), r => reports.Add(r));
-        producer.Flush(TimeSpan.FromSeconds(30));
+        producer.Flush(TimeSpan.FromSeconds(30)); // throws if not done in time
         Assert.Equal(500, reports.Count);
         Assert.All(reports, r => Assert.Null(r.Error));
         Assert.Equal(Enumerable.Range(0, 500).Select(i => (long)i), reports.Select(r => r.Result!.Offset));
+    }
+
+    [Fact]
+    public async Task Requests_reach_the_broker_in_the_order_their_batches_were_drained()
+    {
+        // Without idempotence the broker cannot notice a reordered request, so the offsets show it.
+        // Each record is its own batch (linger 0), and a fresh producer's first requests race the
+        // set-up of its connection, where a reorder once happened.
+        // Eight producers at once keep the thread pool busy, as a loaded CI machine does.
+        await using var broker = await Start();
+        await CreateTopic(broker.Bootstrap, "order", 8);
+        for (int round = 0; round < 3; round++)
+            await Task.WhenAll(Enumerable.Range(0, 8).Select(ProduceInOrder)).WaitAsync(TimeSpan.FromSeconds(60));
+
+        async Task ProduceInOrder(int partition)
+        {
+            await using var producer = new KafkaProducer<string, string>(Options(broker.Bootstrap) with { Linger = TimeSpan.Zero, Acks = 1, EnableIdempotence = false });
+            var results = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => producer.ProduceAsync("order", new Message("k", $"v{i}") { Partition = partition })));
+            var offsets = results.Select(r => r.Offset).ToList();
+            Assert.Equal(offsets.Order(), offsets);
+        }
     }
 
     [Theory]
@@ -117,7 +138,7 @@ public class SamsaProducerTests
         await CreateTopic(broker.Bootstrap, "acks", 1);
         await using (var producer = new KafkaProducer<string, string>(Options(broker.Bootstrap) with { Acks = acks, EnableIdempotence = false }))
         {
-            var results = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => producer.ProduceAsync("acks", new Message("k", $"v{i}"))));
+            var results = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => producer.ProduceAsync("acks", new Message("k", $"v{i}")))).WaitAsync(TimeSpan.FromSeconds(60));
             // acks=0: the broker does not answer, so offsets are unknown; acks=1: each record's real offset.
             Assert.Equal(acks == 0 ? Enumerable.Repeat(-1L, 50) : Enumerable.Range(0, 50).Select(i => (long)i), results.Select(r => r.Offset));
         }
@@ -144,7 +165,7 @@ public class SamsaProducerTests
         var error = await Assert.ThrowsAsync<Samsa.Client.Errors.KafkaTimeoutException>(() => first);
         Assert.Contains("buffer.memory", error.Message, StringComparison.Ordinal);
         Assert.Contains(pending, p => !p.IsCompleted); // the records that fit are waiting, not lost
-        await producer.FlushAsync(); // what fit is still delivered
+        await producer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(60)); // what fit is still delivered
         Assert.All(pending.Where(p => p.IsCompletedSuccessfully), p => Assert.True(p.Result.Offset >= 0));
     }
 
@@ -154,10 +175,10 @@ public class SamsaProducerTests
         using var mock = new MockCluster(3);
         mock.CreateTopic("idem", 1);
         await using var producer = new KafkaProducer<string, string>(Options(mock.BootstrapServers) with { RetryBackoff = TimeSpan.FromMilliseconds(20) });
-        await producer.ProduceAsync("idem", new Message("k", "warm-up"));
+        await producer.ProduceAsync("idem", new Message("k", "warm-up")).WaitAsync(TimeSpan.FromSeconds(60));
         mock.PushRequestErrors((short)ApiKey.Produce,
             (short)ErrorCode.NotLeaderOrFollower, (short)ErrorCode.RequestTimedOut, (short)ErrorCode.NotEnoughReplicas, (short)ErrorCode.LeaderNotAvailable);
-        var results = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => producer.ProduceAsync("idem", new Message("k", $"v{i}"))));
+        var results = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => producer.ProduceAsync("idem", new Message("k", $"v{i}")))).WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(200, results.Select(r => r.Offset).Distinct().Count());
 
         var read = ReadAll(mock.BootstrapServers, "idem", 201).Skip(1).Select(r => r.Message.Value).ToList();

@@ -44,6 +44,9 @@ internal sealed class BrokerConnection : IAsyncDisposable
     /// <summary>True once the connection failed or was disposed; callers open a new one.</summary>
     public bool IsClosed => Volatile.Read(ref _failure) is not null;
 
+    /// <summary>Why the connection closed (the first failure), for logs.</summary>
+    public Exception? Failure => Volatile.Read(ref _failure);
+
     public static async Task<BrokerConnection> ConnectAsync(string host, int port, string clientId, TimeProvider time, TimeSpan requestTimeout, CancellationToken cancellationToken,
         IReadOnlyDictionary<ApiKey, short>? maxVersions = null)
     {
@@ -146,6 +149,10 @@ internal sealed class BrokerConnection : IAsyncDisposable
         int correlation = Interlocked.Increment(ref _correlation);
         var pending = new TaskCompletionSource<ResponseBuffer>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[correlation] = pending;
+        // Fail may have swept the pending requests between the check above and the line above:
+        // this one would then wait for an answer that cannot come.
+        if (Volatile.Read(ref _failure) is { } failed && _pending.TryRemove(correlation, out _))
+            throw new KafkaConnectionException($"Connection to {Endpoint} is closed: {failed.Message}", failed);
         // A failed write fails the pending entry too (Fail completes every pending request).
         await WriteAsync(request, version, correlation, throwOnFailure: false, cancellationToken).ConfigureAwait(false);
         ResponseBuffer body;
@@ -184,7 +191,18 @@ internal sealed class BrokerConnection : IAsyncDisposable
             throw new KafkaConnectionException($"Connection to {Endpoint} is closed: {_failure.Message}", _failure);
         using var frame = new PooledBufferWriter(256);
         KafkaFrame.WriteRequest(frame, request, version, correlation, _clientId);
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException e)
+        {
+            // Disposed by another user of the connection since the check above.
+            Fail(e);
+            if (throwOnFailure)
+                throw new KafkaConnectionException($"Connection to {Endpoint} is closed: {_failure!.Message}", e);
+            return;
+        }
         try
         {
             await _stream.WriteAsync(frame.WrittenMemory, cancellationToken).ConfigureAwait(false);
@@ -193,11 +211,18 @@ internal sealed class BrokerConnection : IAsyncDisposable
         {
             Fail(e);
             if (throwOnFailure)
-                throw new KafkaConnectionException($"Connection to {Endpoint} failed: {e.Message}", e);
+                throw new KafkaConnectionException($"Connection to {Endpoint} failed: {_failure!.Message}", e);
         }
         finally
         {
-            _writeLock.Release();
+            try
+            {
+                _writeLock.Release();
+            }
+            catch (ObjectDisposedException)
+            {
+                // Disposed while this write ran; nobody waits for the lock any more.
+            }
         }
     }
 

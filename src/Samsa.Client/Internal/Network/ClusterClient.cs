@@ -143,7 +143,8 @@ internal sealed class ClusterClient : IAsyncDisposable
                 var connection = await lazy.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
                 if (!connection.IsClosed)
                     return connection;
-                _connections.TryRemove(new KeyValuePair<(int, ConnectionPurpose), Lazy<Task<BrokerConnection>>>(key, lazy));
+                if (_connections.TryRemove(new KeyValuePair<(int, ConnectionPurpose), Lazy<Task<BrokerConnection>>>(key, lazy)))
+                    _log.LogDebug("Connection to {Node} for {Purpose} closed ({Type}: {Message}); reopening", node, purpose, connection.Failure?.GetType().Name, connection.Failure?.Message);
                 _ = connection.DisposeAsync().AsTask();
             }
             catch (KafkaConnectionException)

@@ -24,6 +24,11 @@ internal sealed class Sender : IDisposable
     private readonly TimeProvider _time;
     private readonly AsyncSignal _wake = new();
     private readonly ConcurrentDictionary<int, SemaphoreSlim> _inFlight = new();
+    // Per broker, the moment the last request handed to SendAsync reached the connection's write
+    // queue. Requests must reach the wire in drain order: with idempotence a later batch of a
+    // partition written first would make the broker refuse the earlier one for good. Only the
+    // send loop touches the dictionary.
+    private readonly Dictionary<int, Task> _lastQueued = [];
     private readonly CancellationTokenSource _stop = new();
     private int _flushing;
     private volatile bool _closing;
@@ -99,10 +104,21 @@ internal sealed class Sender : IDisposable
             {
                 break;
             }
-            catch (KafkaException e)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                _log.LogInformation("Producer: {Message}; retrying", e.Message);
-                await Task.Delay(_options.RetryBackoff, _time, token).ConfigureAwait(false);
+                // The loop must outlive any failure, or every record still queued would wait forever.
+                if (e is KafkaException)
+                    _log.LogInformation("Producer: {Message}; retrying", e.Message);
+                else
+                    _log.LogError(e, "Producer send loop failed; retrying");
+                try
+                {
+                    await Task.Delay(_options.RetryBackoff, _time, token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
             }
         }
     }
@@ -144,30 +160,43 @@ internal sealed class Sender : IDisposable
             {
                 if (chunk.Count > 0 && size + batch.EstimatedSize > _options.MaxRequestSize)
                 {
-                    _ = SendAsync(metadata.Brokers[leader], chunk, token);
+                    SendInOrder(metadata.Brokers[leader], chunk, token);
                     chunk = [];
                     size = 0;
                 }
                 chunk.Add(batch);
                 size += batch.EstimatedSize;
             }
-            _ = SendAsync(metadata.Brokers[leader], chunk, token);
+            SendInOrder(metadata.Brokers[leader], chunk, token);
         }
     }
 
-    private async Task SendAsync(BrokerNode node, List<ProducerBatch> batches, CancellationToken token)
+    private void SendInOrder(BrokerNode node, List<ProducerBatch> batches, CancellationToken token)
+    {
+        var previous = _lastQueued.GetValueOrDefault(node.Id, Task.CompletedTask);
+        var queued = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _lastQueued[node.Id] = queued.Task;
+        _ = SendAsync(node, batches, previous, queued, token);
+    }
+
+    /// <param name="previous">Completes once the request before this one is queued for writing.</param>
+    /// <param name="queued">Completed once this request is queued for writing (or given up).</param>
+    private async Task SendAsync(BrokerNode node, List<ProducerBatch> batches, Task previous, TaskCompletionSource queued, CancellationToken token)
     {
         var slots = _inFlight.GetOrAdd(node.Id, _ => new SemaphoreSlim(_options.MaxInFlightRequestsPerConnection));
         try
         {
+            await previous.ConfigureAwait(false);
             await slots.WaitAsync(token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
+            queued.TrySetResult();
             foreach (var batch in batches)
                 Fail(batch, new KafkaException(ErrorCode.UnknownServerError, "The producer was closed before the record was sent."));
             return;
         }
+        var handled = new HashSet<ProducerBatch>();
         try
         {
             var metadata = _cluster.Metadata;
@@ -190,12 +219,19 @@ internal sealed class Sender : IDisposable
                 version = Math.Min(version, (short)12); // v13 names topics by id only
             if (_options.Acks == 0)
             {
-                await connection.SendOnewayAsync(request, version, token).ConfigureAwait(false);
+                var written = connection.SendOnewayAsync(request, version, token);
+                queued.TrySetResult(); // the connection writes in call order from here on
+                await written.ConfigureAwait(false);
                 foreach (var batch in batches)
+                {
+                    handled.Add(batch);
                     Succeed(batch, -1, -1);
+                }
                 return;
             }
-            var response = await connection.SendAsync<ProduceResponse>(request, version, token).ConfigureAwait(false);
+            var answer = connection.SendAsync<ProduceResponse>(request, version, token);
+            queued.TrySetResult();
+            var response = await answer.ConfigureAwait(false);
             var byPartition = new Dictionary<(string, int), ProduceResponse.PartitionProduceResponse>();
             foreach (var t in response.Responses)
             {
@@ -205,6 +241,7 @@ internal sealed class Sender : IDisposable
             }
             foreach (var batch in batches)
             {
+                handled.Add(batch);
                 if (!byPartition.TryGetValue((batch.Topic, batch.Partition), out var p))
                     Retry(batch, ErrorCode.UnknownServerError, "the broker's answer left this partition out", transient: true);
                 else if (p.ErrorCode is ErrorCode.None or ErrorCode.DuplicateSequenceNumber)
@@ -215,19 +252,21 @@ internal sealed class Sender : IDisposable
                     Retry(batch, p.ErrorCode, p.ErrorMessage, transient: p.ErrorCode == ErrorCode.OutOfOrderSequenceNumber);
             }
         }
-        catch (Exception e) when (e is KafkaException or TimeoutException or OperationCanceledException)
+        catch (Exception e)
         {
             // The request may or may not have been written; with idempotence a resend is deduplicated.
-            foreach (var batch in batches)
+            // Any failure lands here (a malformed response too): a batch must never be left in flight.
+            foreach (var batch in batches.Where(b => !handled.Contains(b)))
             {
-                if (e is OperationCanceledException)
+                if (e is OperationCanceledException && _stop.IsCancellationRequested)
                     Fail(batch, new KafkaException(ErrorCode.UnknownServerError, "The producer was closed before the record was acknowledged."));
                 else
-                    Retry(batch, (e as KafkaException)?.Error ?? ErrorCode.RequestTimedOut, e.Message, transient: e is KafkaConnectionException or TimeoutException);
+                    Retry(batch, (e as KafkaException)?.Error ?? ErrorCode.UnknownServerError, e.Message, transient: e is not KafkaException || e is KafkaConnectionException);
             }
         }
         finally
         {
+            queued.TrySetResult();
             slots.Release();
             _wake.Set();
         }
