@@ -297,7 +297,6 @@ internal sealed class Sender : IDisposable
         var records = batch.Records;
         string topic = batch.Topic;
         int partition = batch.Partition;
-        _accumulator.Complete(batch);
         for (int i = 0; i < records.Count; i++)
         {
             var pending = records[i];
@@ -306,18 +305,20 @@ internal sealed class Sender : IDisposable
             if (pending.Callback is { } callback)
                 _dispatch(() => callback(new DeliveryReport(topic, partition, result, null)));
         }
+        // Last: a flush waiting for this batch queues its marker behind these callbacks.
+        _accumulator.Complete(batch);
     }
 
     private void Fail(ProducerBatch batch, KafkaException error)
     {
         var records = batch.Records;
-        _accumulator.Complete(batch);
         foreach (var pending in records)
         {
             pending.Completion?.TrySetException(error);
             if (pending.Callback is { } callback)
                 _dispatch(() => callback(new DeliveryReport(batch.Topic, batch.Partition, null, error)));
         }
+        _accumulator.Complete(batch);
     }
 
     private void RefreshMetadata()
