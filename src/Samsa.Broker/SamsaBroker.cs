@@ -151,6 +151,11 @@ public sealed class SamsaBroker : IAsyncDisposable
             long now = _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
             _topics.EnforceRetention(now);
             _topics.Compact(now);
+            foreach (var topic in _topics.All)
+            {
+                foreach (var log in topic.Partitions)
+                    log.FlushIfDue();
+            }
         }
         catch (Exception e)
         {

@@ -6,8 +6,17 @@ public sealed record LogConfig
     /// <summary>segment.bytes: roll to a new segment file past this size.</summary>
     public long SegmentBytes { get; init; } = 1L << 30;
 
+    /// <summary>
+    /// segment.ms: roll the active segment once it has been written for this long, even if it is
+    /// small, so that retention and compaction (which never touch the active segment) reach its records.
+    /// </summary>
+    public long SegmentMs { get; init; } = 7L * 24 * 60 * 60 * 1000;
+
     /// <summary>flush.messages: fsync after this many batches (Kafka's default: never; the OS flushes).</summary>
     public long FlushMessages { get; init; } = long.MaxValue;
+
+    /// <summary>flush.ms: fsync when the oldest unflushed batch is this old (checked on append and by <c>FlushIfDue</c>).</summary>
+    public long FlushMs { get; init; } = long.MaxValue;
 }
 
 /// <summary>Where a batch sits: enough to read it back or find an offset without touching the file.</summary>

@@ -23,18 +23,28 @@ public sealed partial class PartitionLog : IDisposable
     private readonly ILogger _logger;
     private BatchEntry[] _index = [];
     private int _count;
+    private readonly TimeProvider _time;
+    private LogConfig _config;
     private long _unflushed;
+    private long _firstUnflushedMs;
+    private long _activeSinceMs;
 
-    private PartitionLog(string directory, LogConfig config, ILogger logger)
+    private PartitionLog(string directory, LogConfig config, ILogger logger, TimeProvider time)
     {
         Directory = directory;
-        Config = config;
+        _config = config;
         _logger = logger;
+        _time = time;
     }
 
     public string Directory { get; }
 
-    public LogConfig Config { get; }
+    /// <summary>Swapped whole when the topic's configs change; the next append uses the new one.</summary>
+    public LogConfig Config
+    {
+        get => Volatile.Read(ref _config);
+        set => Volatile.Write(ref _config, value);
+    }
 
     /// <summary>First offset a reader may fetch (advanced by DeleteRecords and retention).</summary>
     public long LogStartOffset { get; private set; }
@@ -51,10 +61,10 @@ public sealed partial class PartitionLog : IDisposable
         }
     }
 
-    public static PartitionLog Open(string directory, LogConfig config, ILogger logger)
+    public static PartitionLog Open(string directory, LogConfig config, ILogger logger, TimeProvider? time = null)
     {
         System.IO.Directory.CreateDirectory(directory);
-        var log = new PartitionLog(directory, config, logger);
+        var log = new PartitionLog(directory, config, logger, time ?? TimeProvider.System);
         log.Load();
         return log;
     }
@@ -86,6 +96,32 @@ public sealed partial class PartitionLog : IDisposable
         string startFile = Path.Combine(Directory, StartOffsetFile);
         long start = File.Exists(startFile) && long.TryParse(File.ReadAllText(startFile).Trim(), out long s) ? s : 0;
         LogStartOffset = Math.Max(start, _count > 0 ? _index[0].BaseOffset : _segments[0].BaseOffset);
+        _activeSinceMs = ActiveSegmentStart();
+    }
+
+    /// <summary>
+    /// When the active segment began, so a restart does not reset segment.ms. As in Kafka, its
+    /// first batch's timestamp — unless that is implausible (a producer's own old timestamps, which
+    /// would make every restart roll): then the file's last write, the latest it can have begun.
+    /// </summary>
+    private long ActiveSegmentStart()
+    {
+        long now = NowMs;
+        if (_count == 0 || _index[_count - 1].Segment != _segments.Count - 1)
+            return now;
+        long first = FirstEntryOf(_segments.Count - 1).MaxTimestamp;
+        long lastWrite = new DateTimeOffset(File.GetLastWriteTimeUtc(_segments[^1].Path)).ToUnixTimeMilliseconds();
+        return first <= now && first >= lastWrite - Config.SegmentMs ? first : Math.Min(now, lastWrite);
+    }
+
+    private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private BatchEntry FirstEntryOf(int segment)
+    {
+        int i = _count - 1;
+        while (i > 0 && _index[i - 1].Segment == segment)
+            i--;
+        return _index[i];
     }
 
     /// <summary>Scans a segment batch by batch, indexing the valid ones and truncating at the first bad one.</summary>
@@ -149,12 +185,15 @@ public sealed partial class PartitionLog : IDisposable
         {
             long baseOffset = LogEndOffset;
             RecordBatchHeader.SetBaseOffset(batch, baseOffset);
+            var config = Config;
+            long now = NowMs;
             var segment = _segments[^1];
-            if (segment.Length > 0 && segment.Length + batch.Length > Config.SegmentBytes)
+            if (segment.Length > 0 && (segment.Length + batch.Length > config.SegmentBytes || now - _activeSinceMs >= config.SegmentMs))
             {
                 segment.Flush();
                 segment = Segment.Open(SegmentPath(baseOffset), baseOffset);
                 _segments.Add(segment);
+                _activeSinceMs = now;
             }
             long position = segment.Length;
             try
@@ -167,7 +206,9 @@ public sealed partial class PartitionLog : IDisposable
                 segment.Truncate(position);
                 throw new StorageException($"{segment.Path}: append failed, log unchanged: {e.Message}", e);
             }
-            if (++_unflushed >= Config.FlushMessages)
+            if (_unflushed++ == 0)
+                _firstUnflushedMs = now;
+            if (_unflushed >= config.FlushMessages || now - _firstUnflushedMs >= config.FlushMs)
             {
                 segment.Flush();
                 _unflushed = 0;
@@ -186,6 +227,19 @@ public sealed partial class PartitionLog : IDisposable
         {
             _segments[^1].Flush();
             _unflushed = 0;
+        }
+    }
+
+    /// <summary>flush.ms for a log that stopped receiving appends: the broker calls this periodically.</summary>
+    public bool FlushIfDue()
+    {
+        lock (_writeLock)
+        {
+            if (_unflushed == 0 || NowMs - _firstUnflushedMs < Config.FlushMs)
+                return false;
+            _segments[^1].Flush();
+            _unflushed = 0;
+            return true;
         }
     }
 

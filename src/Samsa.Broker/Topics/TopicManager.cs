@@ -57,6 +57,25 @@ internal sealed partial class TopicManager : IAsyncDisposable
 
     public LogConfig DefaultLogConfig => new() { SegmentBytes = _options.SegmentBytes };
 
+    /// <summary>The log settings of a topic: its own configs over the broker's defaults.</summary>
+    public LogConfig LogConfigFor(Topic topic) => new()
+    {
+        SegmentBytes = topic.Configs.ContainsKey("segment.bytes") ? LongConfig(topic, "segment.bytes") : _options.SegmentBytes,
+        SegmentMs = LongConfig(topic, "segment.ms"),
+        FlushMessages = LongConfig(topic, "flush.messages"),
+        FlushMs = LongConfig(topic, "flush.ms"),
+    };
+
+    private static long LongConfig(Topic topic, string name) => long.Parse(topic.Config(name), System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Gives every partition log of the topic its current settings (after load, create or a config change).</summary>
+    private void ApplyLogConfig(Topic topic)
+    {
+        var config = LogConfigFor(topic);
+        foreach (var log in topic.Partitions)
+            log.Config = config;
+    }
+
     public static Task<TopicManager> OpenAsync(BrokerOptions options, ILogger logger, CancellationToken cancellationToken)
     {
         try
@@ -87,10 +106,11 @@ internal sealed partial class TopicManager : IAsyncDisposable
         }
         foreach (var (name, parts) in byTopic)
         {
-            var logs = parts.Values.Select(d => PartitionLog.Open(d, manager.DefaultLogConfig, logger)).ToArray();
+            var logs = parts.Values.Select(d => PartitionLog.Open(d, manager.DefaultLogConfig, logger, options.TimeProvider)).ToArray();
             Guid id = ReadTopicId(parts.Values.First()) ?? Guid.NewGuid();
             var topic = new Topic(name, id, logs, name.StartsWith("__", StringComparison.Ordinal));
             ReadConfigs(topic, parts.Values.First());
+            manager.ApplyLogConfig(topic);
             manager._topics[name] = topic;
         }
         logger.LogInformation("Loaded {Count} topic(s) from {Dir}", manager._topics.Count, options.DataDirectory);
@@ -145,6 +165,7 @@ internal sealed partial class TopicManager : IAsyncDisposable
             }
             if (topic.Configs.Count > 0)
                 WriteConfigs(topic);
+            ApplyLogConfig(topic);
             _topics[name] = topic;
             _logger.LogInformation("Created topic {Topic} with {Partitions} partition(s)", name, partitions);
             return (ErrorCode.None, null, topic);
@@ -164,6 +185,7 @@ internal sealed partial class TopicManager : IAsyncDisposable
             if (validateOnly)
                 return (ErrorCode.None, null);
             topic.Partitions = [.. topic.Partitions, .. Enumerable.Range(current, totalCount - current).Select(p => OpenPartition(name, p, topic.Id))];
+            ApplyLogConfig(topic);
             return (ErrorCode.None, null);
         }
     }
@@ -198,7 +220,7 @@ internal sealed partial class TopicManager : IAsyncDisposable
     private PartitionLog OpenPartition(string topic, int partition, Guid id)
     {
         string dir = Path.Combine(_options.DataDirectory, $"{topic}-{partition}");
-        var log = PartitionLog.Open(dir, DefaultLogConfig, _logger);
+        var log = PartitionLog.Open(dir, DefaultLogConfig, _logger, _options.TimeProvider);
         File.WriteAllText(Path.Combine(dir, "partition.metadata"), $"version: 0\ntopic_id: {id}\n");
         return log;
     }
@@ -218,6 +240,7 @@ internal sealed partial class TopicManager : IAsyncDisposable
                     topic.Configs[name] = value;
             }
             WriteConfigs(topic);
+            ApplyLogConfig(topic);
         }
     }
 

@@ -153,4 +153,36 @@ public class RetentionTests
         Assert.True(marks.Low.Value > 0, "retention never moved the log start");
         Assert.Equal(21, marks.High.Value);
     }
+
+    [Fact]
+    public async Task Per_topic_segment_bytes_and_segment_ms_roll_that_topics_logs_and_changes_apply_at_once()
+    {
+        await using var broker = await TempBroker.StartAsync(); // broker-wide log.segment.bytes: 1 GiB
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build();
+        await admin.CreateTopicsAsync([
+            new TopicSpecification { Name = "small", NumPartitions = 1, ReplicationFactor = 1, Configs = new() { ["segment.bytes"] = "2048" } },
+            new TopicSpecification { Name = "young", NumPartitions = 1, ReplicationFactor = 1, Configs = new() { ["segment.ms"] = "1" } },
+        ]);
+        int Segments(string topic) => Directory.GetFiles(Path.Combine(broker.Directory, topic + "-0"), "*.log").Length;
+        using var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = broker.Bootstrap, LingerMs = 0 }).Build();
+        for (int i = 0; i < 10; i++)
+            await producer.ProduceAsync("small", new Message<Null, string> { Value = new string('s', 500) });
+        Assert.True(Segments("small") >= 3, $"{Segments("small")} segment(s) of at most 2048 bytes for 10 batches of over 500");
+
+        for (int i = 0; i < 3; i++)
+        {
+            await producer.ProduceAsync("young", new Message<Null, string> { Value = "y" });
+            await Task.Delay(5); // the segment must age past segment.ms (1 ms); nothing else is waited for
+        }
+        Assert.Equal(3, Segments("young"));
+
+        await admin.IncrementalAlterConfigsAsync(new Dictionary<ConfigResource, List<ConfigEntry>>
+        {
+            [new ConfigResource { Type = ResourceType.Topic, Name = "small" }] = [new ConfigEntry { Name = "segment.bytes", Value = "1048576", IncrementalOperation = AlterConfigOpType.Set }],
+        });
+        int before = Segments("small");
+        for (int i = 0; i < 10; i++)
+            await producer.ProduceAsync("small", new Message<Null, string> { Value = new string('s', 500) });
+        Assert.Equal(before, Segments("small")); // 1 MiB now: the active segment takes them all
+    }
 }
