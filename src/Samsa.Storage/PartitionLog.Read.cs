@@ -32,6 +32,22 @@ public sealed partial class PartitionLog
     /// </summary>
     public LogRead Read(long offset, int maxBytes)
     {
+        while (true)
+        {
+            try
+            {
+                return TryRead(offset, maxBytes);
+            }
+            catch (ObjectDisposedException)
+            {
+                // Retention deleted the segment between the snapshot and the read: look again in
+                // what is left (the caller checks the offset against the new log start).
+            }
+        }
+    }
+
+    private LogRead TryRead(long offset, int maxBytes)
+    {
         var (index, count, segments) = Snapshot();
         int i = FindBatch(index, count, offset);
         if (i >= count)
@@ -42,7 +58,15 @@ public sealed partial class PartitionLog
         while (j < count && index[j].Segment == first.Segment && size + index[j].Size <= maxBytes)
             size += index[j++].Size;
         var buffer = ArrayPool<byte>.Shared.Rent((int)size);
-        segments[first.Segment].Read(buffer.AsSpan(0, (int)size), first.Position);
+        try
+        {
+            segments[first.Segment].Read(buffer.AsSpan(0, (int)size), first.Position);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
         return new LogRead(buffer, (int)size, first.BaseOffset, index[j - 1].LastOffset);
     }
 

@@ -163,6 +163,34 @@ public sealed partial class PartitionLog : IDisposable
         }
     }
 
+    /// <summary>
+    /// Takes back a failed append: a segment rolled for it is dropped again (so the next append
+    /// tries a fresh roll, perhaps after space was freed); otherwise the partial write is cut.
+    /// Returns what could not be undone, for the error message.
+    /// </summary>
+    private string UndoFailedAppend(Segment segment, long position, bool rolled)
+    {
+        try
+        {
+            if (rolled)
+            {
+                _segments.RemoveAt(_segments.Count - 1);
+                segment.Dispose();
+                File.Delete(segment.Path);
+            }
+            else
+            {
+                segment.Truncate(position);
+            }
+            return "";
+        }
+        catch (IOException e)
+        {
+            // Whatever stayed behind past the last whole batch is cut by recovery at the next start.
+            return $"; cleaning up failed too ({e.Message}), the next start will cut the partial batch";
+        }
+    }
+
     private void AddToIndex(BatchEntry entry)
     {
         if (_count == _index.Length)
@@ -188,12 +216,13 @@ public sealed partial class PartitionLog : IDisposable
             var config = Config;
             long now = NowMs;
             var segment = _segments[^1];
+            bool rolled = false;
             if (segment.Length > 0 && (segment.Length + batch.Length > config.SegmentBytes || now - _activeSinceMs >= config.SegmentMs))
             {
                 segment.Flush();
                 segment = Segment.Open(SegmentPath(baseOffset), baseOffset);
                 _segments.Add(segment);
-                _activeSinceMs = now;
+                rolled = true;
             }
             long position = segment.Length;
             try
@@ -202,10 +231,12 @@ public sealed partial class PartitionLog : IDisposable
             }
             catch (IOException e)
             {
-                // Disk full or similar: cut the partial write so the log stays a sequence of whole batches.
-                segment.Truncate(position);
-                throw new StorageException($"{segment.Path}: append failed, log unchanged: {e.Message}", e);
+                // Disk full or similar: the log must stay a sequence of whole batches.
+                string undo = UndoFailedAppend(segment, position, rolled);
+                throw new StorageException($"{segment.Path}: append failed ({e.Message}); the log is unchanged{undo}.", e);
             }
+            if (rolled)
+                _activeSinceMs = now;
             if (_unflushed++ == 0)
                 _firstUnflushedMs = now;
             if (_unflushed >= config.FlushMessages || now - _firstUnflushedMs >= config.FlushMs)
