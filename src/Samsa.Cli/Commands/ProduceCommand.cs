@@ -30,7 +30,10 @@ internal static class ProduceCommand
             string name = r.GetValue(topic)!;
             await using var producer = new KafkaProducer<string?, string>(options);
             KafkaException? failure = null;
-            int count = 0;
+            int count = 0, acknowledged = 0;
+            // Records piped in with a person watching stderr: a progress line, rewritten in place.
+            var progress = Console.IsInputRedirected && !Console.IsErrorRedirected ? new Progress(name) : null;
+            using var ticker = progress is null ? null : new Timer(_ => progress.Show(Volatile.Read(ref count), Volatile.Read(ref acknowledged)), null, 250, 250);
             while (await Console.In.ReadLineAsync(ct) is { } line)
             {
                 string? key = null;
@@ -41,15 +44,47 @@ internal static class ProduceCommand
                     if (at >= 0)
                         (key, value) = (line[..at], line[(at + separator.Length)..]);
                 }
-                producer.Produce(name, new Message<string?, string>(key, value) { Headers = headers.Count == 0 ? null : headers }, report => failure ??= report.Error);
-                count++;
+                producer.Produce(name, new Message<string?, string>(key, value) { Headers = headers.Count == 0 ? null : headers }, report =>
+                {
+                    failure ??= report.Error;
+                    Interlocked.Increment(ref acknowledged);
+                });
+                Interlocked.Increment(ref count);
             }
+            progress?.Show(count, Volatile.Read(ref acknowledged));
             await producer.FlushAsync(ct);
+            ticker?.Dispose();
+            progress?.Clear();
             if (failure is not null)
                 throw failure;
             await Console.Error.WriteLineAsync($"Produced {count} record(s) to {name}.");
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>One status line on stderr, redrawn in place (carriage return, clear to end of line).</summary>
+    private sealed class Progress(string topic)
+    {
+        private readonly Lock _gate = new();
+        private bool _cleared;
+
+        public void Show(int read, int acknowledged)
+        {
+            lock (_gate)
+            {
+                if (!_cleared)
+                    Console.Error.Write($"\r\u001b[2K{topic}: {read:N0} record(s) read, {acknowledged:N0} acknowledged");
+            }
+        }
+
+        public void Clear()
+        {
+            lock (_gate)
+            {
+                _cleared = true;
+                Console.Error.Write("\r\u001b[2K");
+            }
+        }
     }
 }

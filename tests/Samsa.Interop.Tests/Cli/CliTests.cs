@@ -42,6 +42,7 @@ public class CliTests
         var produced = await Samsa("k1:v1\nk2:v2\nk3:v3\n", ["produce", "orders", "--key-separator", ":", "--header", "src=cli", "--compression", "lz4", .. b]);
         Assert.Equal(0, produced.Exit);
         Assert.Contains("Produced 3 record(s)", produced.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("acknowledged", produced.Err, StringComparison.Ordinal); // no progress line when stderr is not a terminal
 
         var consumed = await Samsa("", ["consume", "orders", "--group", "cli-g", "--from-beginning", "--max-messages", "3", "--format", "{key}={value} {headers}", .. b]);
         Assert.Equal(0, consumed.Exit);
@@ -71,6 +72,33 @@ public class CliTests
         Assert.Equal(0, deleted.Exit);
         var gone = await Samsa("", ["groups", "list", "--output", "json", .. b]);
         Assert.DoesNotContain("cli-g", gone.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Produce_from_a_pipe_shows_progress_on_a_terminal_and_clears_it()
+    {
+        // script(1) gives the command a pseudo-terminal, as a person's shell would.
+        await using var broker = await Interop.Tests.Client.SamsaConsumerTests.Start();
+        string file = Path.GetTempFileName();
+        await File.WriteAllLinesAsync(file, Enumerable.Range(0, 500).Select(i => $"line {i}"));
+        try
+        {
+            var dll = Path.Combine(AppContext.BaseDirectory, "samsa.dll");
+            var info = new ProcessStartInfo("script") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in new[] { "-qec", $"dotnet {dll} produce piped --bootstrap-server {broker.Bootstrap} < {file}", "/dev/null" })
+                info.ArgumentList.Add(a);
+            using var process = Process.Start(info)!;
+            var output = process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
+            string terminal = await output;
+            Assert.Equal(0, process.ExitCode);
+            Assert.Contains("\r\u001b[2Kpiped: 500 record(s) read", terminal, StringComparison.Ordinal);
+            Assert.Contains("\r\u001b[2KProduced 500 record(s) to piped.", terminal, StringComparison.Ordinal); // the status line is erased first
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [Fact]
