@@ -98,6 +98,11 @@ public class SamsaAdminTests
         Assert.Equal([3L, 3L], committed.Single().Partitions.Select(p => p.Offset.Value));
         await admin.ResetGroupOffsetsAsync("lagging", new OffsetResetSpec.ToLatest(), ["g"], execute: true);
         Assert.All(await admin.ListGroupOffsetsAsync("lagging"), p => Assert.Equal(0, p.Lag));
+        // By time: the first record at or after it; past the newest record, the log end (as kafka-consumer-groups.sh does).
+        var byTime = await admin.ResetGroupOffsetsAsync("lagging", new OffsetResetSpec.ToDateTime(DateTimeOffset.UtcNow.AddHours(-1)), ["g"], execute: true);
+        Assert.Equal([0L, 0L], byTime.OrderBy(p => p.Key.Partition).Select(p => p.Value));
+        byTime = await admin.ResetGroupOffsetsAsync("lagging", new OffsetResetSpec.ToDateTime(DateTimeOffset.UtcNow.AddHours(1)), ["g"], execute: true);
+        Assert.Equal([20L, 10L], byTime.OrderBy(p => p.Key.Partition).Select(p => p.Value));
 
         await admin.DeleteGroupsAsync(["lagging"]);
         Assert.DoesNotContain(await admin.ListGroupsAsync(), g => g.GroupId == "lagging");
