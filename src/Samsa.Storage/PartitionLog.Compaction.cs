@@ -123,6 +123,7 @@ public sealed partial class PartitionLog
                     file.Write(output.WrittenSpan);
                     file.Flush(flushToDisk: true);
                 }
+                DeleteSegmentIndex(segment.Path); // describes the old layout; rewritten below
                 File.Move(cleaned, segment.Path, overwrite: true);
                 // Readers may still hold the old handle (it reads the old, unlinked file): leave it to the GC.
                 _segments[s] = Segment.Open(segment.Path, segment.BaseOffset);
@@ -134,6 +135,7 @@ public sealed partial class PartitionLog
                 _count = 0;
                 for (int s = 0; s < _segments.Count; s++)
                     Recover(_segments[s], s);
+                WriteMissingSegmentIndexes();
                 _logger.LogInformation("{Dir}: compaction removed {Records} record(s) from {Segments} segment(s), {Before} -> {After} bytes", Directory, removed, rewritten, before, after);
             }
             return new CompactionResult(rewritten, removed, before, after);

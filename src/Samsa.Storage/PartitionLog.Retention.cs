@@ -47,6 +47,7 @@ public sealed partial class PartitionLog
             {
                 _segments[i].Dispose();
                 File.Delete(_segments[i].Path);
+                DeleteSegmentIndex(_segments[i].Path);
             }
             _segments.RemoveRange(0, deletable);
             // Drop their index entries and renumber the rest: segment numbers are list positions.

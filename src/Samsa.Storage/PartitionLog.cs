@@ -83,12 +83,25 @@ public sealed partial class PartitionLog : IDisposable
                 throw new StorageException($"{path}: not a segment file name (expected 20 digits, the segment's first offset).");
             _segments.Add(Segment.Open(path, baseOffset));
         }
+        DeleteOrphanSegmentIndexes();
         OpenedFromCheckpoint = TryLoadCheckpoint();
+        ScannedSegments = 0;
         if (!OpenedFromCheckpoint)
         {
             _count = 0;
             for (int i = 0; i < _segments.Count; i++)
+            {
+                // Rolled segments were fsynced with their index file; the active one may end torn.
+                if (i < _segments.Count - 1)
+                {
+                    if (TryLoadSegmentIndex(_segments[i], i))
+                        continue;
+                    DeleteSegmentIndex(_segments[i].Path); // stale or corrupt: rewritten after the scan
+                }
+                ScannedSegments++;
                 Recover(_segments[i], i);
+            }
+            WriteMissingSegmentIndexes(); // so the next crash trusts what was just checked
         }
         if (_segments.Count == 0)
             _segments.Add(Segment.Open(SegmentPath(0), 0));
@@ -220,6 +233,7 @@ public sealed partial class PartitionLog : IDisposable
             if (segment.Length > 0 && (segment.Length + batch.Length > config.SegmentBytes || now - _activeSinceMs >= config.SegmentMs))
             {
                 segment.Flush();
+                WriteSegmentIndex(_segments.Count - 1);
                 segment = Segment.Open(SegmentPath(baseOffset), baseOffset);
                 _segments.Add(segment);
                 rolled = true;
