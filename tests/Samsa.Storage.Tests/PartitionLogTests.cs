@@ -32,6 +32,25 @@ public sealed class PartitionLogTests : IDisposable
         return output.WrittenSpan.ToArray();
     }
 
+    /// <summary>Every offset in the log, reading segment after segment (a read stops at a segment's end).</summary>
+    internal static List<long> AllOffsets(PartitionLog log)
+    {
+        var offsets = new List<long>();
+        while (offsets.Count < log.LogEndOffset)
+        {
+            using var read = log.Read(offsets.Count, 1 << 20);
+            Assert.True(read.Length > 0);
+            ReadOnlyMemory<byte> buffer = read.Memory;
+            while (RecordBatch.TryReadNext(ref buffer, out var batch))
+            {
+                Assert.True(batch.CrcMatches);
+                foreach (var r in batch.GetRecords())
+                    offsets.Add(r.Offset);
+            }
+        }
+        return offsets;
+    }
+
     private static List<long> OffsetsIn(LogRead read)
     {
         var offsets = new List<long>();
