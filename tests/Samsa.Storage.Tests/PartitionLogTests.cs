@@ -40,13 +40,7 @@ public sealed class PartitionLogTests : IDisposable
         {
             using var read = log.Read(offsets.Count, 1 << 20);
             Assert.True(read.Length > 0);
-            ReadOnlyMemory<byte> buffer = read.Memory;
-            while (RecordBatch.TryReadNext(ref buffer, out var batch))
-            {
-                Assert.True(batch.CrcMatches);
-                foreach (var r in batch.GetRecords())
-                    offsets.Add(r.Offset);
-            }
+            offsets.AddRange(OffsetsIn(read));
         }
         return offsets;
     }
