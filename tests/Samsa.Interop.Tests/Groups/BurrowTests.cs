@@ -170,7 +170,8 @@ public sealed class BurrowTests
     {
         try
         {
-            using var client = new TcpClient();
+            // A ZooKeeper still starting may take the connection and never answer: bound the wait.
+            using var client = new TcpClient { ReceiveTimeout = 2000, SendTimeout = 2000 };
             client.Connect(IPAddress.Loopback, port);
             using var stream = client.GetStream();
             stream.Write("srvr"u8);
