@@ -47,14 +47,21 @@ internal static class ProduceCommand
                 producer.Produce(name, new Message<string?, string>(key, value) { Headers = headers.Count == 0 ? null : headers }, report =>
                 {
                     failure ??= report.Error;
-                    Interlocked.Increment(ref acknowledged);
+                    if (report.Error is null)
+                        Interlocked.Increment(ref acknowledged);
                 });
                 Interlocked.Increment(ref count);
             }
-            progress?.Show(count, Volatile.Read(ref acknowledged));
-            await producer.FlushAsync(ct);
-            ticker?.Dispose();
-            progress?.Clear();
+            try
+            {
+                progress?.Show(count, Volatile.Read(ref acknowledged));
+                await producer.FlushAsync(ct);
+            }
+            finally
+            {
+                ticker?.Dispose();
+                progress?.Clear(); // an error message must not land on the status line
+            }
             if (failure is not null)
                 throw failure;
             await Console.Error.WriteLineAsync($"Produced {count} record(s) to {name}.");
