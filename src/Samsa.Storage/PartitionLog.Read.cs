@@ -38,10 +38,11 @@ public sealed partial class PartitionLog
             {
                 return TryRead(offset, maxBytes);
             }
-            catch (ObjectDisposedException)
+            catch (ObjectDisposedException) when (!_closed)
             {
                 // Retention deleted the segment between the snapshot and the read: look again in
-                // what is left (the caller checks the offset against the new log start).
+                // what is left (the caller checks the offset against the new log start). A closed
+                // log (topic deleted, shutdown) stays an error, or this would spin.
             }
         }
     }

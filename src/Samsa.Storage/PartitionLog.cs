@@ -28,6 +28,7 @@ public sealed partial class PartitionLog : IDisposable
     private long _unflushed;
     private long _firstUnflushedMs;
     private long _activeSinceMs;
+    private volatile bool _closed;
 
     private PartitionLog(string directory, LogConfig config, ILogger logger, TimeProvider time)
     {
@@ -314,6 +315,7 @@ public sealed partial class PartitionLog : IDisposable
     {
         lock (_writeLock)
         {
+            _closed = true;
             foreach (var s in _segments)
                 s.Dispose();
         }
@@ -337,6 +339,7 @@ public sealed partial class PartitionLog : IDisposable
                 // No checkpoint just means a full scan at the next start.
                 _logger.LogWarning("{Dir}: no clean-shutdown checkpoint written: {Message}", Directory, e.Message);
             }
+            _closed = true;
             foreach (var s in _segments)
                 s.Dispose();
         }

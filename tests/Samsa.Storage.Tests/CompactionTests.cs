@@ -5,16 +5,8 @@ using Samsa.Protocol.Records;
 namespace Samsa.Storage.Tests;
 
 /// <summary>Compaction checked against a model: per key, the newest record survives at its offset.</summary>
-public sealed class CompactionTests : IDisposable
+public sealed class CompactionTests : LogDirectoryTest
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "samsa-compact-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(_dir))
-            Directory.Delete(_dir, recursive: true);
-    }
-
     private sealed record Written(long Offset, string Key, string? Value, long Timestamp);
 
     private static byte[] Batch(IEnumerable<(string Key, string? Value)> records, long timestamp, CompressionType codec)
@@ -69,7 +61,7 @@ public sealed class CompactionTests : IDisposable
         var random = new Random(seed);
         var written = new List<Written>();
         long removed = 0;
-        var log = PartitionLog.Open(_dir, new LogConfig { SegmentBytes = 2_000 }, NullLogger.Instance);
+        var log = PartitionLog.Open(Dir, new LogConfig { SegmentBytes = 2_000 }, NullLogger.Instance);
         try
         {
             long now = 1_000_000;
@@ -89,13 +81,13 @@ public sealed class CompactionTests : IDisposable
                 if (random.Next(15) == 0)
                 {
                     log.Close();
-                    log = PartitionLog.Open(_dir, new LogConfig { SegmentBytes = 2_000 }, NullLogger.Instance);
+                    log = PartitionLog.Open(Dir, new LogConfig { SegmentBytes = 2_000 }, NullLogger.Instance);
                 }
             }
             var result = log.Compact(now, deleteRetentionMs: 5_000);
             Check(log, written, now, 5_000);
             log.Close();
-            log = PartitionLog.Open(_dir, new LogConfig { SegmentBytes = 2_000 }, NullLogger.Instance);
+            log = PartitionLog.Open(Dir, new LogConfig { SegmentBytes = 2_000 }, NullLogger.Instance);
             Check(log, written, now, 5_000);
             Assert.True(result.BytesAfter <= result.BytesBefore);
             removed += result.RecordsRemoved;
@@ -141,16 +133,16 @@ public sealed class CompactionTests : IDisposable
     [Fact]
     public void A_compaction_cut_short_leaves_the_original_segment_and_no_cleaned_file()
     {
-        Directory.CreateDirectory(_dir);
-        using (var log = PartitionLog.Open(_dir, new LogConfig { SegmentBytes = 500 }, NullLogger.Instance))
+        Directory.CreateDirectory(Dir);
+        using (var log = PartitionLog.Open(Dir, new LogConfig { SegmentBytes = 500 }, NullLogger.Instance))
         {
             for (int i = 0; i < 20; i++)
                 log.Append(Batch([("same", $"v{i}")], 1000 + i, CompressionType.None));
         }
-        var first = Directory.GetFiles(_dir, "*.log").Order().First();
+        var first = Directory.GetFiles(Dir, "*.log").Order().First();
         File.WriteAllBytes(first + ".cleaned", [1, 2, 3]); // a crash after writing, before the rename
-        using var reopened = PartitionLog.Open(_dir, new LogConfig { SegmentBytes = 500 }, NullLogger.Instance);
-        Assert.Empty(Directory.GetFiles(_dir, "*.cleaned"));
+        using var reopened = PartitionLog.Open(Dir, new LogConfig { SegmentBytes = 500 }, NullLogger.Instance);
+        Assert.Empty(Directory.GetFiles(Dir, "*.cleaned"));
         Assert.Equal(20, ReadAll(reopened).Count);
     }
 }

@@ -7,19 +7,11 @@ namespace Samsa.Storage.Tests;
 /// A real ENOSPC: the next segment's file name is a link to /dev/full, where every write fails
 /// with "No space left on device", as on a full disk.
 /// </summary>
-public sealed class DiskFullTests : IDisposable
+public sealed class DiskFullTests : LogDirectoryTest
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "samsa-full-" + Guid.NewGuid().ToString("N"));
+    private PartitionLog Open() => PartitionLog.Open(Dir, new LogConfig { SegmentBytes = 200 }, NullLogger.Instance);
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_dir))
-            Directory.Delete(_dir, recursive: true);
-    }
-
-    private PartitionLog Open() => PartitionLog.Open(_dir, new LogConfig { SegmentBytes = 200 }, NullLogger.Instance);
-
-    private string NextSegment(long offset) => Path.Combine(_dir, offset.ToString("D20", System.Globalization.CultureInfo.InvariantCulture) + ".log");
+    private string NextSegment(long offset) => Path.Combine(Dir, offset.ToString("D20", System.Globalization.CultureInfo.InvariantCulture) + ".log");
 
     [Fact]
     public void A_full_disk_fails_the_append_with_the_file_named_keeps_what_was_written_and_recovers_when_space_returns()

@@ -5,18 +5,10 @@ using Samsa.Storage;
 
 namespace Samsa.Storage.Tests;
 
-public sealed class PartitionLogTests : IDisposable
+public sealed class PartitionLogTests : LogDirectoryTest
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "samsa-log-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(_dir))
-            Directory.Delete(_dir, recursive: true);
-    }
-
     private PartitionLog Open(long segmentBytes = 1 << 20) =>
-        PartitionLog.Open(_dir, new LogConfig { SegmentBytes = segmentBytes }, NullLogger.Instance);
+        PartitionLog.Open(Dir, new LogConfig { SegmentBytes = segmentBytes }, NullLogger.Instance);
 
     internal static byte[] Batch(int records, long timestamp = 1000, int valueSize = 20)
     {
@@ -83,7 +75,7 @@ public sealed class PartitionLogTests : IDisposable
             for (int i = 0; i < 5; i++)
                 log.Append(Batch(4));
         }
-        Assert.Equal(3, Directory.GetFiles(_dir, "*.log").Length);
+        Assert.Equal(3, Directory.GetFiles(Dir, "*.log").Length);
         using var reopened = Open(segmentBytes: batchSize * 2);
         Assert.Equal(20, reopened.LogEndOffset);
         var offsets = new List<long>();
@@ -111,7 +103,7 @@ public sealed class PartitionLogTests : IDisposable
                 log.Append(Batch(3));
                 log.Append(Batch(2));
             }
-            string segment = Directory.GetFiles(_dir, "*.log").Single();
+            string segment = Directory.GetFiles(Dir, "*.log").Single();
             using (var f = new FileStream(segment, FileMode.Open))
                 f.SetLength(cut);
             using var recovered = Open();
@@ -130,7 +122,7 @@ public sealed class PartitionLogTests : IDisposable
             log.Append(Batch(3));
             log.Append(Batch(3));
         }
-        string segment = Directory.GetFiles(_dir, "*.log").Single();
+        string segment = Directory.GetFiles(Dir, "*.log").Single();
         var bytes = File.ReadAllBytes(segment);
         int one = Batch(3).Length;
         bytes[one + RecordBatchHeader.Size + 3] ^= 0xFF; // flip a byte inside the second batch's records
@@ -168,8 +160,8 @@ public sealed class PartitionLogTests : IDisposable
     [Fact]
     public void A_foreign_segment_name_is_an_error_naming_the_file()
     {
-        Directory.CreateDirectory(_dir);
-        File.WriteAllText(Path.Combine(_dir, "not-a-segment.log"), "x");
+        Directory.CreateDirectory(Dir);
+        File.WriteAllText(Path.Combine(Dir, "not-a-segment.log"), "x");
         var ex = Assert.Throws<StorageException>(() => Open());
         Assert.Contains("not-a-segment.log", ex.Message, StringComparison.Ordinal);
     }
@@ -239,7 +231,7 @@ public sealed class PartitionLogTests : IDisposable
             afterCrash.Close();
         }
         // A segment changed behind the checkpoint's back is scanned, not trusted.
-        string segment = Directory.GetFiles(_dir, "*.log").Single();
+        string segment = Directory.GetFiles(Dir, "*.log").Single();
         using (var f = new FileStream(segment, FileMode.Open))
             f.SetLength(f.Length - 3);
         using var tampered = Open();
@@ -248,30 +240,22 @@ public sealed class PartitionLogTests : IDisposable
     }
 }
 
-public sealed class RetentionTests : IDisposable
+public sealed class RetentionTests : LogDirectoryTest
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "samsa-retention-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(_dir))
-            Directory.Delete(_dir, recursive: true);
-    }
-
     [Fact]
     public void Old_and_excess_segments_are_deleted_whole_but_never_the_active_one()
     {
         int size = PartitionLogTests.Batch(2).Length;
-        using var log = PartitionLog.Open(_dir, new LogConfig { SegmentBytes = size }, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        using var log = PartitionLog.Open(Dir, new LogConfig { SegmentBytes = size }, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         log.Append(PartitionLogTests.Batch(2, timestamp: 1_000)); // segment 0: offsets 0-1
         log.Append(PartitionLogTests.Batch(2, timestamp: 2_000)); // segment 1: offsets 2-3
         log.Append(PartitionLogTests.Batch(2, timestamp: 9_000)); // segment 2 (active): 4-5
-        Assert.Equal(3, Directory.GetFiles(_dir, "*.log").Length);
+        Assert.Equal(3, Directory.GetFiles(Dir, "*.log").Length);
 
         // retention.ms = 5 s at t = 10 s: segments whose newest record is before t = 5 s go.
         Assert.Equal(2, log.EnforceRetention(10_000, 5_000, -1));
         Assert.Equal(4, log.LogStartOffset);
-        Assert.Single(Directory.GetFiles(_dir, "*.log"));
+        Assert.Single(Directory.GetFiles(Dir, "*.log"));
         using (var read = log.Read(4, 1 << 20))
             Assert.Equal(4, read.FirstOffset);
         // The active segment stays even when it is past retention.

@@ -9,41 +9,38 @@ namespace Samsa.Storage.Tests;
 /// permission bits do not stop anything, so the directory is made immutable (chattr +i), which
 /// stops root too; as another user, permission bits do.
 /// </summary>
-public sealed class ReadOnlyDirectoryTests : IDisposable
+public sealed class ReadOnlyDirectoryTests : LogDirectoryTest
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "samsa-ro-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
         SetReadOnly(false);
-        if (Directory.Exists(_dir))
-            Directory.Delete(_dir, recursive: true);
+        base.Dispose(disposing);
     }
 
     private void SetReadOnly(bool readOnly)
     {
-        if (!Directory.Exists(_dir))
+        if (!Directory.Exists(Dir))
             return;
         if (Environment.UserName != "root" && !OperatingSystem.IsWindows())
         {
-            File.SetUnixFileMode(_dir, readOnly ? UnixFileMode.UserRead | UnixFileMode.UserExecute : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            File.SetUnixFileMode(Dir, readOnly ? UnixFileMode.UserRead | UnixFileMode.UserExecute : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             return;
         }
-        using var chattr = Process.Start(new ProcessStartInfo("chattr", [readOnly ? "+i" : "-i", _dir]) { RedirectStandardError = true })!;
+        using var chattr = Process.Start(new ProcessStartInfo("chattr", [readOnly ? "+i" : "-i", Dir]) { RedirectStandardError = true })!;
         string error = chattr.StandardError.ReadToEnd();
         chattr.WaitForExit();
         Assert.True(chattr.ExitCode == 0, $"chattr failed: {error}");
     }
 
     [Fact]
-    public void A_roll_into_a_read_only_directory_fails_naming_the_file_and_loses_nothing()
+    public void A_roll_into_a_read_onlyDirectory_fails_naming_the_file_and_loses_nothing()
     {
-        using var log = PartitionLog.Open(_dir, new LogConfig { SegmentBytes = 200 }, NullLogger.Instance);
+        using var log = PartitionLog.Open(Dir, new LogConfig { SegmentBytes = 200 }, NullLogger.Instance);
         log.Append(Batch(3));
         log.Append(Batch(3));
         SetReadOnly(true);
         var error = Assert.Throws<StorageException>(() => log.Append(Batch(3)));
-        Assert.Contains(Path.Combine(_dir, "00000000000000000006.log"), error.Message, StringComparison.Ordinal);
+        Assert.Contains(Path.Combine(Dir, "00000000000000000006.log"), error.Message, StringComparison.Ordinal);
         Assert.Contains("read-only", error.Message, StringComparison.Ordinal);
         Assert.Equal(6, log.LogEndOffset);
         Assert.Equal(Enumerable.Range(0, 6).Select(i => (long)i), AllOffsets(log));

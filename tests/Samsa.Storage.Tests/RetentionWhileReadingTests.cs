@@ -3,22 +3,14 @@ using static Samsa.Storage.Tests.PartitionLogTests;
 
 namespace Samsa.Storage.Tests;
 
-public sealed class RetentionWhileReadingTests : IDisposable
+public sealed class RetentionWhileReadingTests : LogDirectoryTest
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "samsa-rr-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(_dir))
-            Directory.Delete(_dir, recursive: true);
-    }
-
     [Fact]
     public void Reads_racing_retention_return_whole_batches_or_later_ones_never_an_error()
     {
         // Retention closes the files of the segments it deletes; a read that took its snapshot just
         // before must look again, not fail with ObjectDisposedException.
-        using var log = PartitionLog.Open(_dir, new LogConfig { SegmentBytes = 400 }, NullLogger.Instance);
+        using var log = PartitionLog.Open(Dir, new LogConfig { SegmentBytes = 400 }, NullLogger.Instance);
         using var stop = new CancellationTokenSource();
         Exception? failure = null;
         long reads = 0;
@@ -49,5 +41,14 @@ public sealed class RetentionWhileReadingTests : IDisposable
         reader.Join();
         Assert.Null(failure);
         Assert.True(Interlocked.Read(ref reads) > 0);
+    }
+
+    [Fact]
+    public void A_read_of_a_closed_log_is_an_error_not_an_endless_retry()
+    {
+        var log = PartitionLog.Open(Dir, new LogConfig(), NullLogger.Instance);
+        log.Append(Batch(1));
+        log.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => log.Read(0, 1 << 16));
     }
 }

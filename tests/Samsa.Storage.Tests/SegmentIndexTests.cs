@@ -4,17 +4,9 @@ using static Samsa.Storage.Tests.PartitionLogTests;
 namespace Samsa.Storage.Tests;
 
 /// <summary>After a crash, rolled segments come back from their index files; only the active segment is scanned.</summary>
-public sealed class SegmentIndexTests : IDisposable
+public sealed class SegmentIndexTests : LogDirectoryTest
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "samsa-sidx-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(_dir))
-            Directory.Delete(_dir, recursive: true);
-    }
-
-    private PartitionLog Open() => PartitionLog.Open(_dir, new LogConfig { SegmentBytes = 400 }, NullLogger.Instance);
+    private PartitionLog Open() => PartitionLog.Open(Dir, new LogConfig { SegmentBytes = 400 }, NullLogger.Instance);
 
     private void Fill()
     {
@@ -28,9 +20,9 @@ public sealed class SegmentIndexTests : IDisposable
     public void A_crash_scans_only_the_active_segment_and_everything_reads_back()
     {
         Fill();
-        int segments = Directory.GetFiles(_dir, "*.log").Length;
+        int segments = Directory.GetFiles(Dir, "*.log").Length;
         Assert.True(segments >= 4);
-        Assert.Equal(segments - 1, Directory.GetFiles(_dir, "*.batchindex").Length);
+        Assert.Equal(segments - 1, Directory.GetFiles(Dir, "*.batchindex").Length);
         using var log = Open();
         Assert.False(log.OpenedFromCheckpoint);
         Assert.Equal(1, log.ScannedSegments);
@@ -43,7 +35,7 @@ public sealed class SegmentIndexTests : IDisposable
     public void A_corrupt_or_stale_index_file_costs_a_scan_of_its_segment_never_data_and_is_rewritten()
     {
         Fill();
-        var indexes = Directory.GetFiles(_dir, "*.batchindex").Order(StringComparer.Ordinal).ToList();
+        var indexes = Directory.GetFiles(Dir, "*.batchindex").Order(StringComparer.Ordinal).ToList();
         var bytes = File.ReadAllBytes(indexes[0]);
         bytes[20] ^= 0xFF; // inside an entry: the CRC no longer matches
         File.WriteAllBytes(indexes[0], bytes);
@@ -57,7 +49,7 @@ public sealed class SegmentIndexTests : IDisposable
             Assert.Equal(1, again.ScannedSegments); // the scan wrote them anew
 
         // A segment cut behind its index's back (a length the index does not describe) is scanned and cut at its last whole batch.
-        string rolled = Directory.GetFiles(_dir, "*.log").Order(StringComparer.Ordinal).First();
+        string rolled = Directory.GetFiles(Dir, "*.log").Order(StringComparer.Ordinal).First();
         using (var f = new FileStream(rolled, FileMode.Open))
             f.SetLength(f.Length - 5);
         using var cut = Open();

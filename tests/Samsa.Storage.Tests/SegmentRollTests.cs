@@ -5,20 +5,14 @@ using static Samsa.Storage.Tests.PartitionLogTests;
 namespace Samsa.Storage.Tests;
 
 /// <summary>segment.ms, flush.ms and settings swapped on a live log.</summary>
-public sealed class SegmentRollTests : IDisposable
+public sealed class SegmentRollTests : LogDirectoryTest
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "samsa-roll-" + Guid.NewGuid().ToString("N"));
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow); // near the segment files' real write times
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_dir))
-            Directory.Delete(_dir, recursive: true);
-    }
 
-    private PartitionLog Open(LogConfig config) => PartitionLog.Open(_dir, config, NullLogger.Instance, _time);
+    private PartitionLog Open(LogConfig config) => PartitionLog.Open(Dir, config, NullLogger.Instance, _time);
 
-    private int Segments => Directory.GetFiles(_dir, "*.log").Length;
+    private int Segments => Directory.GetFiles(Dir, "*.log").Length;
 
     private long Now => _time.GetUtcNow().ToUnixTimeMilliseconds();
 

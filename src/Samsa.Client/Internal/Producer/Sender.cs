@@ -196,7 +196,7 @@ internal sealed class Sender : IDisposable
                 Fail(batch, new KafkaException(ErrorCode.UnknownServerError, "The producer was closed before the record was sent."));
             return;
         }
-        var handled = new HashSet<ProducerBatch>();
+        int handled = 0; // batches answered so far, in list order; the rest are retried on failure
         try
         {
             var metadata = _cluster.Metadata;
@@ -224,7 +224,7 @@ internal sealed class Sender : IDisposable
                 await written.ConfigureAwait(false);
                 foreach (var batch in batches)
                 {
-                    handled.Add(batch);
+                    handled++;
                     Succeed(batch, -1, -1);
                 }
                 return;
@@ -241,7 +241,7 @@ internal sealed class Sender : IDisposable
             }
             foreach (var batch in batches)
             {
-                handled.Add(batch);
+                handled++;
                 if (!byPartition.TryGetValue((batch.Topic, batch.Partition), out var p))
                     Retry(batch, ErrorCode.UnknownServerError, "the broker's answer left this partition out", transient: true);
                 else if (p.ErrorCode is ErrorCode.None or ErrorCode.DuplicateSequenceNumber)
@@ -256,7 +256,7 @@ internal sealed class Sender : IDisposable
         {
             // The request may or may not have been written; with idempotence a resend is deduplicated.
             // Any failure lands here (a malformed response too): a batch must never be left in flight.
-            foreach (var batch in batches.Where(b => !handled.Contains(b)))
+            foreach (var batch in batches.Skip(handled))
             {
                 if (e is OperationCanceledException && _stop.IsCancellationRequested)
                     Fail(batch, new KafkaException(ErrorCode.UnknownServerError, "The producer was closed before the record was acknowledged."));
