@@ -17,10 +17,13 @@ public sealed record LogConfig
 
     /// <summary>flush.ms: fsync when the oldest unflushed batch is this old (checked on append and by <c>FlushIfDue</c>).</summary>
     public long FlushMs { get; init; } = long.MaxValue;
+
+    /// <summary>index.interval.bytes: how many bytes of batches between two offset index entries (Kafka's default, 4 KiB).</summary>
+    public int IndexIntervalBytes { get; init; } = 4096;
 }
 
-/// <summary>Where a batch sits: enough to read it back or find an offset without touching the file.</summary>
-public readonly record struct BatchEntry(long BaseOffset, long LastOffset, long MaxTimestamp, int Segment, long Position, int Size);
+/// <summary>A batch's header fields that lookups answer with.</summary>
+public readonly record struct BatchEntry(long BaseOffset, long LastOffset, long MaxTimestamp, int Size);
 
 /// <summary>A storage failure that names the file it concerns.</summary>
 public sealed class StorageException(string message, Exception? inner = null) : IOException(message, inner);

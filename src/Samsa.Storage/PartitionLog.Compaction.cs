@@ -2,6 +2,7 @@ using System.Buffers;
 using Microsoft.Extensions.Logging;
 using Samsa.Protocol.Primitives;
 using Samsa.Protocol.Records;
+using Samsa.Storage.Internal;
 
 namespace Samsa.Storage;
 
@@ -12,6 +13,9 @@ public sealed partial class PartitionLog
 {
     private const string CleanedSuffix = ".cleaned";
 
+    // Offsets below this were cleaned by an earlier pass (min.cleanable.dirty.ratio's "clean" part).
+    private long _cleanedUpTo;
+
     /// <summary>
     /// Log compaction (cleanup.policy=compact), as Kafka's cleaner: in every segment but the active
     /// one, keep only the newest record of each key (newest among those segments), and drop
@@ -21,26 +25,45 @@ public sealed partial class PartitionLog
     /// Each segment is written to a ".cleaned" file, fsynced, then renamed over the original, so a
     /// crash leaves either the old or the new segment (leftover ".cleaned" files are deleted at
     /// start-up). Control batches and records without a key are kept.
+    /// As Kafka's topic configs: <paramref name="minCompactionLagMs"/> (min.compaction.lag.ms) keeps
+    /// the cleaner off segments holding a record younger than that; <paramref name="minCleanableDirtyRatio"/>
+    /// (min.cleanable.dirty.ratio) skips the pass until that share of the cleanable bytes was not
+    /// cleaned before. What was cleaned is remembered in memory only, so the first pass after a
+    /// start treats everything as dirty.
     /// </summary>
-    public CompactionResult Compact(long nowMs, long deleteRetentionMs)
+    public CompactionResult Compact(long nowMs, long deleteRetentionMs, long minCompactionLagMs = 0, double minCleanableDirtyRatio = 0)
     {
         lock (_writeLock)
         {
-            int cleanable = _segments.Count - 1;
-            if (cleanable <= 0)
+            var segments = _segments;
+            int cleanable = 0;
+            while (cleanable < segments.Length - 1 && (minCompactionLagMs <= 0 || segments[cleanable].MaxTimestamp <= nowMs - minCompactionLagMs))
+                cleanable++;
+            if (cleanable == 0)
+                return default;
+            long cleanableBytes = 0, dirtyBytes = 0;
+            for (int i = 0; i < cleanable; i++)
+            {
+                cleanableBytes += segments[i].Length;
+                if (segments[i].NextOffset > _cleanedUpTo)
+                    dirtyBytes += segments[i].Length;
+            }
+            if (cleanableBytes == 0 || (double)dirtyBytes / cleanableBytes < minCleanableDirtyRatio)
                 return default;
             // Keys are looked up by span: a key is copied once, when first seen.
             var latest = new Dictionary<byte[], long>(ByteArrayComparer.Instance).GetAlternateLookup<ReadOnlySpan<byte>>();
             using var scratch = new PooledBufferWriter(64 * 1024);
-            for (int e = 0; e < _count && _index[e].Segment < cleanable; e++)
+            for (int s = 0; s < cleanable; s++)
             {
-                var batch = ReadBatch(_index[e], out var header);
-                if (header.IsControl)
-                    continue;
-                foreach (var record in new RecordBatchFromBytes(batch).Records(scratch))
+                foreach (var (position, header) in segments[s].Batches())
                 {
-                    if (record.Key is { } key)
-                        latest[key.Span] = record.Offset;
+                    if (header.IsControl)
+                        continue;
+                    foreach (var record in new RecordBatchFromBytes(ReadBatch(segments[s], position, header)).Records(scratch))
+                    {
+                        if (record.Key is { } key)
+                            latest[key.Span] = record.Offset;
+                    }
                 }
             }
 
@@ -49,16 +72,15 @@ public sealed partial class PartitionLog
             using var output = new PooledBufferWriter(1 << 20);
             using var builder = new RecordBatchBuilder();
             var keep = new List<bool>();
-            int next = 0; // the index is in segment order: one pass over it covers every segment
+            var replaced = (Segment[])segments.Clone();
             for (int s = 0; s < cleanable; s++)
             {
-                var segment = _segments[s];
+                var segment = segments[s];
                 output.Clear();
                 bool changed = false;
-                for (; next < _count && _index[next].Segment == s; next++)
+                foreach (var (position, header) in segment.Batches())
                 {
-                    int e = next;
-                    var bytes = ReadBatch(_index[e], out var header);
+                    var bytes = ReadBatch(segment, position, header);
                     if (header.IsControl)
                     {
                         output.Write(bytes);
@@ -123,37 +145,32 @@ public sealed partial class PartitionLog
                     file.Write(output.WrittenSpan);
                     file.Flush(flushToDisk: true);
                 }
-                DeleteSegmentIndex(segment.Path); // describes the old layout; rewritten below
+                segment.DeleteIndexFiles(); // they describe the old layout; written anew below
                 File.Move(cleaned, segment.Path, overwrite: true);
-                // Readers may still hold the old handle (it reads the old, unlinked file): leave it to the GC.
-                _segments[s] = Segment.Open(segment.Path, segment.BaseOffset);
+                // Readers may still hold the old segment (its handle reads the old, unlinked file, with
+                // the old index): leave it to the GC. The new file is checked as after a crash.
+                var compacted = Segment.Open(segment.Path, segment.BaseOffset);
+                compacted.Recover(s == 0 ? -1 : replaced[s - 1].NextOffset - 1, Config.IndexIntervalBytes);
+                compacted.Seal(_logger);
+                replaced[s] = compacted;
+                _segments = [.. replaced]; // at once: a failure further on must not hide this file's new layout
                 after += output.WrittenCount;
                 rewritten++;
             }
+            _cleanedUpTo = replaced[cleanable - 1].NextOffset;
             if (rewritten > 0)
             {
-                _count = 0;
-                for (int s = 0; s < _segments.Count; s++)
-                    Recover(_segments[s], s);
-                WriteMissingSegmentIndexes();
                 _logger.LogInformation("{Dir}: compaction removed {Records} record(s) from {Segments} segment(s), {Before} -> {After} bytes", Directory, removed, rewritten, before, after);
             }
             return new CompactionResult(rewritten, removed, before, after);
         }
     }
 
-    private byte[] ReadBatch(BatchEntry entry, out RecordBatchHeader header)
+    private static byte[] ReadBatch(Segment segment, long position, in RecordBatchHeader header)
     {
-        var bytes = new byte[entry.Size];
-        _segments[entry.Segment].Read(bytes, entry.Position);
-        header = RecordBatchHeader.Read(bytes);
+        var bytes = new byte[header.TotalSize];
+        segment.Read(bytes, position);
         return bytes;
-    }
-
-    private static void DeleteLeftoverCleanedFiles(string directory)
-    {
-        foreach (var path in System.IO.Directory.GetFiles(directory, "*" + SegmentSuffix + CleanedSuffix))
-            File.Delete(path);
     }
 
     /// <summary>A batch read from a segment, for compaction: its records, decompressed into <c>scratch</c> when needed.</summary>

@@ -1,28 +1,69 @@
 using System.Buffers;
+using Samsa.Protocol.Records;
+using Samsa.Storage.Internal;
 
 namespace Samsa.Storage;
 
+/// <summary>
+/// Reads, without the write lock: a reader takes the segment array once, finds the segment by base
+/// offset, starts at the nearest offset index entry below the offset and reads batch headers
+/// forward to the batch that holds it (Kafka's lookup: at most about index.interval.bytes of headers).
+/// </summary>
 public sealed partial class PartitionLog
 {
-    private (BatchEntry[] Index, int Count, List<Segment> Segments) Snapshot()
+    /// <summary>Index of the segment that would hold <paramref name="offset"/>: the last one whose base offset is not above it.</summary>
+    private static int SegmentFor(Segment[] segments, long offset)
     {
-        lock (_writeLock)
-            return (_index, _count, [.. _segments]);
-    }
-
-    private static int FindBatch(BatchEntry[] index, int count, long offset)
-    {
-        // First batch whose last offset is at or after the offset.
-        int lo = 0, hi = count;
+        int lo = 0, hi = segments.Length;
         while (lo < hi)
         {
             int mid = (lo + hi) >>> 1;
-            if (index[mid].LastOffset < offset)
+            if (segments[mid].BaseOffset <= offset)
                 lo = mid + 1;
             else
                 hi = mid;
         }
-        return lo;
+        return Math.Max(lo - 1, 0);
+    }
+
+    /// <summary>
+    /// The first batch, from the segment holding <paramref name="offset"/> onwards, whose last offset
+    /// reaches the offset and whose largest timestamp reaches <paramref name="timestamp"/>. A segment
+    /// can end before the next one begins (compaction), so the search moves on to the next segment.
+    /// </summary>
+    private bool TryFind(Segment[] segments, long offset, long timestamp, out int segment, out long position, out RecordBatchHeader header)
+    {
+        for (segment = SegmentFor(segments, offset); segment < segments.Length; segment++)
+        {
+            var s = segments[segment];
+            if (s.MaxTimestamp < timestamp)
+                continue;
+            while (true)
+            {
+                try
+                {
+                    if (s.TryFind(offset, timestamp, out position, out header))
+                        return true;
+                    break;
+                }
+                catch (CorruptIndexException e)
+                {
+                    RebuildIndex(e.Segment);
+                }
+            }
+        }
+        position = 0;
+        header = default;
+        return false;
+    }
+
+    private void RebuildIndex(Segment segment)
+    {
+        lock (_writeLock)
+        {
+            ObjectDisposedException.ThrowIf(_closed, this);
+            segment.RebuildIndex(Config.IndexIntervalBytes, rolled: segment != ActiveSegment, _logger);
+        }
     }
 
     /// <summary>
@@ -40,8 +81,8 @@ public sealed partial class PartitionLog
             }
             catch (ObjectDisposedException) when (!_closed)
             {
-                // Retention deleted the segment between the snapshot and the read: look again in
-                // what is left (the caller checks the offset against the new log start). A closed
+                // Retention deleted the segment between taking the array and reading it: look again
+                // in what is left (the caller checks the offset against the new log start). A closed
                 // log (topic deleted, shutdown) stays an error, or this would spin.
             }
         }
@@ -49,45 +90,110 @@ public sealed partial class PartitionLog
 
     private LogRead TryRead(long offset, int maxBytes)
     {
-        var (index, count, segments) = Snapshot();
-        int i = FindBatch(index, count, offset);
-        if (i >= count)
+        var segments = _segments;
+        if (!TryFind(segments, offset, long.MinValue, out int s, out long position, out var first))
             return LogRead.Empty;
-        var first = index[i];
-        long size = first.Size;
-        int j = i + 1;
-        while (j < count && index[j].Segment == first.Segment && size + index[j].Size <= maxBytes)
-            size += index[j++].Size;
-        var buffer = ArrayPool<byte>.Shared.Rent((int)size);
+        var segment = segments[s];
+        // Read as much as may be wanted in one go, then keep the whole batches in it.
+        long available = segment.Length - position;
+        int size = (int)Math.Min(available, Math.Max(maxBytes, first.TotalSize));
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
         try
         {
-            segments[first.Segment].Read(buffer.AsSpan(0, (int)size), first.Position);
+            segment.Read(buffer.AsSpan(0, size), position);
+            int used = 0;
+            long lastOffset = first.LastOffset;
+            while (used + RecordBatchHeader.Size <= size)
+            {
+                var h = RecordBatchHeader.Read(buffer.AsSpan(used));
+                if (used + h.TotalSize > size)
+                    break;
+                used += h.TotalSize;
+                lastOffset = h.LastOffset;
+            }
+            return new LogRead(buffer, used, first.BaseOffset, lastOffset);
         }
         catch
         {
             ArrayPool<byte>.Shared.Return(buffer);
             throw;
         }
-        return new LogRead(buffer, (int)size, first.BaseOffset, index[j - 1].LastOffset);
     }
 
-    /// <summary>The batch entries from the one holding <paramref name="offset"/>, for offset lookups.</summary>
+    /// <summary>Bytes from the batch holding <paramref name="fromOffset"/> to the log end, counted until <paramref name="enough"/> (a fetch's min.bytes).</summary>
+    public long BytesAfter(long fromOffset, long enough)
+    {
+        var segments = _segments;
+        if (!TryFind(segments, fromOffset, long.MinValue, out int s, out long position, out _))
+            return 0;
+        long total = segments[s].Length - position;
+        for (int i = s + 1; i < segments.Length && total < enough; i++)
+            total += segments[i].Length;
+        return total;
+    }
+
+    /// <summary>The batches from the one holding <paramref name="fromOffset"/> to the log end (each header is read).</summary>
     public IEnumerable<BatchEntry> Batches(long fromOffset = 0)
     {
-        var (index, count, _) = Snapshot();
-        for (int i = FindBatch(index, count, fromOffset); i < count; i++)
-            yield return index[i];
+        var segments = _segments;
+        if (!TryFind(segments, fromOffset, long.MinValue, out int s, out long position, out _))
+            yield break;
+        for (; s < segments.Length; s++, position = 0)
+        {
+            foreach (var (_, h) in segments[s].Batches(position))
+                yield return new BatchEntry(h.BaseOffset, h.LastOffset, h.MaxTimestamp, h.TotalSize);
+        }
     }
 
-    /// <summary>The first batch whose max timestamp is at or after <paramref name="timestamp"/> (ListOffsets by time).</summary>
+    /// <summary>
+    /// The first batch at or after the log start whose largest timestamp is at or after
+    /// <paramref name="timestamp"/> (ListOffsets by time): the first segment whose largest timestamp
+    /// reaches it, then its time index, then its offset index, then headers.
+    /// </summary>
     public BatchEntry? FindByTimestamp(long timestamp)
     {
-        foreach (var entry in Batches(LogStartOffset))
+        var segments = _segments;
+        long start = LogStartOffset;
+        for (int s = SegmentFor(segments, start); s < segments.Length; s++)
         {
-            if (entry.MaxTimestamp >= timestamp)
-                return entry;
+            var segment = segments[s];
+            if (segment.MaxTimestamp < timestamp)
+                continue;
+            long from = Math.Max(start, segment.Index.OffsetForTimestamp(timestamp));
+            if (TryFind(segments, from, timestamp, out _, out _, out var h))
+                return new BatchEntry(h.BaseOffset, h.LastOffset, h.MaxTimestamp, h.TotalSize);
         }
         return null;
+    }
+
+    /// <summary>The first batch holding the log's largest timestamp (ListOffsets MAX_TIMESTAMP, KIP-734); null when empty.</summary>
+    public BatchEntry? FindMaxTimestamp()
+    {
+        var segments = _segments;
+        Segment? best = null;
+        for (int s = SegmentFor(segments, LogStartOffset); s < segments.Length; s++)
+        {
+            var segment = segments[s];
+            if (segment.Index.HasBatches && (best is null || segment.MaxTimestamp > best.MaxTimestamp))
+                best = segment;
+        }
+        if (best is null)
+            return null;
+        long start = LogStartOffset;
+        if (best.Index.OffsetOfMaxTimestamp >= start)
+        {
+            return TryFind(segments, best.Index.OffsetOfMaxTimestamp, best.MaxTimestamp, out _, out _, out var h)
+                ? new BatchEntry(h.BaseOffset, h.LastOffset, h.MaxTimestamp, h.TotalSize)
+                : null;
+        }
+        // DeleteRecords hid the batch that holds the segment's largest timestamp: read the headers.
+        BatchEntry? found = null;
+        foreach (var batch in Batches(start))
+        {
+            if (found is null || batch.MaxTimestamp > found.Value.MaxTimestamp)
+                found = batch;
+        }
+        return found;
     }
 }
 

@@ -145,4 +145,34 @@ public sealed class CompactionTests : LogDirectoryTest
         Assert.Empty(Directory.GetFiles(Dir, "*.cleaned"));
         Assert.Equal(20, ReadAll(reopened).Count);
     }
+
+    [Fact]
+    public void Min_compaction_lag_spares_young_segments_and_the_dirty_ratio_waits_for_enough_new_data()
+    {
+        using var log = PartitionLog.Open(Dir, new LogConfig { SegmentBytes = 300 }, NullLogger.Instance);
+        for (int i = 0; i < 10; i++)
+            log.Append(Batch([("k", $"v{i}")], 1000 * (i + 1), CompressionType.None));
+        // Three batches per segment: [0-2] at 1-3 s, [3-5] at 4-6 s, [6-8] at 7-9 s, then the active [9].
+        Assert.Equal(4, Directory.GetFiles(Dir, "*.log").Length);
+        Offsets(log, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+
+        // At 5.5 s with a 2 s lag only the first segment (newest record 3 s) may be cleaned.
+        Assert.Equal(2, log.Compact(5_500, deleteRetentionMs: 0, minCompactionLagMs: 2_000).RecordsRemoved);
+        Offsets(log, [2, 3, 4, 5, 6, 7, 8, 9]);
+
+        // Later, with no lag: two of the three cleanable segments were never cleaned, so the pass runs.
+        Assert.Equal(6, log.Compact(100_000, 0, minCompactionLagMs: 0, minCleanableDirtyRatio: 0.5).RecordsRemoved);
+        Offsets(log, [8, 9]);
+        Assert.Equal(0, log.Compact(100_000, 0, 0, 0.5).SegmentsRewritten); // nothing new: nothing to do
+
+        for (int i = 10; i < 13; i++)
+            log.Append(Batch([("k", $"v{i}")], 1000 * (i + 1), CompressionType.None));
+        // The segment [9-11] rolled: 3 of the 4 batches left in cleanable segments are dirty (75%).
+        Assert.Equal(0, log.Compact(100_000, 0, 0, 0.9).RecordsRemoved);
+        Offsets(log, [8, 9, 10, 11, 12]);
+        Assert.Equal(3, log.Compact(100_000, 0, 0, 0.5).RecordsRemoved);
+        Offsets(log, [11, 12]);
+    }
+
+    private static void Offsets(PartitionLog log, long[] expected) => Assert.Equal(expected, ReadAll(log).Select(w => w.Offset));
 }

@@ -69,12 +69,9 @@ internal sealed class FetchHandler(TopicManager topics, BrokerOptions options, A
         {
             if (!TryGetLog(p.Key, out var log) || p.FetchOffset >= log.LogEndOffset)
                 continue;
-            foreach (var batch in log.Batches(p.FetchOffset))
-            {
-                total += batch.Size;
-                if (total >= enough)
-                    return total;
-            }
+            total += log.BytesAfter(p.FetchOffset, enough - total);
+            if (total >= enough)
+                return total;
         }
         return total;
     }

@@ -41,8 +41,7 @@ internal sealed class ListOffsetsHandler(TopicManager topics) : IApiHandler
                     Latest => (log.LogEndOffset, -1L),
                     // No tiered storage: the earliest local offset is the earliest offset.
                     Earliest or EarliestLocal or EarliestPendingUpload => (log.LogStartOffset, -1L),
-                    MaxTimestamp => log.Batches(log.LogStartOffset).DefaultIfEmpty(new Storage.BatchEntry(-1, -1, -1, 0, 0, 0))
-                        .MaxBy(b => b.MaxTimestamp) is { BaseOffset: >= 0 } b ? FindRecord(log, b, r => r.Timestamp == b.MaxTimestamp) : (-1L, -1L),
+                    MaxTimestamp => log.FindMaxTimestamp() is { } b ? FindRecord(log, b, r => r.Timestamp == b.MaxTimestamp) : (-1L, -1L),
                     _ => log.FindByTimestamp(p.Timestamp) is { } found ? FindRecord(log, found, r => r.Timestamp >= p.Timestamp) : (-1L, -1L),
                 };
                 if (p.Timestamp < EarliestPendingUpload)

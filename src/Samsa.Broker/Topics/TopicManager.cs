@@ -64,6 +64,7 @@ internal sealed partial class TopicManager : IAsyncDisposable
         SegmentMs = LongConfig(topic, "segment.ms"),
         FlushMessages = LongConfig(topic, "flush.messages"),
         FlushMs = LongConfig(topic, "flush.ms"),
+        IndexIntervalBytes = (int)LongConfig(topic, "index.interval.bytes"),
     };
 
     private static long LongConfig(Topic topic, string name) => long.Parse(topic.Config(name), System.Globalization.CultureInfo.InvariantCulture);
@@ -275,7 +276,8 @@ internal sealed partial class TopicManager : IAsyncDisposable
     /// <summary>
     /// Compacts every topic whose cleanup.policy includes compact, and always __consumer_offsets (as
     /// Kafka creates it): per key only the newest record survives outside the active segment, and
-    /// tombstones go after delete.retention.ms. Returns the records removed.
+    /// tombstones go after delete.retention.ms; min.compaction.lag.ms and min.cleanable.dirty.ratio
+    /// say which segments and when. Returns the records removed.
     /// </summary>
     public long Compact(long nowMs)
     {
@@ -285,12 +287,14 @@ internal sealed partial class TopicManager : IAsyncDisposable
             bool compacted = topic.Name == ConsumerOffsetsTopic || topic.Config("cleanup.policy").Split(',').Any(p => p.Trim() == "compact");
             if (!compacted)
                 continue;
-            long deleteRetentionMs = long.Parse(topic.Config("delete.retention.ms"), System.Globalization.CultureInfo.InvariantCulture);
+            long deleteRetentionMs = LongConfig(topic, "delete.retention.ms");
+            long minLagMs = LongConfig(topic, "min.compaction.lag.ms");
+            double minDirtyRatio = double.Parse(topic.Config("min.cleanable.dirty.ratio"), System.Globalization.CultureInfo.InvariantCulture);
             foreach (var log in topic.Partitions)
             {
                 try
                 {
-                    removed += log.Compact(nowMs, deleteRetentionMs).RecordsRemoved;
+                    removed += log.Compact(nowMs, deleteRetentionMs, minLagMs, minDirtyRatio).RecordsRemoved;
                 }
                 catch (IOException e)
                 {

@@ -1,0 +1,173 @@
+using Microsoft.Win32.SafeHandles;
+using Samsa.Protocol.Records;
+
+namespace Samsa.Storage.Internal;
+
+/// <summary>
+/// One segment: a file of record batches laid out as Kafka's <c>.log</c> files are, named by its
+/// base offset, with Kafka's sparse offset and time indexes (held in memory, written to
+/// <c>.index</c> and <c>.timeindex</c> when the segment rolls and at a clean shutdown).
+/// Writes go straight to the OS (no user-space buffer), so a process crash loses nothing that was
+/// acknowledged; Flush is an fsync. One writer, under the log's lock; readers see only the bytes
+/// below <see cref="Length"/>, which is published after a batch is wholly written.
+/// </summary>
+internal sealed partial class Segment : IDisposable
+{
+    public const string LogSuffix = ".log";
+    public const string OffsetIndexSuffix = ".index";
+    public const string TimeIndexSuffix = ".timeindex";
+
+    private readonly SafeFileHandle _handle;
+    private long _length;
+    private SegmentIndex _index;
+
+    private Segment(string path, long baseOffset, SafeFileHandle handle)
+    {
+        Path = path;
+        BaseOffset = baseOffset;
+        _handle = handle;
+        _length = RandomAccess.GetLength(handle);
+        _index = new SegmentIndex(baseOffset);
+    }
+
+    public string Path { get; }
+
+    public long BaseOffset { get; }
+
+    public long Length => Volatile.Read(ref _length);
+
+    /// <summary>Swapped whole when rebuilt; a reader takes it once per lookup.</summary>
+    public SegmentIndex Index => Volatile.Read(ref _index);
+
+    public long NextOffset => Index.NextOffset;
+
+    public long MaxTimestamp => Index.MaxTimestamp;
+
+    public static string FileName(long baseOffset) => baseOffset.ToString("D20", System.Globalization.CultureInfo.InvariantCulture);
+
+    public static Segment Open(string path, long baseOffset)
+    {
+        try
+        {
+            var handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+            return new Segment(path, baseOffset, handle);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new StorageException($"{path}: cannot open for writing ({e.Message}). Is the data directory read-only?", e);
+        }
+        catch (IOException e)
+        {
+            throw new StorageException($"{path}: cannot open: {e.Message}", e);
+        }
+    }
+
+    public void Read(Span<byte> destination, long position)
+    {
+        int read = 0;
+        while (read < destination.Length)
+        {
+            int n = RandomAccess.Read(_handle, destination[read..], position + read);
+            if (n == 0)
+                throw new StorageException($"{Path}: unexpected end of file at {position + read}.");
+            read += n;
+        }
+    }
+
+    public RecordBatchHeader ReadHeader(long position)
+    {
+        Span<byte> header = stackalloc byte[RecordBatchHeader.Size];
+        Read(header, position);
+        return RecordBatchHeader.Read(header);
+    }
+
+    /// <summary>Writes a whole batch at the end, publishes it, then indexes it. A failed write publishes nothing.</summary>
+    public void Append(ReadOnlySpan<byte> batch, in RecordBatchHeader header, int indexIntervalBytes)
+    {
+        long position = _length;
+        RandomAccess.Write(_handle, batch, position);
+        // Length first: an index entry never points past what readers may read.
+        Volatile.Write(ref _length, position + batch.Length);
+        _index.Add(header, position, indexIntervalBytes);
+    }
+
+    public void Truncate(long length)
+    {
+        RandomAccess.SetLength(_handle, length);
+        Volatile.Write(ref _length, length);
+    }
+
+    public void Flush() => RandomAccess.FlushToDisk(_handle);
+
+    /// <summary>
+    /// The first batch at or after <paramref name="position"/>'s lookup whose last offset reaches
+    /// <paramref name="offset"/> and whose largest timestamp reaches <paramref name="timestamp"/>.
+    /// Starts from the offset index; the header found at an index entry must be the batch it names,
+    /// or the index is corrupt (<see cref="CorruptIndexException"/>: the caller rebuilds it).
+    /// </summary>
+    public bool TryFind(long offset, long timestamp, out long position, out RecordBatchHeader header)
+    {
+        var index = Index;
+        long end = Length;
+        position = index.PositionFor(offset, out long indexed);
+        while (position < end)
+        {
+            header = ReadHeader(position);
+            if (indexed >= 0)
+            {
+                if (header.LastOffset != indexed || header.Magic != RecordBatchHeader.CurrentMagic)
+                    throw new CorruptIndexException(this);
+                indexed = -1;
+            }
+            if (header.LastOffset >= offset && header.MaxTimestamp >= timestamp)
+                return true;
+            position += header.TotalSize;
+        }
+        header = default;
+        return false;
+    }
+
+    /// <summary>Every batch header in file order, for compaction and tests (reads each header).</summary>
+    public IEnumerable<(long Position, RecordBatchHeader Header)> Batches(long fromPosition = 0)
+    {
+        long end = Length;
+        for (long position = fromPosition; position < end;)
+        {
+            var header = ReadHeader(position);
+            yield return (position, header);
+            position += header.TotalSize;
+        }
+    }
+
+    public string OffsetIndexPath => System.IO.Path.ChangeExtension(Path, OffsetIndexSuffix);
+
+    public string TimeIndexPath => System.IO.Path.ChangeExtension(Path, TimeIndexSuffix);
+
+    /// <summary>Deletes the segment and its index files (retention). The handle must be disposed first.</summary>
+    public void DeleteFiles()
+    {
+        File.Delete(Path);
+        DeleteIndexFiles();
+    }
+
+    public void DeleteIndexFiles()
+    {
+        try
+        {
+            File.Delete(OffsetIndexPath);
+            File.Delete(TimeIndexPath);
+        }
+        catch (IOException)
+        {
+            // A stale index file is refused at load (its last entry no longer matches the segment).
+        }
+    }
+
+    public void Dispose() => _handle.Dispose();
+}
+
+/// <summary>An index entry that does not name the batch found at its position: the index file was damaged after it was checked.</summary>
+internal sealed class CorruptIndexException(Segment segment) : Exception($"{segment.OffsetIndexPath}: an entry does not match the batch at its position")
+{
+    public Segment Segment { get; } = segment;
+}
