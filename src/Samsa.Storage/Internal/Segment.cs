@@ -17,6 +17,8 @@ internal sealed partial class Segment : IDisposable
     public const string OffsetIndexSuffix = ".index";
     public const string TimeIndexSuffix = ".timeindex";
 
+    private const int ScanWindow = 8 * 1024;
+
     private readonly SafeFileHandle _handle;
     private long _length;
     private SegmentIndex _index;
@@ -110,9 +112,19 @@ internal sealed partial class Segment : IDisposable
         var index = Index;
         long end = Length;
         position = index.PositionFor(offset, out long indexed);
+        // Headers are read through a window: one read usually covers the index interval (4 KiB by default).
+        Span<byte> window = stackalloc byte[ScanWindow];
+        long windowStart = 0;
+        int windowLength = 0;
         while (position < end)
         {
-            header = ReadHeader(position);
+            if (position < windowStart || position + RecordBatchHeader.Size > windowStart + windowLength)
+            {
+                windowStart = position;
+                windowLength = (int)Math.Min(ScanWindow, end - position);
+                Read(window[..windowLength], position);
+            }
+            header = RecordBatchHeader.Read(window[(int)(position - windowStart)..]);
             if (indexed >= 0)
             {
                 if (header.LastOffset != indexed || header.Magic != RecordBatchHeader.CurrentMagic)
