@@ -62,7 +62,29 @@ public sealed partial class PartitionLog
         lock (_writeLock)
         {
             ObjectDisposedException.ThrowIf(_closed, this);
+            // A segment that retention deleted or compaction replaced since the reader took the array
+            // must not write its index files over its successor's: the reader starts again instead.
+            ObjectDisposedException.ThrowIf(Array.IndexOf(_segments, segment) < 0, segment);
             segment.RebuildIndex(Config.IndexIntervalBytes, rolled: segment != ActiveSegment, _logger);
+        }
+    }
+
+    /// <summary>
+    /// Runs a lookup until it is not cut short by retention or compaction, which close or replace
+    /// segments a reader may hold (it then looks again in the current array). A closed log (topic
+    /// deleted, shutdown) stays an error, or this would spin.
+    /// </summary>
+    private T Retrying<TState, T>(TState state, Func<PartitionLog, TState, T> lookup)
+    {
+        while (true)
+        {
+            try
+            {
+                return lookup(this, state);
+            }
+            catch (ObjectDisposedException) when (!_closed)
+            {
+            }
         }
     }
 
@@ -71,22 +93,8 @@ public sealed partial class PartitionLog
     /// <paramref name="maxBytes"/> (but at least one batch, as Kafka does, so a consumer can always
     /// make progress), within one segment. The caller returns the buffer with <see cref="LogRead.Dispose"/>.
     /// </summary>
-    public LogRead Read(long offset, int maxBytes)
-    {
-        while (true)
-        {
-            try
-            {
-                return TryRead(offset, maxBytes);
-            }
-            catch (ObjectDisposedException) when (!_closed)
-            {
-                // Retention deleted the segment between taking the array and reading it: look again
-                // in what is left (the caller checks the offset against the new log start). A closed
-                // log (topic deleted, shutdown) stays an error, or this would spin.
-            }
-        }
-    }
+    public LogRead Read(long offset, int maxBytes) =>
+        Retrying((offset, maxBytes), static (log, s) => log.TryRead(s.offset, s.maxBytes));
 
     private LogRead TryRead(long offset, int maxBytes)
     {
@@ -121,7 +129,10 @@ public sealed partial class PartitionLog
     }
 
     /// <summary>Bytes from the batch holding <paramref name="fromOffset"/> to the log end, counted until <paramref name="enough"/> (a fetch's min.bytes).</summary>
-    public long BytesAfter(long fromOffset, long enough)
+    public long BytesAfter(long fromOffset, long enough) =>
+        Retrying((fromOffset, enough), static (log, s) => log.TryBytesAfter(s.fromOffset, s.enough));
+
+    private long TryBytesAfter(long fromOffset, long enough)
     {
         var segments = _segments;
         if (!TryFind(segments, fromOffset, long.MinValue, out int s, out long position, out _))
@@ -150,7 +161,10 @@ public sealed partial class PartitionLog
     /// <paramref name="timestamp"/> (ListOffsets by time): the first segment whose largest timestamp
     /// reaches it, then its time index, then its offset index, then headers.
     /// </summary>
-    public BatchEntry? FindByTimestamp(long timestamp)
+    public BatchEntry? FindByTimestamp(long timestamp) =>
+        Retrying(timestamp, static (log, t) => log.TryFindByTimestamp(t));
+
+    private BatchEntry? TryFindByTimestamp(long timestamp)
     {
         var segments = _segments;
         long start = LogStartOffset;
@@ -167,7 +181,10 @@ public sealed partial class PartitionLog
     }
 
     /// <summary>The first batch holding the log's largest timestamp (ListOffsets MAX_TIMESTAMP, KIP-734); null when empty.</summary>
-    public BatchEntry? FindMaxTimestamp()
+    public BatchEntry? FindMaxTimestamp() =>
+        Retrying(0, static (log, _) => log.TryFindMaxTimestamp());
+
+    private BatchEntry? TryFindMaxTimestamp()
     {
         var segments = _segments;
         Segment? best = null;
