@@ -45,6 +45,12 @@ public sealed record BrokerOptions
     /// <summary>log.retention.check.interval.ms: how often retention.ms / retention.bytes are applied.</summary>
     public TimeSpan RetentionCheckInterval { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// log.flush.scheduler.interval.ms: how often idle logs are checked against their flush.ms.
+    /// Kafka's default is never; ours is one second, so flush.ms bounds unflushed data on idle logs too.
+    /// </summary>
+    public TimeSpan FlushCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>offsets.topic.num.partitions.</summary>
     public int OffsetsTopicPartitions { get; init; } = 50;
 

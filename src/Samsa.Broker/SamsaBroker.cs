@@ -27,6 +27,7 @@ public sealed class SamsaBroker : IAsyncDisposable
     private readonly CancellationTokenSource _shutdown = new();
     private readonly ITimer _idleTimer;
     private readonly ITimer _retentionTimer;
+    private readonly ITimer _flushTimer;
     private Task _acceptLoop = Task.CompletedTask;
     private long _nextConnectionId;
     private int _disposed;
@@ -47,6 +48,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         var period = options.ConnectionsMaxIdle < TimeSpan.FromSeconds(60) ? options.ConnectionsMaxIdle / 2 : TimeSpan.FromSeconds(30);
         _idleTimer = options.TimeProvider.CreateTimer(_ => CloseIdleConnections(), null, period, period);
         _retentionTimer = options.TimeProvider.CreateTimer(_ => EnforceRetention(), null, options.RetentionCheckInterval, options.RetentionCheckInterval);
+        _flushTimer = options.TimeProvider.CreateTimer(_ => FlushDueLogs(), null, options.FlushCheckInterval, options.FlushCheckInterval);
     }
 
     public int Port { get; }
@@ -151,6 +153,19 @@ public sealed class SamsaBroker : IAsyncDisposable
             long now = _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
             _topics.EnforceRetention(now);
             _topics.Compact(now);
+        }
+        catch (Exception e)
+        {
+            // A timer callback must never throw: that would end the process.
+            _logger.LogError(e, "Retention check failed");
+        }
+    }
+
+    /// <summary>flush.ms for logs that stopped receiving appends (an append checks it itself).</summary>
+    private void FlushDueLogs()
+    {
+        try
+        {
             foreach (var topic in _topics.All)
             {
                 foreach (var log in topic.Partitions)
@@ -159,8 +174,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         }
         catch (Exception e)
         {
-            // A timer callback must never throw: that would end the process.
-            _logger.LogError(e, "Retention check failed");
+            _logger.LogError(e, "Flush check failed");
         }
     }
 
@@ -179,6 +193,7 @@ public sealed class SamsaBroker : IAsyncDisposable
             return;
         _idleTimer.Dispose();
         _retentionTimer.Dispose();
+        _flushTimer.Dispose();
         _listener.Dispose();
         var inFlight = _connections.Values.Select(c => c.Task).ToList();
         // Let requests being handled finish, then close what is left.

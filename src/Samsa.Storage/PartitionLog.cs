@@ -168,6 +168,16 @@ public sealed partial class PartitionLog : IDisposable
         || now - _activeSinceMs >= config.SegmentMs
         || h.LastOffset - segment.BaseOffset > int.MaxValue;
 
+    /// <summary>Batches appended since the last fsync (Kafka's unflushed-messages gauge counts records; this counts batches).</summary>
+    public long UnflushedBatches
+    {
+        get
+        {
+            lock (_writeLock)
+                return _unflushed;
+        }
+    }
+
     /// <summary>fsyncs the active segment.</summary>
     public void Flush()
     {
@@ -183,7 +193,7 @@ public sealed partial class PartitionLog : IDisposable
     {
         lock (_writeLock)
         {
-            if (_unflushed == 0 || NowMs - _firstUnflushedMs < Config.FlushMs)
+            if (_closed || _unflushed == 0 || NowMs - _firstUnflushedMs < Config.FlushMs)
                 return false;
             ActiveSegment.Flush();
             _unflushed = 0;
