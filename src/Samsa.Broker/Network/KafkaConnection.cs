@@ -47,7 +47,6 @@ internal sealed class KafkaConnection
     {
         var stream = new NetworkStream(_socket, ownsSocket: false);
         var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, leaveOpen: true));
-        var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
         try
         {
             while (!shutdown.IsCancellationRequested)
@@ -59,7 +58,7 @@ internal sealed class KafkaConnection
                     _busy = true;
                     try
                     {
-                        await HandleFrameAsync(frame!, length, writer, shutdown).ConfigureAwait(false);
+                        await HandleFrameAsync(frame!, length, stream, shutdown).ConfigureAwait(false);
                     }
                     finally
                     {
@@ -98,7 +97,6 @@ internal sealed class KafkaConnection
         finally
         {
             await reader.CompleteAsync().ConfigureAwait(false);
-            await writer.CompleteAsync().ConfigureAwait(false);
             await stream.DisposeAsync().ConfigureAwait(false);
             Close();
         }
@@ -145,11 +143,47 @@ internal sealed class KafkaConnection
         return true;
     }
 
-    private async Task HandleFrameAsync(byte[] frame, int length, PipeWriter writer, CancellationToken shutdown)
+    private async Task HandleFrameAsync(byte[] frame, int length, NetworkStream stream, CancellationToken shutdown)
     {
-        using var response = await _dispatcher.DispatchAsync(frame.AsMemory(0, length), _socket.RemoteEndPoint, Id, _session, shutdown).ConfigureAwait(false);
-        if (response is null)
+        if (await _dispatcher.DispatchAsync(frame.AsMemory(0, length), _socket.RemoteEndPoint, Id, _session, shutdown).ConfigureAwait(false) is not { } response)
             return;
-        await writer.WriteAsync(response.WrittenMemory, shutdown).ConfigureAwait(false);
+        using (response)
+        {
+            // Straight from the response buffer to the socket: one request at a time means nothing
+            // else is being written, so no second buffer is needed.
+            var output = response.Output;
+            if (output.ReferencedBytes == 0)
+            {
+                await stream.WriteAsync(output.WrittenMemory, shutdown).ConfigureAwait(false);
+                return;
+            }
+            output.GetSegments(_segments);
+            await SendAllAsync(stream, output.WrittenCount + output.ReferencedBytes, shutdown).ConfigureAwait(false);
+        }
+    }
+
+    private readonly List<ArraySegment<byte>> _segments = [];
+
+    /// <summary>
+    /// One gather write (writev) of the frame's pieces: the header bytes and the record sets where
+    /// the log read put them. Whatever the socket did not take is written piece by piece.
+    /// </summary>
+    private async Task SendAllAsync(NetworkStream stream, int total, CancellationToken shutdown)
+    {
+        // No cancellation here: an abandoned send could still be reading buffers we return to the
+        // pool. Shutdown closes the socket, which ends the send.
+        int sent = await _socket.SendAsync(_segments, SocketFlags.None).ConfigureAwait(false);
+        if (sent == total)
+            return;
+        foreach (var piece in _segments)
+        {
+            if (sent >= piece.Count)
+            {
+                sent -= piece.Count;
+                continue;
+            }
+            await stream.WriteAsync(piece.AsMemory(sent), shutdown).ConfigureAwait(false);
+            sent = 0;
+        }
     }
 }

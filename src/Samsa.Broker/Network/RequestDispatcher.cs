@@ -39,7 +39,7 @@ internal sealed class RequestDispatcher
     /// Handles one request body (the frame without its size). Returns the response frame to send,
     /// or null for none. Throws <see cref="ProtocolException"/> when the connection must close.
     /// </summary>
-    public async ValueTask<PooledBufferWriter?> DispatchAsync(ReadOnlyMemory<byte> body, System.Net.EndPoint? client, long connectionId, ConnectionSession session, CancellationToken cancellationToken)
+    public async ValueTask<OutgoingFrame?> DispatchAsync(ReadOnlyMemory<byte> body, System.Net.EndPoint? client, long connectionId, ConnectionSession session, CancellationToken cancellationToken)
     {
         var (key, version, correlationId) = KafkaFrame.PeekRequest(body.Span);
         if (_requireAuthentication && !session.Authenticated && key is not (ApiKey.ApiVersions or ApiKey.SaslHandshake or ApiKey.SaslAuthenticate))
@@ -47,7 +47,7 @@ internal sealed class RequestDispatcher
         if (!Serves(key, version))
         {
             if (key == ApiKey.ApiVersions)
-                return UnsupportedApiVersions(correlationId);
+                return new OutgoingFrame(UnsupportedApiVersions(correlationId), null);
             // Kafka closes the connection on an api or version it does not serve.
             throw new ProtocolException($"Unsupported request: api key {(short)key} version {version}.");
         }
@@ -56,13 +56,16 @@ internal sealed class RequestDispatcher
         if (ignored > 0 && _logger.IsEnabled(LogLevel.Debug))
             _logger.LogDebug("{Api} v{Version} from {Client}: ignored {Bytes} trailing byte(s), as Kafka does", key, version, header.ClientId, ignored);
         var context = new RequestContext(key, version, correlationId, header.ClientId, client, connectionId, session);
-        var output = new PooledBufferWriter(512);
+        // Record sets of a fetch stay in the buffers they were read into: the frame references them
+        // and the context that owns those buffers is disposed after the frame is sent.
+        var output = new PooledBufferWriter(512) { ReferenceThreshold = ReferenceThreshold };
         try
         {
             var response = await _handlers[key].HandleAsync(context, request, cancellationToken).ConfigureAwait(false);
             if (response is null)
             {
                 output.Dispose();
+                context.DisposeResources();
                 return null;
             }
             KafkaFrame.WriteResponse(output, response, version, correlationId);
@@ -70,16 +73,16 @@ internal sealed class RequestDispatcher
         catch
         {
             output.Dispose();
+            context.DisposeResources();
             throw;
         }
-        finally
-        {
-            context.DisposeResources();
-        }
         if (_logger.IsEnabled(LogLevel.Trace))
-            _logger.LogTrace("{Api} v{Version} from {Client}: {Bytes} byte response", key, version, header.ClientId, output.WrittenCount);
-        return output;
+            _logger.LogTrace("{Api} v{Version} from {Client}: {Bytes} byte response", key, version, header.ClientId, output.WrittenCount + output.ReferencedBytes);
+        return new OutgoingFrame(output, context);
     }
+
+    /// <summary>Smaller record sets are copied into the frame: a separate piece of a gather write costs more than copying a few KiB.</summary>
+    private const int ReferenceThreshold = 4096;
 
     /// <summary>KIP-511: a client that asks with a version we do not know gets a v0 body with the
     /// error and our ranges, so it can retry with one we serve.</summary>
@@ -89,5 +92,17 @@ internal sealed class RequestDispatcher
         var response = new ApiVersionsResponse { ErrorCode = ErrorCode.UnsupportedVersion, ApiKeys = [.. Advertised] };
         KafkaFrame.WriteResponse(output, response, 0, correlationId);
         return output;
+    }
+}
+
+/// <summary>A response frame to send, and the request context whose buffers it may reference; both are released after the send.</summary>
+internal readonly struct OutgoingFrame(PooledBufferWriter output, RequestContext? context) : IDisposable
+{
+    public PooledBufferWriter Output => output;
+
+    public void Dispose()
+    {
+        output.Dispose();
+        context?.DisposeResources();
     }
 }

@@ -49,7 +49,8 @@ public static class KafkaFrame
 
     private static void EndFrame(PooledBufferWriter output, int start)
     {
-        int size = output.WrittenCount - start - SizePrefixLength;
+        // Bytes held by reference belong to this frame: a writer holds one frame when it references any.
+        int size = output.WrittenCount + output.ReferencedBytes - start - SizePrefixLength;
         BinaryPrimitives.WriteInt32BigEndian(output.WrittenSpanForUpdate.Slice(start, SizePrefixLength), size);
     }
 

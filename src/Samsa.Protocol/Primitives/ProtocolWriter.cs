@@ -134,9 +134,15 @@ public readonly ref struct ProtocolWriter
     public void WriteRecords(ReadOnlyMemory<byte>? value, bool compact)
     {
         if (value is null)
+        {
             WriteLength(-1, compact, int16: false);
-        else
-            WriteBytes(value.Value.Span, compact);
+            return;
+        }
+        WriteLength(value.Value.Length, compact, int16: false);
+        // A fetch response's record sets are the bulk of it: a writer that allows it sends them from where they are.
+        if (_output is PooledBufferWriter pooled && value.Value.Length >= pooled.ReferenceThreshold && pooled.TryReference(value.Value))
+            return;
+        WriteRaw(value.Value.Span);
     }
 
     public void WriteArrayLength(int count, bool compact) => WriteLength(count, compact, int16: false);
