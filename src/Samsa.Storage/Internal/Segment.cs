@@ -109,9 +109,10 @@ internal sealed partial class Segment : IDisposable
     /// </summary>
     public bool TryFind(long offset, long timestamp, out long position, out RecordBatchHeader header)
     {
-        var index = Index;
+        // The entry first, then the length: an append publishes the length before the entry, so
+        // the batch of any entry seen is below the length read after it.
+        position = Index.PositionFor(offset, out long indexed);
         long end = Length;
-        position = index.PositionFor(offset, out long indexed);
         // Headers are read through a window: one read usually covers the index interval (4 KiB by default).
         Span<byte> window = stackalloc byte[ScanWindow];
         long windowStart = 0;
