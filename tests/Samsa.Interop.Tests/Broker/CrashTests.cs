@@ -22,7 +22,7 @@ public class CrashTests
         string dir = Path.Combine(Path.GetTempPath(), "samsa-crash-" + Guid.NewGuid().ToString("N"));
         int port = FreePort();
         string cli = Path.Combine(AppContext.BaseDirectory, "samsa.dll");
-        var process = Process.Start(new ProcessStartInfo("dotnet", $"\"{cli}\" broker --listen 127.0.0.1:{port} --data-dir \"{dir}\"")
+        var process = Process.Start(new ProcessStartInfo("dotnet", $"\"{cli}\" broker --listen 127.0.0.1:{port} --data-dir \"{dir}\" --override log.segment.bytes=2048")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -65,8 +65,12 @@ public class CrashTests
                 process.Kill(entireProcessTree: true);
         }
 
-        // Restart on the same directory: recovery checks the tail batch by batch.
-        var broker = await SamsaBroker.StartAsync(new BrokerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0), DataDirectory = dir });
+        // Small segments: the log rolled several times, so the restart takes the rolled segments from
+        // their index files and checks the active one's tail batch by batch.
+        string partition = Path.Combine(dir, "crash-0");
+        Assert.True(Directory.GetFiles(partition, "*.log").Length >= 3);
+        Assert.Equal(Directory.GetFiles(partition, "*.log").Length - 1, Directory.GetFiles(partition, "*.index").Length);
+        var broker = await SamsaBroker.StartAsync(new BrokerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0), DataDirectory = dir, SegmentBytes = 2048 });
         using var consumer = new ConsumerBuilder<Null, string>(new ConsumerConfig { BootstrapServers = broker.BootstrapServers, GroupId = "verify" }).Build();
         consumer.Assign(new TopicPartitionOffset("crash", 0, Offset.Beginning));
         var seen = new HashSet<long>();
