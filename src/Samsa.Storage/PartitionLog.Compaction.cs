@@ -13,7 +13,10 @@ public sealed partial class PartitionLog
 {
     private const string CleanedSuffix = ".cleaned";
 
-    // Offsets below this were cleaned by an earlier pass (min.cleanable.dirty.ratio's "clean" part).
+    private const string CleanedOffsetFile = "cleaner-offset";
+
+    // Offsets below this were cleaned by an earlier pass (min.cleanable.dirty.ratio's "clean" part);
+    // kept in a file beside the segments, as Kafka keeps its cleaner-offset-checkpoint.
     private long _cleanedUpTo;
 
     /// <summary>
@@ -28,8 +31,7 @@ public sealed partial class PartitionLog
     /// As Kafka's topic configs: <paramref name="minCompactionLagMs"/> (min.compaction.lag.ms) keeps
     /// the cleaner off segments holding a record younger than that; <paramref name="minCleanableDirtyRatio"/>
     /// (min.cleanable.dirty.ratio) skips the pass until that share of the cleanable bytes was not
-    /// cleaned before. What was cleaned is remembered in memory only, so the first pass after a
-    /// start treats everything as dirty.
+    /// cleaned before.
     /// </summary>
     public CompactionResult Compact(long nowMs, long deleteRetentionMs, long minCompactionLagMs = 0, double minCleanableDirtyRatio = 0)
     {
@@ -157,13 +159,35 @@ public sealed partial class PartitionLog
                 after += output.WrittenCount;
                 rewritten++;
             }
-            _cleanedUpTo = replaced[cleanable - 1].NextOffset;
+            SaveCleanedUpTo(replaced[cleanable - 1].NextOffset);
             if (rewritten > 0)
             {
                 _logger.LogInformation("{Dir}: compaction removed {Records} record(s) from {Segments} segment(s), {Before} -> {After} bytes", Directory, removed, rewritten, before, after);
             }
             return new CompactionResult(rewritten, removed, before, after);
         }
+    }
+
+    private void SaveCleanedUpTo(long offset)
+    {
+        _cleanedUpTo = offset;
+        string path = Path.Combine(Directory, CleanedOffsetFile);
+        try
+        {
+            File.WriteAllText(path + ".tmp", offset.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            File.Move(path + ".tmp", path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Without it the next start counts everything as dirty: one extra pass.
+            _logger.LogWarning("{Path}: not written ({Message})", path, e.Message);
+        }
+    }
+
+    private void LoadCleanedUpTo()
+    {
+        string path = Path.Combine(Directory, CleanedOffsetFile);
+        _cleanedUpTo = File.Exists(path) && long.TryParse(File.ReadAllText(path).Trim(), System.Globalization.CultureInfo.InvariantCulture, out long offset) ? offset : 0;
     }
 
     private static byte[] ReadBatch(Segment segment, long position, in RecordBatchHeader header)

@@ -64,6 +64,7 @@ public sealed partial class PartitionLog
         // As in Kafka, a segment's base offset bounds the log start even when compaction emptied its start.
         LogStartOffset = Math.Max(start, _segments[0].BaseOffset);
         _activeSinceMs = ActiveSegmentStart();
+        LoadCleanedUpTo();
     }
 
     /// <summary>
