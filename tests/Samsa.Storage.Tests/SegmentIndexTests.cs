@@ -196,4 +196,39 @@ public sealed class SegmentIndexTests : LogDirectoryTest
         Assert.Equal(1, crashed.ScannedSegments);
         Assert.Equal(Enumerable.Range(0, 122).Select(i => (long)i), AllOffsets(crashed));
     }
+
+    [Fact]
+    public void A_batch_header_damaged_after_the_start_is_an_error_naming_the_segment_never_a_hang()
+    {
+        Fill();
+        string first = Files(".log")[0];
+        var data = File.ReadAllBytes(first);
+        int position = 0;
+        for (int i = 0; i < 5; i++)
+            position += RecordBatchHeader.Read(data.AsSpan(position)).TotalSize;
+        long damagedBase = RecordBatchHeader.Read(data.AsSpan(position)).BaseOffset;
+        long segmentEnd = BatchCount(first) * 2; // two records per batch
+        using var log = Open(); // the rolled segment is trusted from its index files, as after any crash
+        using (var f = new FileStream(first, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            f.Position = position + RecordBatchHeader.LengthOffset;
+            f.Write([0, 0, 0, 0]); // a batch length of zero: a scan that trusted it would never move on
+        }
+        for (long offset = damagedBase; offset < segmentEnd; offset++)
+        {
+            try
+            {
+                using var read = log.Read(offset, 1);
+                Assert.True(read.LastOffset >= offset); // reached through an index entry past the damage
+            }
+            catch (StorageException e)
+            {
+                Assert.Contains(Path.GetFileName(first), e.Message);
+            }
+        }
+        using (var before = log.Read(0, 1))
+            Assert.Equal(0, before.FirstOffset); // the batches before the damage still read
+        using var next = log.Read(segmentEnd, 1);
+        Assert.Equal(segmentEnd, next.FirstOffset); // and so does the next segment
+    }
 }

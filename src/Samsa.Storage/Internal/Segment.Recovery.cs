@@ -156,15 +156,18 @@ internal sealed partial class Segment
         var index = new SegmentIndex(BaseOffset);
         long length = Length;
         long previous = -1;
-        foreach (var (position, h) in Batches())
+        long position = 0;
+        while (position + RecordBatchHeader.Size <= length)
         {
+            var h = ReadHeader(position);
             if (!IsPlausible(h, position, length, previous))
             {
-                logger.LogError("{Path}: batch header at {Position} is damaged; reads stop before it", Path, position);
+                logger.LogError("{Path}: batch header at {Position} is damaged; reads past it fail", Path, position);
                 break;
             }
             index.Add(h, position, indexIntervalBytes);
             previous = h.LastOffset;
+            position += h.TotalSize;
         }
         if (rolled)
             index.Seal();

@@ -123,14 +123,21 @@ internal sealed partial class Segment : IDisposable
             {
                 windowStart = position;
                 windowLength = (int)Math.Min(ScanWindow, end - position);
+                if (windowLength < RecordBatchHeader.Size)
+                    throw indexed >= 0 ? new CorruptIndexException(this) : Damaged(position);
                 Read(window[..windowLength], position);
             }
             header = RecordBatchHeader.Read(window[(int)(position - windowStart)..]);
             if (indexed >= 0)
             {
-                if (header.LastOffset != indexed || header.Magic != RecordBatchHeader.CurrentMagic)
+                // The header at an index entry must be the batch the entry names.
+                if (header.LastOffset != indexed || !IsWhole(header, position, end))
                     throw new CorruptIndexException(this);
                 indexed = -1;
+            }
+            else if (!IsWhole(header, position, end))
+            {
+                throw Damaged(position);
             }
             if (header.LastOffset >= offset && header.MaxTimestamp >= timestamp)
                 return true;
@@ -146,11 +153,24 @@ internal sealed partial class Segment : IDisposable
         long end = Length;
         for (long position = fromPosition; position < end;)
         {
+            if (end - position < RecordBatchHeader.Size)
+                throw Damaged(position);
             var header = ReadHeader(position);
+            if (!IsWhole(header, position, end))
+                throw Damaged(position);
             yield return (position, header);
             position += header.TotalSize;
         }
     }
+
+    private static bool IsWhole(in RecordBatchHeader header, long position, long end) =>
+        header.Magic == RecordBatchHeader.CurrentMagic && header.TotalSize >= RecordBatchHeader.Size && position + header.TotalSize <= end;
+
+    /// <summary>
+    /// A header that cannot start a batch where one must start: the file was damaged after it was
+    /// checked (bit rot, or an edit behind the broker's back). An error naming the place, never a loop.
+    /// </summary>
+    private StorageException Damaged(long position) => new($"{Path}: no valid batch header at position {position}; the segment is damaged.");
 
     public string OffsetIndexPath => System.IO.Path.ChangeExtension(Path, OffsetIndexSuffix);
 
