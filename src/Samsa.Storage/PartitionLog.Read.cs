@@ -173,9 +173,11 @@ public sealed partial class PartitionLog
             var segment = segments[s];
             if (segment.MaxTimestamp < timestamp)
                 continue;
+            // The search goes on into later segments by itself: the first candidate decides.
             long from = Math.Max(start, segment.Index.OffsetForTimestamp(timestamp));
-            if (TryFind(segments, from, timestamp, out _, out _, out var h))
-                return new BatchEntry(h.BaseOffset, h.LastOffset, h.MaxTimestamp, h.TotalSize);
+            return TryFind(segments, from, timestamp, out _, out _, out var h)
+                ? new BatchEntry(h.BaseOffset, h.LastOffset, h.MaxTimestamp, h.TotalSize)
+                : null;
         }
         return null;
     }

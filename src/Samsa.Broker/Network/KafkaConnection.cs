@@ -158,32 +158,20 @@ internal sealed class KafkaConnection
                 return;
             }
             output.GetSegments(_segments);
-            await SendAllAsync(stream, output.WrittenCount + output.ReferencedBytes, shutdown).ConfigureAwait(false);
+            await SendAsync(output.WrittenCount + output.ReferencedBytes).ConfigureAwait(false);
         }
     }
 
     private readonly List<ArraySegment<byte>> _segments = [];
 
-    /// <summary>
-    /// One gather write (writev) of the frame's pieces: the header bytes and the record sets where
-    /// the log read put them. Whatever the socket did not take is written piece by piece.
-    /// </summary>
-    private async Task SendAllAsync(NetworkStream stream, int total, CancellationToken shutdown)
+    /// <summary>One gather write (writev) of the frame's pieces: the header bytes and the record sets where the log read put them.</summary>
+    private async Task SendAsync(int total)
     {
         // No cancellation here: an abandoned send could still be reading buffers we return to the
-        // pool. Shutdown closes the socket, which ends the send.
+        // pool. Shutdown closes the socket, which ends the send. A stream socket's send completes
+        // only once every byte is taken; anything less would corrupt the stream, so it closes it.
         int sent = await _socket.SendAsync(_segments, SocketFlags.None).ConfigureAwait(false);
-        if (sent == total)
-            return;
-        foreach (var piece in _segments)
-        {
-            if (sent >= piece.Count)
-            {
-                sent -= piece.Count;
-                continue;
-            }
-            await stream.WriteAsync(piece.AsMemory(sent), shutdown).ConfigureAwait(false);
-            sent = 0;
-        }
+        if (sent != total)
+            throw new IOException($"The socket took {sent} of a {total}-byte response.");
     }
 }

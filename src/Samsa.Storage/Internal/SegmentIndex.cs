@@ -21,7 +21,6 @@ internal sealed class SegmentIndex(long baseOffset)
     private long _maxTimestamp = -1;
     private long _offsetOfMaxTimestamp = baseOffset;
     private long _bytesSinceEntry;
-    private long _lastIndexedPosition = -1;
 
     public long BaseOffset { get; } = baseOffset;
 
@@ -57,10 +56,9 @@ internal sealed class SegmentIndex(long baseOffset)
             Volatile.Write(ref _maxTimestamp, h.MaxTimestamp);
         }
         // The batch the last entry points at is seen again when a loaded index's tail is walked.
-        if (_bytesSinceEntry > indexIntervalBytes && position > _lastIndexedPosition)
+        if (_bytesSinceEntry > indexIntervalBytes && position > LastIndexedPosition)
         {
             Offsets.Add(new OffsetEntry(Relative(h.LastOffset), checked((int)position)));
-            _lastIndexedPosition = position;
             AddTimeEntryIfGrown();
             _bytesSinceEntry = 0;
         }
@@ -195,13 +193,11 @@ internal sealed class SegmentIndex(long baseOffset)
             index._maxTimestamp = previousTimestamp;
             index._offsetOfMaxTimestamp = baseOffset + previousTimeOffset;
         }
-        if (index.Offsets.Count > 0)
-            index._lastIndexedPosition = previousPosition;
         return index;
     }
 
     /// <summary>Where the walk over the batches not covered by loaded entries starts.</summary>
-    public long LastIndexedPosition => _lastIndexedPosition;
+    public long LastIndexedPosition => Offsets.Count > 0 ? Offsets.Items[^1].Position : -1;
 
     /// <summary>For a loaded index: the first batch, read separately (the walk starts at the last entry).</summary>
     public void SetFirst(in RecordBatchHeader first)
