@@ -248,7 +248,7 @@ internal sealed class MessageEmitter
         }
     }
 
-    private void EmitWriteValue(FieldSpec f, string writer, string value, string compact, bool nullable)
+    private void EmitWriteValue(FieldSpec f, string writer, string value, string compact, bool nullable, bool tagged = false)
     {
         var w = _w;
         if (f.IsArray)
@@ -271,7 +271,7 @@ internal sealed class MessageEmitter
         {
             if (nullable)
             {
-                w.Line($"{writer}.WriteStructPresent({value} is not null);");
+                w.Line($"{writer}.{(tagged ? "WriteTaggedStructPresent" : "WriteStructPresent")}({value} is not null);");
                 w.Line($"{value}?.Write(ref {writer}, version);");
             }
             else
@@ -304,7 +304,7 @@ internal sealed class MessageEmitter
             _w.Close();
     }
 
-    private void EmitReadValue(FieldSpec f, string reader, string target, string compact, bool nullable)
+    private void EmitReadValue(FieldSpec f, string reader, string target, string compact, bool nullable, bool tagged = false)
     {
         var w = _w;
         if (f.IsArray)
@@ -332,7 +332,7 @@ internal sealed class MessageEmitter
         {
             string cls = _spec.Name + "." + ClassOf(f.Type);
             w.Line(nullable
-                ? $"{target} = {reader}.ReadStructPresent() ? {cls}.Read(ref {reader}, version) : null;"
+                ? $"{target} = {reader}.{(tagged ? "ReadTaggedStructPresent" : "ReadStructPresent")}() ? {cls}.Read(ref {reader}, version) : null;"
                 : $"{target} = {cls}.Read(ref {reader}, version);");
             return;
         }
@@ -353,7 +353,13 @@ internal sealed class MessageEmitter
         if (f.IsArray)
             return nullDefault ? $"{v} is not null" : f.IsNullableAnywhere ? $"({v} is null || {v}.Count != 0)" : $"{v}.Count != 0";
         if (IsStruct(f.Type))
-            return f.IsNullableAnywhere ? $"{v} is not null" : $"!{v}.HasDefaultValues()";
+        {
+            // Kafka compares a struct against its default, which is null only when declared so;
+            // otherwise a null struct is not the default and goes on the wire as a null marker.
+            if (!f.IsNullableAnywhere)
+                return $"!{v}.HasDefaultValues()";
+            return nullDefault ? $"{v} is not null" : $"({v} is null || !{v}.HasDefaultValues())";
+        }
         return f.Type switch
         {
             "records" => $"{v} is not null",
@@ -384,7 +390,7 @@ internal sealed class MessageEmitter
             w.Open($"if (write{f.Name})");
             w.Line("using var scratch = new PooledBufferWriter();");
             w.Line("var tagWriter = new ProtocolWriter(scratch);");
-            EmitNullableSplit(f, nullable => EmitWriteValue(f, "tagWriter", f.Name, "true", nullable));
+            EmitNullableSplit(f, nullable => EmitWriteValue(f, "tagWriter", f.Name, "true", nullable, tagged: true));
             w.Line($"writer.WriteTaggedField({f.Tag}, scratch.WrittenSpan);");
             w.Close();
         }
@@ -407,7 +413,7 @@ internal sealed class MessageEmitter
             string cond = f.TaggedVersions.Intersect(f.Versions).Condition(_spec.Valid);
             w.Line(cond == "true" ? $"case {f.Tag}:" : $"case {f.Tag} when {cond}:");
             w.Open("");
-            EmitNullableSplit(f, nullable => EmitReadValue(f, "sub", "result." + f.Name, "true", nullable));
+            EmitNullableSplit(f, nullable => EmitReadValue(f, "sub", "result." + f.Name, "true", nullable, tagged: true));
             w.Line("break;");
             w.Close();
         }

@@ -165,6 +165,13 @@ public ref struct ProtocolReader
         };
     }
 
+    /// <summary>
+    /// Marker of a nullable struct inside a tagged field: an unsigned varint, 0 null. Kafka writes
+    /// only 0 and 1; anything else is taken as present rather than refused, so a writer's quirk
+    /// there does not make the whole record unreadable.
+    /// </summary>
+    public bool ReadTaggedStructPresent() => ReadUnsignedVarint() != 0;
+
     /// <summary>Takes the next <paramref name="size"/> bytes as a reader of their own (a tagged field's value).</summary>
     public ProtocolReader ReadSubReader(int size)
     {

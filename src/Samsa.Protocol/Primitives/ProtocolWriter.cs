@@ -151,6 +151,12 @@ public readonly ref struct ProtocolWriter
 
     public void WriteStructPresent(bool present) => WriteInt8(present ? (sbyte)1 : (sbyte)-1);
 
+    /// <summary>
+    /// Presence marker of a nullable struct inside a tagged field. Kafka's generated code writes an
+    /// unsigned varint there (0 null, 1 present), not the int8 -1/1 of an untagged struct.
+    /// </summary>
+    public void WriteTaggedStructPresent(bool present) => WriteUnsignedVarint(present ? 1u : 0u);
+
     public void WriteTaggedField(int tag, ReadOnlySpan<byte> value)
     {
         WriteUnsignedVarint((uint)tag);
