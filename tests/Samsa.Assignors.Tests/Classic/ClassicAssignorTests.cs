@@ -1,7 +1,7 @@
 using Samsa.Client;
 using Samsa.Client.Assignors;
 
-namespace Samsa.Client.Tests.Assignors;
+namespace Samsa.Assignors.Tests.Classic;
 
 public class AssignorTests
 {

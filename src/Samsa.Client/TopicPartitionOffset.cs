@@ -1,0 +1,29 @@
+namespace Samsa.Client;
+
+/// <summary>An offset for a partition: the next record to read, as Kafka commits it.</summary>
+public readonly record struct TopicPartitionOffset(string Topic, int Partition, long Offset, int? LeaderEpoch = null, string? Metadata = null)
+{
+    public TopicPartitionOffset(TopicPartition partition, long offset)
+        : this(partition.Topic, partition.Partition, offset) { }
+
+    public TopicPartition TopicPartition => new(Topic, Partition);
+
+    public override string ToString() => $"{Topic}-{Partition}@{Offset}";
+}
+
+/// <summary>
+/// The client's internal (topic, partition) tuples to and from <see cref="TopicPartition"/>, which
+/// is defined in Samsa.Assignors and so cannot have client-internal members of its own.
+/// </summary>
+internal static class TopicPartitionTuples
+{
+    extension(TopicPartition tp)
+    {
+        internal (string Topic, int Partition) ToTuple() => (tp.Topic, tp.Partition);
+    }
+
+    extension(TopicPartition)
+    {
+        internal static TopicPartition From((string Topic, int Partition) tp) => new(tp.Topic, tp.Partition);
+    }
+}
