@@ -16,7 +16,7 @@ public class GroupRebalanceBenchmarks
 {
     private sealed class NullLog : IOffsetsLog
     {
-        public void Append(int partition, IReadOnlyList<(byte[] Key, byte[]? Value)> records)
+        public void Append(int partition, IReadOnlyList<Samsa.Broker.Groups.Runtime.CoordinatorRecord> records)
         {
         }
     }

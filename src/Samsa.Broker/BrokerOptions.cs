@@ -65,6 +65,29 @@ public sealed record BrokerOptions
 
     public TimeSpan GroupMaxSessionTimeout { get; init; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>group.coordinator.rebalance.protocols: "classic", "consumer" (KIP-848); "share" is not served yet.</summary>
+    public IReadOnlyList<string> GroupRebalanceProtocols { get; init; } = ["classic", "consumer"];
+
+    /// <summary>group.consumer.session.timeout.ms, within group.consumer.min/max.session.timeout.ms.</summary>
+    public TimeSpan ConsumerGroupSessionTimeout { get; init; } = TimeSpan.FromSeconds(45);
+
+    public TimeSpan ConsumerGroupMinSessionTimeout { get; init; } = TimeSpan.FromSeconds(45);
+
+    public TimeSpan ConsumerGroupMaxSessionTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>group.consumer.heartbeat.interval.ms, within group.consumer.min/max.heartbeat.interval.ms.</summary>
+    public TimeSpan ConsumerGroupHeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan ConsumerGroupMinHeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan ConsumerGroupMaxHeartbeatInterval { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>group.consumer.max.size: members a consumer group may have.</summary>
+    public int ConsumerGroupMaxSize { get; init; } = int.MaxValue;
+
+    /// <summary>group.consumer.assignors: server-side assignors by name ("uniform", "range"); the first is the default.</summary>
+    public IReadOnlyList<string> ConsumerGroupAssignors { get; init; } = ["uniform", "range"];
+
     /// <summary>How long shutdown waits for in-flight requests before closing connections.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

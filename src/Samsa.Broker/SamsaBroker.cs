@@ -107,7 +107,13 @@ public sealed class SamsaBroker : IAsyncDisposable
             MinSessionTimeout = options.GroupMinSessionTimeout,
             MaxSessionTimeout = options.GroupMaxSessionTimeout,
             OffsetsRetention = options.OffsetsRetention,
-        }, options.TimeProvider, log, logger);
+            RebalanceProtocols = new HashSet<string>(options.GroupRebalanceProtocols, StringComparer.Ordinal),
+            ConsumerSessionTimeout = options.ConsumerGroupSessionTimeout,
+            ConsumerHeartbeatInterval = options.ConsumerGroupHeartbeatInterval,
+            ConsumerMaxSize = options.ConsumerGroupMaxSize,
+            ConsumerAssignors = options.ConsumerGroupAssignors.Select(Samsa.Assignors.ConsumerGroupAssignors.Create).ToList(),
+        }, options.TimeProvider, log, logger, new TopicCatalog(topics));
+        topics.Changed += coordinator.TopicsChanged;
         coordinator.Load(log.Read);
         return coordinator;
     }

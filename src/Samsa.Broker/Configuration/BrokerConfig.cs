@@ -42,6 +42,15 @@ public static class BrokerConfig
         ["group.initial.rebalance.delay.ms"] = ("wait for more members before the first rebalance", (o, v) => o with { GroupInitialRebalanceDelay = Ms("group.initial.rebalance.delay.ms", v) }),
         ["group.min.session.timeout.ms"] = ("smallest session.timeout.ms a consumer may ask for", (o, v) => o with { GroupMinSessionTimeout = Ms("group.min.session.timeout.ms", v) }),
         ["group.max.session.timeout.ms"] = ("largest session.timeout.ms a consumer may ask for", (o, v) => o with { GroupMaxSessionTimeout = Ms("group.max.session.timeout.ms", v) }),
+        ["group.coordinator.rebalance.protocols"] = ("group protocols members may use: classic, consumer (KIP-848)", (o, v) => o with { GroupRebalanceProtocols = Protocols(v) }),
+        ["group.consumer.session.timeout.ms"] = ("a consumer-group member is fenced this long after its last heartbeat", (o, v) => o with { ConsumerGroupSessionTimeout = Ms("group.consumer.session.timeout.ms", v) }),
+        ["group.consumer.min.session.timeout.ms"] = ("lower bound of group.consumer.session.timeout.ms", (o, v) => o with { ConsumerGroupMinSessionTimeout = Ms("group.consumer.min.session.timeout.ms", v) }),
+        ["group.consumer.max.session.timeout.ms"] = ("upper bound of group.consumer.session.timeout.ms", (o, v) => o with { ConsumerGroupMaxSessionTimeout = Ms("group.consumer.max.session.timeout.ms", v) }),
+        ["group.consumer.heartbeat.interval.ms"] = ("how often consumer-group members are told to heartbeat", (o, v) => o with { ConsumerGroupHeartbeatInterval = Ms("group.consumer.heartbeat.interval.ms", v) }),
+        ["group.consumer.min.heartbeat.interval.ms"] = ("lower bound of group.consumer.heartbeat.interval.ms", (o, v) => o with { ConsumerGroupMinHeartbeatInterval = Ms("group.consumer.min.heartbeat.interval.ms", v) }),
+        ["group.consumer.max.heartbeat.interval.ms"] = ("upper bound of group.consumer.heartbeat.interval.ms", (o, v) => o with { ConsumerGroupMaxHeartbeatInterval = Ms("group.consumer.max.heartbeat.interval.ms", v) }),
+        ["group.consumer.max.size"] = ("members a consumer group may have", (o, v) => o with { ConsumerGroupMaxSize = Int("group.consumer.max.size", v, 1) }),
+        ["group.consumer.assignors"] = ("server-side assignors, the first the default: uniform, range (or Kafka's class names)", (o, v) => o with { ConsumerGroupAssignors = Assignors(v) }),
         ["sasl.plain.users"] = ("user:password pairs, comma-separated; when set, clients must use SASL_PLAINTEXT with PLAIN", (o, v) => o with { SaslPlainUsers = ParseUsers(v) }),
         ["default.replication.factor"] = ("must be 1: Samsa is a single node", (o, v) => One("default.replication.factor", v, o)),
         ["offsets.topic.replication.factor"] = ("must be 1: Samsa is a single node", (o, v) => One("offsets.topic.replication.factor", v, o)),
@@ -97,6 +106,61 @@ public static class BrokerConfig
             users[pair[..colon]] = pair[(colon + 1)..];
         }
         return users;
+    }
+
+    private static List<string> Protocols(string value)
+    {
+        var names = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(n => n.ToLowerInvariant()).ToList();
+        foreach (var n in names)
+        {
+            if (n is not ("classic" or "consumer"))
+                throw new BrokerConfigException("group.coordinator.rebalance.protocols", $"group.coordinator.rebalance.protocols: '{n}' is not one of classic, consumer (share groups are not served yet).");
+        }
+        if (!names.Contains("classic"))
+            throw new BrokerConfigException("group.coordinator.rebalance.protocols", "group.coordinator.rebalance.protocols: classic must be enabled (as in Kafka).");
+        return names;
+    }
+
+    private static List<string> Assignors(string value)
+    {
+        var names = new List<string>();
+        foreach (var raw in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            // Kafka's server.properties name assignors by class.
+            string name = raw switch
+            {
+                "org.apache.kafka.coordinator.group.assignor.UniformAssignor" => "uniform",
+                "org.apache.kafka.coordinator.group.assignor.RangeAssignor" => "range",
+                _ => raw,
+            };
+            if (!Samsa.Assignors.ConsumerGroupAssignors.Names.Contains(name))
+                throw new BrokerConfigException("group.consumer.assignors", $"group.consumer.assignors: unknown assignor '{raw}' (expected {string.Join(", ", Samsa.Assignors.ConsumerGroupAssignors.Names)}).");
+            names.Add(name);
+        }
+        if (names.Count == 0)
+            throw new BrokerConfigException("group.consumer.assignors", "group.consumer.assignors: at least one assignor is needed.");
+        return names;
+    }
+
+    /// <summary>Kafka's checks between the consumer-group settings, naming the key that is out of bounds.</summary>
+    public static void ValidateGroupSettings(BrokerOptions o)
+    {
+        static void Check(bool ok, string key, string message)
+        {
+            if (!ok)
+                throw new BrokerConfigException(key, $"{key}: {message}");
+        }
+        Check(o.ConsumerGroupSessionTimeout >= o.ConsumerGroupMinSessionTimeout, "group.consumer.session.timeout.ms",
+            $"{o.ConsumerGroupSessionTimeout.TotalMilliseconds} is below group.consumer.min.session.timeout.ms ({o.ConsumerGroupMinSessionTimeout.TotalMilliseconds}).");
+        Check(o.ConsumerGroupSessionTimeout <= o.ConsumerGroupMaxSessionTimeout, "group.consumer.session.timeout.ms",
+            $"{o.ConsumerGroupSessionTimeout.TotalMilliseconds} is above group.consumer.max.session.timeout.ms ({o.ConsumerGroupMaxSessionTimeout.TotalMilliseconds}).");
+        Check(o.ConsumerGroupHeartbeatInterval >= o.ConsumerGroupMinHeartbeatInterval, "group.consumer.heartbeat.interval.ms",
+            $"{o.ConsumerGroupHeartbeatInterval.TotalMilliseconds} is below group.consumer.min.heartbeat.interval.ms ({o.ConsumerGroupMinHeartbeatInterval.TotalMilliseconds}).");
+        Check(o.ConsumerGroupHeartbeatInterval <= o.ConsumerGroupMaxHeartbeatInterval, "group.consumer.heartbeat.interval.ms",
+            $"{o.ConsumerGroupHeartbeatInterval.TotalMilliseconds} is above group.consumer.max.heartbeat.interval.ms ({o.ConsumerGroupMaxHeartbeatInterval.TotalMilliseconds}).");
+        Check(o.ConsumerGroupHeartbeatInterval < o.ConsumerGroupSessionTimeout, "group.consumer.heartbeat.interval.ms",
+            "must be below group.consumer.session.timeout.ms.");
+        Check(o.ConsumerGroupHeartbeatInterval > TimeSpan.Zero, "group.consumer.heartbeat.interval.ms", "must be positive.");
     }
 
     private static int Int(string key, string value, int min)

@@ -1,3 +1,5 @@
+using Samsa.Broker.Groups.Runtime;
+
 namespace Samsa.Broker.Groups;
 
 /// <summary>A committed offset as kept in memory and in __consumer_offsets.</summary>
@@ -7,9 +9,15 @@ internal readonly record struct CommittedOffset(long Offset, int LeaderEpoch, st
 /// A classic group: members, generation, chosen protocol, leader, and its committed offsets.
 /// Only its shard's thread touches it.
 /// </summary>
-internal sealed class ClassicGroup(string groupId, long createdAt)
+internal sealed class ClassicGroup(string groupId, long createdAt) : Group(groupId)
 {
-    public string GroupId { get; } = groupId;
+    public override GroupType Type => GroupType.Classic;
+
+    public override string StateName => GroupStates.Name(State);
+
+    public override bool IsEmpty => Members.Count == 0;
+
+    public override bool IsDead => State == GroupState.Dead;
 
     public GroupState State { get; private set; } = GroupState.Empty;
 
@@ -32,8 +40,6 @@ internal sealed class ClassicGroup(string groupId, long createdAt)
     /// <summary>KIP-394: member ids handed out with MEMBER_ID_REQUIRED and not yet used to join.</summary>
     public Dictionary<string, ITimer> PendingMembers { get; } = new(StringComparer.Ordinal);
 
-    public Dictionary<(string Topic, int Partition), CommittedOffset> Offsets { get; } = [];
-
     /// <summary>The rebalance or initial-delay timer, or the pending-sync timer.</summary>
     public ITimer? RebalanceTimer { get; set; }
 
@@ -49,6 +55,7 @@ internal sealed class ClassicGroup(string groupId, long createdAt)
     {
         Members[member.MemberId] = member;
         member.Owner = this;
+        MarkChanged();
         if (member.PendingJoin is not null)
             AwaitingJoin++;
     }
@@ -58,6 +65,7 @@ internal sealed class ClassicGroup(string groupId, long createdAt)
         member.PendingJoin = null;
         member.Owner = null;
         Members.Remove(member.MemberId);
+        MarkChanged();
     }
 
     /// <summary>The largest rebalance timeout among members: how long a rebalance waits for rejoins.</summary>
@@ -69,6 +77,7 @@ internal sealed class ClassicGroup(string groupId, long createdAt)
             throw new InvalidOperationException($"Group {GroupId}: invalid transition {State} → {next}.");
         State = next;
         StateTimestamp = now;
+        MarkChanged();
     }
 
     /// <summary>Restores a state read from __consumer_offsets (no transition check: this is load, not live).</summary>
@@ -76,7 +85,31 @@ internal sealed class ClassicGroup(string groupId, long createdAt)
     {
         State = state;
         StateTimestamp = timestamp;
+        MarkChanged();
     }
+
+    public override GroupView View(ITopicCatalog topics) => new()
+    {
+        GroupId = GroupId,
+        Type = GroupType.Classic,
+        State = StateName,
+        Epoch = Generation,
+        AssignmentEpoch = Generation,
+        ProtocolType = ProtocolType ?? "",
+        Protocol = ProtocolName,
+        LeaderId = LeaderId,
+        StateTimestamp = StateTimestamp,
+        Members = Members.Values.Select(m => new MemberView
+        {
+            MemberId = m.MemberId,
+            InstanceId = m.GroupInstanceId,
+            ClientId = m.ClientId,
+            ClientHost = m.ClientHost,
+            MemberEpoch = Generation,
+            Metadata = m.MetadataFor(ProtocolName),
+            Assignment = m.Assignment,
+        }).ToList(),
+    };
 
     /// <summary>True when <paramref name="protocolType"/> and at least one of <paramref name="protocols"/> fit the group (Kafka's supportsProtocols).</summary>
     public bool Supports(string protocolType, IEnumerable<string> protocols)

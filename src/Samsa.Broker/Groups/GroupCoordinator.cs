@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Samsa.Broker.Groups.Runtime;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
 
@@ -11,13 +13,15 @@ namespace Samsa.Broker.Groups;
 internal sealed class GroupCoordinator : IDisposable
 {
     private readonly GroupShard[] _shards;
+    private readonly ConcurrentDictionary<string, GroupView> _views = new(StringComparer.Ordinal);
     private readonly ITimer _expiry;
     private readonly ILogger _logger;
 
-    public GroupCoordinator(GroupCoordinatorOptions options, TimeProvider time, IOffsetsLog log, ILogger logger)
+    public GroupCoordinator(GroupCoordinatorOptions options, TimeProvider time, IOffsetsLog log, ILogger logger, ITopicCatalog? topics = null)
     {
         Options = options;
-        _shards = Enumerable.Range(0, options.OffsetsTopicPartitions).Select(p => new GroupShard(p, options, time, log, logger)).ToArray();
+        _shards = Enumerable.Range(0, options.OffsetsTopicPartitions)
+            .Select(p => new GroupShard(p, options, time, log, topics ?? EmptyTopicCatalog.Instance, _views, Events, logger)).ToArray();
         _logger = logger;
         _expiry = time.CreateTimer(_ =>
         {
@@ -33,6 +37,14 @@ internal sealed class GroupCoordinator : IDisposable
     }
 
     public GroupCoordinatorOptions Options { get; }
+
+    /// <summary>Every applied group change, for observers (a console, tests).</summary>
+    public GroupEvents Events { get; } = new();
+
+    /// <summary>The latest view of every group, published after each applied change; read without any shard lock.</summary>
+    public IReadOnlyDictionary<string, GroupView> Views => _views;
+
+    public GroupView? View(string groupId) => _views.GetValueOrDefault(groupId);
 
     public IReadOnlyList<GroupShard> Shards => _shards;
 
@@ -65,7 +77,15 @@ internal sealed class GroupCoordinator : IDisposable
             shard.ExpireOffsets();
     }
 
-    public IEnumerable<ListGroupsResponse.ListedGroup> ListGroups() => _shards.SelectMany(s => s.List());
+    /// <summary>
+    /// Topics were created, deleted or grew: consumer groups subscribed to any of them bump their
+    /// epoch so the next heartbeat computes a new target assignment.
+    /// </summary>
+    public void TopicsChanged(IReadOnlyCollection<string> topics)
+    {
+        foreach (var shard in _shards)
+            shard.TopicsChanged(topics);
+    }
 
     /// <summary>Stops expiry and every shard's timers before the logs they write to are closed.</summary>
     public void Dispose()

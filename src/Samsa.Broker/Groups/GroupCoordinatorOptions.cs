@@ -1,3 +1,5 @@
+using Samsa.Assignors;
+
 namespace Samsa.Broker.Groups;
 
 /// <summary>The broker settings the coordinator obeys, with Kafka's defaults.</summary>
@@ -19,4 +21,20 @@ internal sealed record GroupCoordinatorOptions
 
     /// <summary>How long a new member's parked join may wait (Kafka's NewMemberJoinTimeoutMs).</summary>
     public TimeSpan NewMemberJoinTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>group.coordinator.rebalance.protocols: which group protocols members may use.</summary>
+    public IReadOnlySet<string> RebalanceProtocols { get; init; } = new HashSet<string>(StringComparer.Ordinal) { "classic", "consumer" };
+
+    /// <summary>group.consumer.session.timeout.ms.</summary>
+    public TimeSpan ConsumerSessionTimeout { get; init; } = TimeSpan.FromSeconds(45);
+
+    /// <summary>group.consumer.heartbeat.interval.ms, told to every member in its heartbeat responses.</summary>
+    public TimeSpan ConsumerHeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>group.consumer.max.size.</summary>
+    public int ConsumerMaxSize { get; init; } = int.MaxValue;
+
+    /// <summary>group.consumer.assignors: the first is the default.</summary>
+    public IReadOnlyList<IConsumerGroupAssignor> ConsumerAssignors { get; init; } =
+        [ConsumerGroupAssignors.Create("uniform"), ConsumerGroupAssignors.Create("range")];
 }

@@ -1,3 +1,4 @@
+using Samsa.Broker.Groups.Runtime;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
 
@@ -6,19 +7,16 @@ namespace Samsa.Broker.Groups;
 internal sealed partial class GroupShard
 {
     /// <summary>JoinGroup v0-9. The task completes when the rebalance does (or at once on errors).</summary>
-    public Task<JoinGroupResponse> JoinGroup(JoinGroupRequest request, short version, string clientId, string clientHost)
-    {
-        lock (_lock)
+    public Task<JoinGroupResponse> JoinGroup(JoinGroupRequest request, short version, string clientId, string clientHost) =>
+        Run(() =>
         {
             var error = ValidateJoin(request, out var group);
             if (error != ErrorCode.None)
                 return Task.FromResult(new JoinGroupResponse { ErrorCode = error, MemberId = request.MemberId, GenerationId = -1 });
-
             return request.MemberId.Length == 0
                 ? JoinNewMember(group!, request, version, clientId, clientHost)
                 : JoinExistingMember(group!, request, version, clientId, clientHost);
-        }
-    }
+        }, (error, _) => Task.FromResult(new JoinGroupResponse { ErrorCode = error, MemberId = request.MemberId, GenerationId = -1 }));
 
     private ErrorCode ValidateJoin(JoinGroupRequest request, out ClassicGroup? group)
     {
@@ -28,12 +26,15 @@ internal sealed partial class GroupShard
         var session = TimeSpan.FromMilliseconds(request.SessionTimeoutMs);
         if (session < _options.MinSessionTimeout || session > _options.MaxSessionTimeout)
             return ErrorCode.InvalidSessionTimeout;
-        if (!_groups.TryGetValue(request.GroupId, out group))
+        if (!_groups.TryGetValue(request.GroupId, out var existing))
         {
             if (request.MemberId.Length > 0)
                 return ErrorCode.UnknownMemberId;
-            group = GetOrCreate(request.GroupId);
+            existing = GetOrCreateClassic(request.GroupId);
         }
+        group = existing as ClassicGroup;
+        if (group is null)
+            return ErrorCode.InconsistentGroupProtocol; // a consumer group: classic members are not served yet
         if (group.State == GroupState.Dead)
             return ErrorCode.CoordinatorNotAvailable;
         bool isNew = request.MemberId.Length == 0 || !group.Members.ContainsKey(request.MemberId);
@@ -45,7 +46,7 @@ internal sealed partial class GroupShard
         return ErrorCode.None;
     }
 
-    private Task<JoinGroupResponse> JoinNewMember(ClassicGroup group, JoinGroupRequest request, short version, string clientId, string clientHost)
+    private CoordinatorResult<Task<JoinGroupResponse>> JoinNewMember(ClassicGroup group, JoinGroupRequest request, short version, string clientId, string clientHost)
     {
         string? instanceId = request.GroupInstanceId;
         string memberId = (instanceId ?? clientId) + "-" + Guid.NewGuid().ToString();
@@ -136,61 +137,70 @@ internal sealed partial class GroupShard
     /// <summary>
     /// KIP-345: a static member came back with a new member id. It takes over the old member's place
     /// and assignment; the old id is fenced from now on. A stable group with unchanged protocols
-    /// does not rebalance.
+    /// does not rebalance: the group's record names the new id in the old one's place, and replaying
+    /// it makes the swap (nothing changes if the append fails). Otherwise the swap is part of the
+    /// rebalance that follows, which is not persisted until it completes, as in Kafka.
     /// </summary>
-    private Task<JoinGroupResponse> ReplaceStaticMember(ClassicGroup group, GroupMember old, string newId, JoinGroupRequest request, short version, string clientId, string clientHost)
+    private CoordinatorResult<Task<JoinGroupResponse>> ReplaceStaticMember(ClassicGroup group, GroupMember old, string newId, JoinGroupRequest request, short version, string clientId, string clientHost)
     {
-        var member = new GroupMember(newId, old.GroupInstanceId, clientId, clientHost)
-        {
-            Assignment = old.Assignment,
-            Protocols = old.Protocols,
-            ProtocolType = old.ProtocolType,
-        };
-        old.SessionTimer?.Dispose();
-        old.PendingJoin?.TrySetResult(new JoinGroupResponse { ErrorCode = ErrorCode.FencedInstanceId, MemberId = old.MemberId, GenerationId = -1 });
-        old.PendingJoin = null;
-        CompleteSync(old, new SyncGroupResponse { ErrorCode = ErrorCode.FencedInstanceId });
-        group.Remove(old);
-        group.Add(member);
-        group.StaticMembers[old.GroupInstanceId!] = newId;
         bool wasLeader = group.LeaderId == old.MemberId;
-        if (wasLeader)
-            group.LeaderId = newId;
-        bool sameProtocols = member.SameProtocols(request.Protocols);
-        Update(member, request, version);
-
-        switch (group.State)
+        bool sameProtocols = old.SameProtocols(request.Protocols);
+        if (group.State == GroupState.Stable && sameProtocols)
         {
-            case GroupState.Stable when sameProtocols:
-                Persist(group);
+            var replacement = new GroupMember(newId, old.GroupInstanceId, clientId, clientHost) { Assignment = old.Assignment };
+            Update(replacement, request, version);
+            var record = GroupRecord(group, group.Generation, group.ProtocolName, wasLeader ? newId : group.LeaderId,
+                group.Members.Values.Select(m => ReferenceEquals(m, old) ? replacement : m), m => m.Assignment);
+            var answer = new TaskCompletionSource<JoinGroupResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
+            return new(answer.Task, [record], applied: () =>
+            {
+                var member = group.Members[newId];
                 RestartSessionTimer(group, member);
                 // v9+: a returning leader is told to skip computing a new assignment. Older
                 // versions get the old leader id so the member does not think it leads.
-                bool skip = wasLeader && version >= 9;
-                var result = JoinResult(group, member, version, skipAssignment: skip);
+                var result = JoinResult(group, member, version, skipAssignment: wasLeader && version >= 9);
                 if (wasLeader && version < 9)
                 {
                     result.Leader = old.MemberId;
                     result.Members = [];
                 }
-                return Task.FromResult(result);
-            case GroupState.PreparingRebalance:
-            {
-                var task = Park(member, version);
-                TryCompleteJoin(group);
-                return task;
-            }
-            default:
-            {
-                var task = Park(member, version);
-                PrepareRebalance(group, $"static member {old.GroupInstanceId} rejoined with new metadata");
-                return task;
-            }
+                answer.SetResult(result);
+            });
         }
+
+        var fresh = new GroupMember(newId, old.GroupInstanceId, clientId, clientHost)
+        {
+            Assignment = old.Assignment,
+            Protocols = old.Protocols,
+            ProtocolType = old.ProtocolType,
+        };
+        FenceReplacedMember(group, old);
+        group.Add(fresh);
+        group.StaticMembers[old.GroupInstanceId!] = newId;
+        if (wasLeader)
+            group.LeaderId = newId;
+        Update(fresh, request, version);
+        var task = Park(fresh, version);
+        if (group.State == GroupState.PreparingRebalance)
+            TryCompleteJoin(group);
+        else
+            PrepareRebalance(group, $"static member {old.GroupInstanceId} rejoined with new metadata");
+        return task;
+    }
+
+    /// <summary>The old incarnation of a static member stops: its parked requests learn it was fenced.</summary>
+    private static void FenceReplacedMember(ClassicGroup group, GroupMember old)
+    {
+        old.SessionTimer?.Dispose();
+        old.PendingJoin?.TrySetResult(new JoinGroupResponse { ErrorCode = ErrorCode.FencedInstanceId, MemberId = old.MemberId, GenerationId = -1 });
+        old.PendingJoin = null;
+        CompleteSync(old, new SyncGroupResponse { ErrorCode = ErrorCode.FencedInstanceId });
+        group.Remove(old);
     }
 
     private static void Update(GroupMember member, JoinGroupRequest request, short version)
     {
+        member.Owner?.MarkChanged();
         member.SessionTimeoutMs = request.SessionTimeoutMs;
         // v0 has no rebalance timeout: the session timeout stands in for it.
         member.RebalanceTimeoutMs = version >= 1 && request.RebalanceTimeoutMs > 0 ? request.RebalanceTimeoutMs : request.SessionTimeoutMs;

@@ -1,3 +1,4 @@
+using Samsa.Broker.Groups.Runtime;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
 
@@ -6,9 +7,8 @@ namespace Samsa.Broker.Groups;
 internal sealed partial class GroupShard
 {
     /// <summary>SyncGroup v0-5. Followers wait for the leader's assignment; the leader's sync stores it.</summary>
-    public Task<SyncGroupResponse> SyncGroup(SyncGroupRequest request, short version)
-    {
-        lock (_lock)
+    public Task<SyncGroupResponse> SyncGroup(SyncGroupRequest request, short version) =>
+        Run<Task<SyncGroupResponse>>(() =>
         {
             var error = ValidateMember(request.GroupId, request.MemberId, request.GroupInstanceId, request.GenerationId, out var group, out var member);
             if (error == ErrorCode.None && version >= 5
@@ -31,25 +31,34 @@ internal sealed partial class GroupShard
                     member!.PendingSync?.TrySetResult(new SyncGroupResponse { ErrorCode = ErrorCode.RebalanceInProgress });
                     member.PendingSync = new TaskCompletionSource<SyncGroupResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
                     var task = member.PendingSync.Task;
-                    if (member.MemberId == group.LeaderId)
-                    {
-                        var byMember = request.Assignments.GroupBy(a => a.MemberId).ToDictionary(g => g.Key, g => g.Last().Assignment, StringComparer.Ordinal);
-                        foreach (var m in group.Members.Values)
-                            m.Assignment = byMember.TryGetValue(m.MemberId, out var a) ? a : [];
-                        group.RebalanceTimer?.Dispose();
-                        group.RebalanceTimer = null;
-                        Persist(group);
-                        group.TransitionTo(GroupState.Stable, Now);
-                        foreach (var m in group.Members.Values)
-                            CompleteSync(m, Assigned(group, m));
-                    }
-                    return task;
+                    if (member.MemberId != group.LeaderId)
+                        return task;
+                    // The leader's assignment becomes the group's only through its record: replaying
+                    // it stores every member's assignment and makes the group Stable.
+                    var byMember = request.Assignments.GroupBy(a => a.MemberId).ToDictionary(g => g.Key, g => g.Last().Assignment, StringComparer.Ordinal);
+                    var record = GroupRecord(group, group.Generation, group.ProtocolName, group.LeaderId, group.Members.Values,
+                        m => byMember.TryGetValue(m.MemberId, out var a) ? a : []);
+                    return new CoordinatorResult<Task<SyncGroupResponse>>(task, [record],
+                        applied: () =>
+                        {
+                            group.RebalanceTimer?.Dispose();
+                            group.RebalanceTimer = null;
+                            foreach (var m in group.Members.Values)
+                                CompleteSync(m, Assigned(group, m));
+                        },
+                        failed: storeError =>
+                        {
+                            // Kafka: every member waiting in this generation gets the error, and the group rebalances.
+                            foreach (var m in group.Members.Values)
+                                CompleteSync(m, new SyncGroupResponse { ErrorCode = storeError });
+                            PrepareRebalance(group, $"storing the assignment failed ({storeError})");
+                            return task;
+                        });
                 }
                 default:
                     return Task.FromResult(new SyncGroupResponse { ErrorCode = ErrorCode.UnknownMemberId });
             }
-        }
-    }
+        }, (error, _) => Task.FromResult(new SyncGroupResponse { ErrorCode = error }));
 
     private static SyncGroupResponse Assigned(ClassicGroup group, GroupMember member) => new()
     {
@@ -59,9 +68,8 @@ internal sealed partial class GroupShard
     };
 
     /// <summary>Heartbeat v0-4: keeps the session alive and tells the member when to rejoin.</summary>
-    public HeartbeatResponse Heartbeat(HeartbeatRequest request)
-    {
-        lock (_lock)
+    public HeartbeatResponse Heartbeat(HeartbeatRequest request) =>
+        Run<HeartbeatResponse>(() =>
         {
             var error = ValidateMember(request.GroupId, request.MemberId, request.GroupInstanceId, request.GenerationId, out var group, out var member);
             if (error != ErrorCode.None)
@@ -71,14 +79,14 @@ internal sealed partial class GroupShard
             {
                 ErrorCode = group!.State == GroupState.PreparingRebalance ? ErrorCode.RebalanceInProgress : ErrorCode.None,
             };
-        }
-    }
+        }, (error, _) => new HeartbeatResponse { ErrorCode = error });
 
     /// <summary>Group, member, instance and generation checks shared by Sync, Heartbeat and commits.</summary>
     private ErrorCode ValidateMember(string groupId, string memberId, string? instanceId, int generation, out ClassicGroup? group, out GroupMember? member)
     {
         member = null;
-        if (!_groups.TryGetValue(groupId, out group))
+        group = Classic(groupId);
+        if (group is null)
             return ErrorCode.UnknownMemberId;
         if (group.State == GroupState.Dead)
             return ErrorCode.CoordinatorNotAvailable;
@@ -92,15 +100,14 @@ internal sealed partial class GroupShard
     }
 
     /// <summary>LeaveGroup v0-5: by member id, or (v3+) by group.instance.id as the admin "remove members" path does.</summary>
-    public LeaveGroupResponse LeaveGroup(LeaveGroupRequest request, short version)
-    {
-        lock (_lock)
+    public LeaveGroupResponse LeaveGroup(LeaveGroupRequest request, short version) =>
+        Run<LeaveGroupResponse>(() =>
         {
             var leaving = version >= 3
                 ? request.Members.Select(m => (m.MemberId, m.GroupInstanceId)).ToList()
                 : [(request.MemberId, (string?)null)];
             var response = new LeaveGroupResponse();
-            if (!_groups.TryGetValue(request.GroupId, out var group))
+            if (Classic(request.GroupId) is not { } group)
             {
                 response.ErrorCode = ErrorCode.UnknownMemberId;
                 return response;
@@ -144,6 +151,5 @@ internal sealed partial class GroupShard
             if (version < 3)
                 response.ErrorCode = response.Members[0].ErrorCode;
             return response;
-        }
-    }
+        }, (error, _) => new LeaveGroupResponse { ErrorCode = error });
 }

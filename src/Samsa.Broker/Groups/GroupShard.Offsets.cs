@@ -1,3 +1,5 @@
+using Samsa.Broker.Groups.Consumer;
+using Samsa.Broker.Groups.Runtime;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
 
@@ -6,17 +8,17 @@ namespace Samsa.Broker.Groups;
 internal sealed partial class GroupShard
 {
     /// <summary>
-    /// OffsetCommit v0-10. Members must be in the current generation; a commit with generation -1
-    /// and no member id is a "simple" commit (standalone consumers, admin tools), allowed only while
-    /// the group has no members. Records are appended, then applied through <see cref="Replay"/>.
+    /// OffsetCommit v0-10. A commit with a negative generation and no member id is a "simple" commit
+    /// (standalone consumers, admin tools), allowed only while the group has no members. Otherwise a
+    /// classic group wants the current generation, a consumer group the member's current epoch
+    /// (STALE_MEMBER_EPOCH otherwise). The records are appended, then applied through Replay.
     /// </summary>
-    public OffsetCommitResponse OffsetCommit(OffsetCommitRequest request, short version)
-    {
-        lock (_lock)
+    public OffsetCommitResponse OffsetCommit(OffsetCommitRequest request, short version) =>
+        Run<OffsetCommitResponse>(() =>
         {
-            var error = ValidateCommit(request);
+            var error = ValidateCommit(request, version);
             var response = new OffsetCommitResponse();
-            var records = new List<(byte[] Key, byte[]? Value)>();
+            var records = new List<CoordinatorRecord>();
             long now = Now;
             foreach (var t in request.Topics)
             {
@@ -37,58 +39,74 @@ internal sealed partial class GroupShard
                     // v1 carried a per-partition commit timestamp; v2-4 a retention time (written as value v1).
                     long expire = version is >= 2 and <= 4 && request.RetentionTimeMs > 0 ? now + request.RetentionTimeMs : -1;
                     var committed = new CommittedOffset(p.CommittedOffset, p.CommittedLeaderEpoch, metadata, version == 1 && p.CommitTimestamp >= 0 ? p.CommitTimestamp : now, expire);
-                    records.Add((OffsetsTopic.OffsetKey(request.GroupId, t.Name, p.PartitionIndex), OffsetsTopic.OffsetValue(committed)));
+                    records.Add(new(OffsetsTopic.OffsetKey(request.GroupId, t.Name, p.PartitionIndex), OffsetsTopic.OffsetValue(committed)));
                 }
             }
-            if (records.Count > 0)
-            {
-                _log.Append(Partition, records);
-                foreach (var (key, value) in records)
-                    Replay(key, value);
-            }
-            return response;
-        }
-    }
+            return new CoordinatorResult<OffsetCommitResponse>(response, records, failed: storeError => CommitFailed(request, storeError));
+        }, (error, _) => CommitFailed(request, error));
 
-    private ErrorCode ValidateCommit(OffsetCommitRequest request)
+    private static OffsetCommitResponse CommitFailed(OffsetCommitRequest request, ErrorCode error) => new()
+    {
+        Topics = request.Topics.Select(t => new OffsetCommitResponse.OffsetCommitResponseTopic
+        {
+            Name = t.Name,
+            TopicId = t.TopicId,
+            Partitions = t.Partitions.Select(p => new OffsetCommitResponse.OffsetCommitResponsePartition { PartitionIndex = p.PartitionIndex, ErrorCode = error }).ToList(),
+        }).ToList(),
+    };
+
+    private ErrorCode ValidateCommit(OffsetCommitRequest request, short version)
     {
         if (request.GroupId.Length == 0)
             return ErrorCode.InvalidGroupId;
         bool simple = request.GenerationIdOrMemberEpoch < 0 && request.MemberId.Length == 0 && request.GroupInstanceId is null;
-        _groups.TryGetValue(request.GroupId, out var group);
-        if (group?.State == GroupState.Dead)
+        var group = _groups.GetValueOrDefault(request.GroupId);
+        if (group is ConsumerGroup consumer)
+            return ValidateConsumerCommit(consumer, request.MemberId, request.GenerationIdOrMemberEpoch, version);
+        var classic = (ClassicGroup?)group;
+        if (classic?.State == GroupState.Dead)
             return ErrorCode.CoordinatorNotAvailable;
         if (simple)
-            return group is null || group.State == GroupState.Empty ? ErrorCode.None : ErrorCode.UnknownMemberId;
-        var error = ValidateMember(request.GroupId, request.MemberId, request.GroupInstanceId, request.GenerationIdOrMemberEpoch, out group, out var member);
+            return classic is null || classic.State == GroupState.Empty ? ErrorCode.None : ErrorCode.UnknownMemberId;
+        var error = ValidateMember(request.GroupId, request.MemberId, request.GroupInstanceId, request.GenerationIdOrMemberEpoch, out classic, out var member);
         if (error != ErrorCode.None)
             return error;
-        if (group!.State == GroupState.CompletingRebalance)
+        if (classic!.State == GroupState.CompletingRebalance)
             return ErrorCode.RebalanceInProgress;
-        RestartSessionTimer(group, member!);
+        RestartSessionTimer(classic, member!);
         return ErrorCode.None;
     }
 
-    /// <summary>Committed offsets of a group: all of them, or the listed partitions (-1 for unknown ones).</summary>
-    public IReadOnlyList<(string Topic, int Partition, CommittedOffset? Offset)> FetchOffsets(string groupId, IReadOnlyList<(string Topic, IReadOnlyList<int> Partitions)>? topics)
+    /// <summary>
+    /// Committed offsets of a group: all of them, or the listed partitions (null for unknown ones).
+    /// A member of a consumer group that names itself (OffsetFetch v9+) must be at its current epoch.
+    /// </summary>
+    public (ErrorCode Error, IReadOnlyList<(string Topic, int Partition, CommittedOffset? Offset)> Offsets) FetchOffsets(
+        string groupId, IReadOnlyList<(string Topic, IReadOnlyList<int> Partitions)>? topics, string? memberId = null, int memberEpoch = -1)
     {
         lock (_lock)
         {
-            _groups.TryGetValue(groupId, out var group);
+            if (_groups.GetValueOrDefault(groupId) is ConsumerGroup consumer && (memberId is not null || memberEpoch >= 0))
+            {
+                var error = ValidateConsumerFetch(consumer, memberId, memberEpoch);
+                if (error != ErrorCode.None)
+                    return (error, []);
+            }
+            var offsets = _offsets.GetValueOrDefault(groupId);
             if (topics is null)
             {
-                return group is null
+                return (ErrorCode.None, offsets is null
                     ? []
-                    : group.Offsets.OrderBy(kv => kv.Key.Topic, StringComparer.Ordinal).ThenBy(kv => kv.Key.Partition)
-                        .Select(kv => (kv.Key.Topic, kv.Key.Partition, (CommittedOffset?)kv.Value)).ToList();
+                    : offsets.OrderBy(kv => kv.Key.Topic, StringComparer.Ordinal).ThenBy(kv => kv.Key.Partition)
+                        .Select(kv => (kv.Key.Topic, kv.Key.Partition, (CommittedOffset?)kv.Value)).ToList());
             }
             var result = new List<(string, int, CommittedOffset?)>();
             foreach (var (topic, partitions) in topics)
             {
                 foreach (int p in partitions)
-                    result.Add((topic, p, group is not null && group.Offsets.TryGetValue((topic, p), out var o) ? o : null));
+                    result.Add((topic, p, offsets is not null && offsets.TryGetValue((topic, p), out var o) ? o : null));
             }
-            return result;
+            return (ErrorCode.None, result);
         }
     }
 
@@ -99,9 +117,8 @@ internal sealed partial class GroupShard
     }
 
     /// <summary>OffsetDelete: only for partitions the group is not consuming (Kafka's rule).</summary>
-    public OffsetDeleteResponse OffsetDelete(OffsetDeleteRequest request)
-    {
-        lock (_lock)
+    public OffsetDeleteResponse OffsetDelete(OffsetDeleteRequest request) =>
+        Run<OffsetDeleteResponse>(() =>
         {
             var response = new OffsetDeleteResponse();
             if (!_groups.TryGetValue(request.GroupId, out var group))
@@ -109,13 +126,14 @@ internal sealed partial class GroupShard
                 response.ErrorCode = ErrorCode.GroupIdNotFound;
                 return response;
             }
-            if (group.State is not GroupState.Empty && group.ProtocolType != "consumer")
+            if (group is ClassicGroup { State: not GroupState.Empty } classic && classic.ProtocolType != "consumer")
             {
                 response.ErrorCode = ErrorCode.NonEmptyGroup;
                 return response;
             }
-            var subscribed = group.State == GroupState.Empty ? [] : SubscribedTopics(group);
-            var records = new List<(byte[], byte[]?)>();
+            var subscribed = group.IsEmpty ? [] : SubscribedTopics(group);
+            var offsets = _offsets.GetValueOrDefault(request.GroupId);
+            var records = new List<CoordinatorRecord>();
             foreach (var t in request.Topics)
             {
                 var tr = new OffsetDeleteResponse.OffsetDeleteResponseTopic { Name = t.Name };
@@ -126,28 +144,24 @@ internal sealed partial class GroupShard
                     tr.Partitions.Add(pr);
                     if (subscribed.Contains(t.Name))
                         pr.ErrorCode = ErrorCode.GroupSubscribedToTopic;
-                    else if (group.Offsets.ContainsKey((t.Name, p.PartitionIndex)))
-                        records.Add((OffsetsTopic.OffsetKey(group.GroupId, t.Name, p.PartitionIndex), null));
+                    else if (offsets is not null && offsets.ContainsKey((t.Name, p.PartitionIndex)))
+                        records.Add(new(OffsetsTopic.OffsetKey(group.GroupId, t.Name, p.PartitionIndex), null));
                 }
             }
-            if (records.Count > 0)
-            {
-                _log.Append(Partition, records);
-                foreach (var (key, value) in records)
-                    Replay(key, value);
-            }
-            return response;
-        }
-    }
+            return new CoordinatorResult<OffsetDeleteResponse>(response, records);
+        }, (error, _) => new OffsetDeleteResponse { ErrorCode = error });
 
-    private static HashSet<string> SubscribedTopics(ClassicGroup group)
+    private HashSet<string> SubscribedTopics(Group group)
     {
+        if (group is ConsumerGroup consumer)
+            return consumer.SubscribedTopicNames(_topics);
+        var classic = (ClassicGroup)group;
         var topics = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var m in group.Members.Values)
+        foreach (var m in classic.Members.Values)
         {
             try
             {
-                var sub = VersionedData.Read<ConsumerProtocolSubscription>(m.MetadataFor(group.ProtocolName), out _);
+                var sub = VersionedData.Read<ConsumerProtocolSubscription>(m.MetadataFor(classic.ProtocolName), out _);
                 if (sub is not null)
                     topics.UnionWith(sub.Topics);
             }
@@ -162,36 +176,31 @@ internal sealed partial class GroupShard
     /// <summary>
     /// Drops committed offsets past offsets.retention.minutes: for an empty group, counted from when it
     /// became empty (or from the commit, if later); for a v1 value with an explicit expiry, at that time.
-    /// A group left with neither members nor offsets is removed.
+    /// A classic group left with neither members nor offsets is removed.
     /// </summary>
-    public void ExpireOffsets()
-    {
-        lock (_lock)
+    public void ExpireOffsets() =>
+        Run<bool>(() =>
         {
-            if (_closed)
-                return;
             long now = Now;
             long retention = (long)_options.OffsetsRetention.TotalMilliseconds;
-            var records = new List<(byte[], byte[]?)>();
-            foreach (var group in _groups.Values)
+            var records = new List<CoordinatorRecord>();
+            foreach (var (groupId, offsets) in _offsets)
             {
-                if (group.State != GroupState.Empty)
+                var group = _groups.GetValueOrDefault(groupId);
+                if (group is not null && !group.IsEmpty)
                     continue;
-                foreach (var ((topic, partition), offset) in group.Offsets)
+                long emptySince = group is ClassicGroup c ? c.StateTimestamp : group is ConsumerGroup g ? g.StateTimestamp : 0;
+                foreach (var ((topic, partition), offset) in offsets)
                 {
-                    long expiresAt = offset.ExpireTimestamp >= 0 ? offset.ExpireTimestamp : Math.Max(offset.CommitTimestamp, group.StateTimestamp) + retention;
+                    long expiresAt = offset.ExpireTimestamp >= 0 ? offset.ExpireTimestamp : Math.Max(offset.CommitTimestamp, emptySince) + retention;
                     if (now >= expiresAt)
-                        records.Add((OffsetsTopic.OffsetKey(group.GroupId, topic, partition), null));
+                        records.Add(new(OffsetsTopic.OffsetKey(groupId, topic, partition), null));
                 }
             }
-            if (records.Count > 0)
+            return new CoordinatorResult<bool>(true, records, applied: () =>
             {
-                _log.Append(Partition, records);
-                foreach (var (key, value) in records)
-                    Replay(key, value);
-            }
-            foreach (var group in _groups.Values.Where(g => g.State == GroupState.Empty && g.Offsets.Count == 0 && g.Members.Count == 0).ToList())
-                DeleteGroupLocked(group);
-        }
-    }
+                foreach (var group in _groups.Values.OfType<ClassicGroup>().Where(g => g.State == GroupState.Empty && !_offsets.ContainsKey(g.GroupId)).ToList())
+                    DeleteGroupLocked(group);
+            });
+        }, (_, _) => false);
 }

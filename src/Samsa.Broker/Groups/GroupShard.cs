@@ -1,32 +1,42 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Samsa.Broker.Groups.Runtime;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
 
 namespace Samsa.Broker.Groups;
 
 /// <summary>
-/// The classic group coordinator for the groups of one __consumer_offsets partition. Everything
-/// runs under one lock — requests and timer callbacks alike — so group logic is single-threaded
-/// per shard, as in Kafka. Joins and syncs that must wait return tasks completed later by another
-/// member's request or by a timer. State that must survive a restart is written to the offsets log
-/// before it is acknowledged: committed offsets go through <see cref="Replay"/>, the same method
-/// that rebuilds groups and offsets when the broker starts.
+/// The group coordinator for the groups of one __consumer_offsets partition: classic groups
+/// (this file and its Join/Members partials) and consumer groups (KIP-848, GroupShard.Consumer*).
+/// Everything runs under one lock, requests and timers alike, through the runtime in
+/// GroupShard.Runtime.cs: operations return records, the runtime appends and replays them, then
+/// answers. Joins and syncs that must wait return tasks completed later by another member's request
+/// or by a timer.
 /// </summary>
 internal sealed partial class GroupShard
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, ClassicGroup> _groups = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Group> _groups = new(StringComparer.Ordinal);
+
+    /// <summary>Committed offsets per group id, kept apart from the groups (Kafka's OffsetMetadataManager).</summary>
+    private readonly Dictionary<string, Dictionary<(string Topic, int Partition), CommittedOffset>> _offsets = new(StringComparer.Ordinal);
     private readonly GroupCoordinatorOptions _options;
     private readonly TimeProvider _time;
     private readonly IOffsetsLog _log;
+    private readonly ITopicCatalog _topics;
     private readonly ILogger _logger;
 
-    public GroupShard(int partition, GroupCoordinatorOptions options, TimeProvider time, IOffsetsLog log, ILogger logger)
+    public GroupShard(int partition, GroupCoordinatorOptions options, TimeProvider time, IOffsetsLog log, ITopicCatalog topics,
+        ConcurrentDictionary<string, GroupView> views, GroupEvents events, ILogger logger)
     {
         Partition = partition;
         _options = options;
         _time = time;
         _log = log;
+        _topics = topics;
+        _views = views;
+        _events = events;
         _logger = logger;
     }
 
@@ -34,19 +44,31 @@ internal sealed partial class GroupShard
 
     private long Now => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    /// <summary>For tests and DescribeGroups: a group by id, read under the lock.</summary>
-    internal T Inspect<T>(Func<IReadOnlyDictionary<string, ClassicGroup>, T> read)
+    private T Track<T>(T group)
+        where T : Group
     {
-        lock (_lock)
-            return read(_groups);
-    }
-
-    private ClassicGroup GetOrCreate(string groupId)
-    {
-        if (!_groups.TryGetValue(groupId, out var group))
-            _groups[groupId] = group = new ClassicGroup(groupId, Now);
+        group.Tracker = _changed;
+        _groups[group.GroupId] = group;
+        group.MarkChanged();
         return group;
     }
+
+    private void RemoveGroup(string groupId)
+    {
+        if (_groups.Remove(groupId))
+            _removed.Add(groupId);
+    }
+
+    /// <summary>The classic group of that id, creating an empty one if there is no group at all.</summary>
+    private ClassicGroup GetOrCreateClassic(string groupId)
+    {
+        if (_groups.TryGetValue(groupId, out var group))
+            return group as ClassicGroup ?? throw new CoordinatorException(ErrorCode.InconsistentGroupProtocol, $"Group {groupId} is a {GroupTypes.Name(group.Type)} group.");
+        return Track(new ClassicGroup(groupId, Now));
+    }
+
+    /// <summary>The classic group of that id, or null (also when the id names a group of another type).</summary>
+    private ClassicGroup? Classic(string groupId) => _groups.GetValueOrDefault(groupId) as ClassicGroup;
 
     private bool _closed;
 
@@ -69,6 +91,10 @@ internal sealed partial class GroupShard
                 {
                     _logger.LogError(e, "Group coordinator timer failed in shard {Partition}", Partition);
                 }
+                finally
+                {
+                    PublishChanges();
+                }
             }
         }, null, due, Timeout.InfiniteTimeSpan);
 
@@ -78,7 +104,10 @@ internal sealed partial class GroupShard
         lock (_lock)
         {
             _closed = true;
-            foreach (var group in _groups.Values)
+            foreach (var timer in _timers.Values)
+                timer.Dispose();
+            _timers.Clear();
+            foreach (var group in _groups.Values.OfType<ClassicGroup>())
             {
                 group.RebalanceTimer?.Dispose();
                 foreach (var t in group.PendingMembers.Values)
@@ -94,8 +123,9 @@ internal sealed partial class GroupShard
         }
     }
 
-    private void Persist(ClassicGroup group) =>
-        _log.Append(Partition, [(OffsetsTopic.GroupKey(group.GroupId), OffsetsTopic.GroupValue(group))]);
+    /// <summary>The record of a classic group at rest (Stable with these members, or Empty without).</summary>
+    private static CoordinatorRecord GroupRecord(ClassicGroup group, int generation, string? protocol, string? leader, IEnumerable<GroupMember> members, Func<GroupMember, byte[]> assignment) =>
+        new(OffsetsTopic.GroupKey(group.GroupId), OffsetsTopic.GroupValue(group, generation, protocol, leader, members, assignment, group.StateTimestamp));
 
     // ---- rebalancing core -------------------------------------------------------------------
 
@@ -176,15 +206,13 @@ internal sealed partial class GroupShard
         foreach (var m in group.Members.Values.Where(m => m.PendingJoin is null && !m.IsStatic).ToList())
             RemoveMember(group, m, "did not rejoin before the rebalance timeout", rebalance: false);
 
-        group.Generation++;
         if (group.Members.Count == 0)
         {
-            group.ProtocolName = null;
-            group.LeaderId = null;
-            group.TransitionTo(GroupState.Empty, Now);
-            Persist(group);
+            // Replaying a record of a group without members moves it to Empty (with the next generation).
+            AppendAndReplay([GroupRecord(group, group.Generation + 1, null, null, [], _ => [])]);
             return;
         }
+        group.Generation++;
 
         group.ProtocolName = group.SelectProtocol();
         if (group.LeaderId is null || !group.Members.ContainsKey(group.LeaderId))

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Samsa.Broker.Groups.Runtime;
 using Samsa.Broker.Topics;
 using Samsa.Protocol.Primitives;
 using Samsa.Protocol.Records;
@@ -12,7 +13,7 @@ namespace Samsa.Broker.Groups;
 /// </summary>
 internal sealed class OffsetsLog(Topic topic, TimeProvider time, ILogger logger) : IOffsetsLog
 {
-    public void Append(int partition, IReadOnlyList<(byte[] Key, byte[]? Value)> records)
+    public void Append(int partition, IReadOnlyList<CoordinatorRecord> records)
     {
         if (records.Count == 0)
             return;

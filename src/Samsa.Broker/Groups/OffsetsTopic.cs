@@ -1,3 +1,4 @@
+using Samsa.Broker.Groups.Runtime;
 using Samsa.Protocol.Messages;
 
 namespace Samsa.Broker.Groups;
@@ -5,8 +6,8 @@ namespace Samsa.Broker.Groups;
 /// <summary>Appends coordinator records to one partition of __consumer_offsets.</summary>
 internal interface IOffsetsLog
 {
-    /// <summary>Durably appends records (key, value; null value = tombstone) before the caller applies them.</summary>
-    void Append(int partition, IReadOnlyList<(byte[] Key, byte[]? Value)> records);
+    /// <summary>Durably appends records (null value = tombstone) before the caller applies them; throws when it cannot.</summary>
+    void Append(int partition, IReadOnlyList<CoordinatorRecord> records);
 }
 
 /// <summary>
@@ -51,15 +52,16 @@ internal static class OffsetsTopic
     public static byte[] GroupKey(string group) =>
         VersionedData.Write(new GroupMetadataKey { Group = group }, GroupMetadataKeyVersion);
 
-    public static byte[] GroupValue(ClassicGroup group) =>
+    /// <summary>A classic group at rest: Stable with these members and assignments, or Empty without members.</summary>
+    public static byte[] GroupValue(ClassicGroup group, int generation, string? protocol, string? leader, IEnumerable<GroupMember> members, Func<GroupMember, byte[]> assignment, long stateTimestamp) =>
         VersionedData.Write(new GroupMetadataValue
         {
             ProtocolType = group.ProtocolType ?? "",
-            Generation = group.Generation,
-            Protocol = group.ProtocolName,
-            Leader = group.LeaderId,
-            CurrentStateTimestamp = group.StateTimestamp,
-            Members = group.Members.Values.Select(m => new GroupMetadataValue.MemberMetadata
+            Generation = generation,
+            Protocol = protocol,
+            Leader = leader,
+            CurrentStateTimestamp = stateTimestamp,
+            Members = members.Select(m => new GroupMetadataValue.MemberMetadata
             {
                 MemberId = m.MemberId,
                 GroupInstanceId = m.GroupInstanceId,
@@ -67,8 +69,8 @@ internal static class OffsetsTopic
                 ClientHost = m.ClientHost,
                 RebalanceTimeout = m.RebalanceTimeoutMs,
                 SessionTimeout = m.SessionTimeoutMs,
-                Subscription = m.MetadataFor(group.ProtocolName),
-                Assignment = m.Assignment,
+                Subscription = m.MetadataFor(protocol),
+                Assignment = assignment(m),
             }).ToList(),
         }, GroupMetadataValueVersion);
 }

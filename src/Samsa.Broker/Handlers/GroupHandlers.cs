@@ -1,4 +1,5 @@
 using Samsa.Broker.Groups;
+using Samsa.Broker.Groups.Runtime;
 using Samsa.Broker.Network;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
@@ -54,7 +55,9 @@ internal sealed class LeaveGroupHandler(GroupCoordinator coordinator) : IApiHand
     }
 }
 
-// DescribeGroups v0-6: GROUP_ID_NOT_FOUND for unknown groups from v6, "Dead" before.
+// DescribeGroups v0-6, answered from the published group views. Member metadata and assignments
+// only for a Stable group (Kafka's rule). An unknown group, or a group of another type (Kafka
+// describes consumer groups with ConsumerGroupDescribe), is "Dead", with GROUP_ID_NOT_FOUND from v6.
 internal sealed class DescribeGroupsHandler(GroupCoordinator coordinator) : IApiHandler
 {
     public ApiKey Key => ApiKey.DescribeGroups;
@@ -64,12 +67,45 @@ internal sealed class DescribeGroupsHandler(GroupCoordinator coordinator) : IApi
         var r = (DescribeGroupsRequest)request;
         return ValueTask.FromResult<IResponse?>(new DescribeGroupsResponse
         {
-            Groups = r.Groups.Select(g => coordinator.ShardFor(g).Describe(g, context.ApiVersion)).ToList(),
+            Groups = r.Groups.Select(g => Describe(g, context.ApiVersion)).ToList(),
         });
+    }
+
+    private DescribeGroupsResponse.DescribedGroup Describe(string groupId, short version)
+    {
+        var view = coordinator.View(groupId);
+        if (view is null || view.Type != GroupType.Classic || view.State == "Dead")
+        {
+            return new DescribeGroupsResponse.DescribedGroup
+            {
+                GroupId = groupId,
+                GroupState = "Dead",
+                ErrorCode = version >= 6 ? ErrorCode.GroupIdNotFound : ErrorCode.None,
+                ErrorMessage = version >= 6 ? (view is null ? $"Group {groupId} not found." : $"Group {groupId} is not a classic group.") : null,
+            };
+        }
+        bool stable = view.State == "Stable";
+        return new DescribeGroupsResponse.DescribedGroup
+        {
+            GroupId = groupId,
+            GroupState = view.State,
+            ProtocolType = view.ProtocolType,
+            ProtocolData = stable ? view.Protocol ?? "" : "",
+            Members = view.Members.Select(m => new DescribeGroupsResponse.DescribedGroupMember
+            {
+                MemberId = m.MemberId,
+                GroupInstanceId = m.InstanceId,
+                ClientId = m.ClientId,
+                ClientHost = m.ClientHost,
+                MemberMetadata = stable ? m.Metadata : [],
+                MemberAssignment = stable ? m.Assignment : [],
+            }).ToList(),
+        };
     }
 }
 
-// ListGroups v0-5 with the v4 state filter and v5 type filter (every group here is "classic").
+// ListGroups v0-5 from the published group views, with the v4 state filter and the v5 type filter
+// (classic, consumer).
 internal sealed class ListGroupsHandler(GroupCoordinator coordinator) : IApiHandler
 {
     public ApiKey Key => ApiKey.ListGroups;
@@ -77,7 +113,15 @@ internal sealed class ListGroupsHandler(GroupCoordinator coordinator) : IApiHand
     public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
     {
         var r = (ListGroupsRequest)request;
-        var groups = coordinator.ListGroups()
+        var groups = coordinator.Views.Values
+            .Where(g => g.State != "Dead")
+            .Select(g => new ListGroupsResponse.ListedGroup
+            {
+                GroupId = g.GroupId,
+                ProtocolType = g.ProtocolType,
+                GroupState = g.State,
+                GroupType = GroupTypes.Name(g.Type),
+            })
             .Where(g => r.StatesFilter.Count == 0 || r.StatesFilter.Contains(g.GroupState, StringComparer.OrdinalIgnoreCase))
             .Where(g => r.TypesFilter.Count == 0 || r.TypesFilter.Contains(g.GroupType, StringComparer.OrdinalIgnoreCase))
             .OrderBy(g => g.GroupId, StringComparer.Ordinal)

@@ -40,6 +40,7 @@ internal static class HandlerSet
             new DeleteGroupsHandler(groups),
             new OffsetDeleteHandler(groups),
             new ConsumerGroupDescribeHandler(groups),
+            new ConsumerGroupHeartbeatHandler(groups),
         ];
     }
 }

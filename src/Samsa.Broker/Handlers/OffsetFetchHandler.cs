@@ -8,7 +8,8 @@ namespace Samsa.Broker.Handlers;
 
 // OffsetFetch v0-10: one group (v0-7; a null topic list from v2 means all) or several (v8+, topic
 // ids from v10). Partitions without a commit come back as offset -1 without error, as in Kafka.
-// require_stable is always satisfied: there are no pending transactional commits.
+// require_stable is always satisfied: there are no pending transactional commits. A consumer-group
+// member naming itself (v9+) must be at its current epoch (STALE_MEMBER_EPOCH, UNKNOWN_MEMBER_ID).
 internal sealed class OffsetFetchHandler(GroupCoordinator coordinator, TopicManager topics) : IApiHandler
 {
     public ApiKey Key => ApiKey.OffsetFetch;
@@ -20,7 +21,9 @@ internal sealed class OffsetFetchHandler(GroupCoordinator coordinator, TopicMana
         if (context.ApiVersion < 8)
         {
             var requested = r.Topics?.Select(t => (t.Name, (IReadOnlyList<int>)t.PartitionIndexes)).ToList();
-            foreach (var group in Fetch(r.GroupId, requested).GroupBy(x => x.Topic))
+            var (error, offsets) = coordinator.ShardFor(r.GroupId).FetchOffsets(r.GroupId, requested);
+            response.ErrorCode = error;
+            foreach (var group in offsets.GroupBy(x => x.Topic))
             {
                 response.Topics.Add(new OffsetFetchResponse.OffsetFetchResponseTopic
                 {
@@ -41,8 +44,9 @@ internal sealed class OffsetFetchHandler(GroupCoordinator coordinator, TopicMana
         foreach (var g in r.Groups)
         {
             var requested = g.Topics?.Select(t => (byId ? topics.FindById(t.TopicId)?.Name ?? "" : t.Name, (IReadOnlyList<int>)t.PartitionIndexes)).ToList();
-            var result = new OffsetFetchResponse.OffsetFetchResponseGroup { GroupId = g.GroupId };
-            foreach (var group in Fetch(g.GroupId, requested).GroupBy(x => x.Topic))
+            var (error, offsets) = coordinator.ShardFor(g.GroupId).FetchOffsets(g.GroupId, requested, g.MemberId, g.MemberEpoch);
+            var result = new OffsetFetchResponse.OffsetFetchResponseGroup { GroupId = g.GroupId, ErrorCode = error };
+            foreach (var group in offsets.GroupBy(x => x.Topic))
             {
                 result.Topics.Add(new OffsetFetchResponse.OffsetFetchResponseTopics
                 {
@@ -61,7 +65,4 @@ internal sealed class OffsetFetchHandler(GroupCoordinator coordinator, TopicMana
         }
         return ValueTask.FromResult<IResponse?>(response);
     }
-
-    private IReadOnlyList<(string Topic, int Partition, CommittedOffset? Offset)> Fetch(string groupId, IReadOnlyList<(string, IReadOnlyList<int>)>? requested) =>
-        coordinator.ShardFor(groupId).FetchOffsets(groupId, requested);
 }

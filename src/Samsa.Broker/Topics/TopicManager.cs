@@ -39,6 +39,7 @@ internal sealed partial class TopicManager : IAsyncDisposable
     private const int MaxNameLength = 249;
 
     private readonly ConcurrentDictionary<string, Topic> _topics = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Guid, Topic> _byId = new();
     private readonly Lock _createLock = new();
     private readonly BrokerOptions _options;
     private readonly ILogger _logger;
@@ -54,6 +55,11 @@ internal sealed partial class TopicManager : IAsyncDisposable
     public Configuration.DynamicBrokerConfig Dynamic { get; }
 
     public IEnumerable<Topic> All => _topics.Values;
+
+    /// <summary>Raised after topics were created, deleted or grew (the group coordinator re-assigns), outside any lock.</summary>
+    public event Action<IReadOnlyCollection<string>>? Changed;
+
+    private void RaiseChanged(string topic) => Changed?.Invoke([topic]);
 
     public LogConfig DefaultLogConfig => new() { SegmentBytes = _options.SegmentBytes };
 
@@ -113,6 +119,7 @@ internal sealed partial class TopicManager : IAsyncDisposable
             ReadConfigs(topic, parts.Values.First());
             manager.ApplyLogConfig(topic);
             manager._topics[name] = topic;
+            manager._byId[topic.Id] = topic;
         }
         logger.LogInformation("Loaded {Count} topic(s) from {Dir}", manager._topics.Count, options.DataDirectory);
         return Task.FromResult(manager);
@@ -120,7 +127,7 @@ internal sealed partial class TopicManager : IAsyncDisposable
 
     public bool TryGet(string name, out Topic topic) => _topics.TryGetValue(name, out topic!);
 
-    public Topic? FindById(Guid id) => _topics.Values.FirstOrDefault(t => t.Id == id);
+    public Topic? FindById(Guid id) => _byId.GetValueOrDefault(id);
 
     /// <summary>Kafka's rule: 1–249 characters of [a-zA-Z0-9._-], not "." or "..".</summary>
     public static string? ValidateName(string name)
@@ -168,9 +175,11 @@ internal sealed partial class TopicManager : IAsyncDisposable
                 WriteConfigs(topic);
             ApplyLogConfig(topic);
             _topics[name] = topic;
+            _byId[id] = topic;
             _logger.LogInformation("Created topic {Topic} with {Partitions} partition(s)", name, partitions);
-            return (ErrorCode.None, null, topic);
         }
+        RaiseChanged(name);
+        return (ErrorCode.None, null, _topics.GetValueOrDefault(name));
     }
 
     /// <summary>Grows a topic to <paramref name="totalCount"/> partitions (CreatePartitions).</summary>
@@ -187,8 +196,9 @@ internal sealed partial class TopicManager : IAsyncDisposable
                 return (ErrorCode.None, null);
             topic.Partitions = [.. topic.Partitions, .. Enumerable.Range(current, totalCount - current).Select(p => OpenPartition(name, p, topic.Id))];
             ApplyLogConfig(topic);
-            return (ErrorCode.None, null);
         }
+        RaiseChanged(name);
+        return (ErrorCode.None, null);
     }
 
     public ErrorCode Delete(string name)
@@ -197,14 +207,16 @@ internal sealed partial class TopicManager : IAsyncDisposable
         {
             if (!_topics.TryRemove(name, out var topic))
                 return ErrorCode.UnknownTopicOrPartition;
+            _byId.TryRemove(topic.Id, out _);
             foreach (var log in topic.Partitions)
             {
                 log.Dispose();
                 Directory.Delete(log.Directory, recursive: true);
             }
             _logger.LogInformation("Deleted topic {Topic}", name);
-            return ErrorCode.None;
         }
+        RaiseChanged(name);
+        return ErrorCode.None;
     }
 
     /// <summary>The topic, creating it when auto.create.topics.enable allows (Metadata, Produce).</summary>

@@ -162,10 +162,10 @@ public class GroupCoordinatorTests
         Assert.Equal(ErrorCode.IllegalGeneration, Commit(h, leader.GenerationId - 1, leader.MemberId, 43));
         Assert.Equal(ErrorCode.UnknownMemberId, Commit(h, -1, "", 44));
         Assert.Equal(ErrorCode.UnknownMemberId, Commit(h, leader.GenerationId, "stranger", 45));
-        Assert.Equal(42, h.Shard(G).FetchOffsets(G, [("t", [0])]).Single().Offset!.Value.Offset);
+        Assert.Equal(42, h.Shard(G).FetchOffsets(G, [("t", [0])]).Offsets.Single().Offset!.Value.Offset);
 
         Assert.Equal(ErrorCode.None, Commit(h, -1, "", 7, group: "standalone"));
-        Assert.Equal(7, h.Shard("standalone").FetchOffsets("standalone", null).Single().Offset!.Value.Offset);
+        Assert.Equal(7, h.Shard("standalone").FetchOffsets("standalone", null).Offsets.Single().Offset!.Value.Offset);
     }
 
     [Fact]
@@ -179,14 +179,15 @@ public class GroupCoordinatorTests
         var restarted = new GroupCoordinator(h.Coordinator.Options, h.Time, h.Log, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         restarted.Load(h.Log.Read);
         var shard = restarted.ShardFor(G);
-        var group = shard.Inspect(g => g[G]);
-        Assert.Equal(GroupState.Stable, group.State);
-        Assert.Equal(1, group.Generation);
+        var group = restarted.View(G)!;
+        Assert.Equal("Stable", group.State);
+        Assert.Equal(1, group.Epoch);
         Assert.Equal(leader.MemberId, group.LeaderId);
-        Assert.Equal(new byte[] { 1 }, group.Members[leader.MemberId].Assignment);
-        Assert.Equal(leader.MemberId, group.StaticMembers["host-a"]);
-        Assert.Equal(99, shard.FetchOffsets(G, null).Single().Offset!.Value.Offset);
-        Assert.Equal(5, restarted.ShardFor("standalone").FetchOffsets("standalone", null).Single().Offset!.Value.Offset);
+        var member = Assert.Single(group.Members);
+        Assert.Equal(new byte[] { 1 }, member.Assignment);
+        Assert.Equal(("host-a", leader.MemberId), (member.InstanceId, member.MemberId));
+        Assert.Equal(99, shard.FetchOffsets(G, null).Offsets.Single().Offset!.Value.Offset);
+        Assert.Equal(5, restarted.ShardFor("standalone").FetchOffsets("standalone", null).Offsets.Single().Offset!.Value.Offset);
         // The restored member is still the member: it can heartbeat with its old id and generation.
         Assert.Equal(ErrorCode.None, shard.Heartbeat(new HeartbeatRequest { GroupId = G, MemberId = leader.MemberId, GenerationId = 1, GroupInstanceId = "host-a" }).ErrorCode);
     }
@@ -198,10 +199,10 @@ public class GroupCoordinatorTests
         Commit(h, -1, "", 1, group: "old");
         h.Time.Advance(TimeSpan.FromMinutes(9));
         h.Coordinator.ExpireOffsets();
-        Assert.Single(h.Shard("old").FetchOffsets("old", null));
+        Assert.Single(h.Shard("old").FetchOffsets("old", null).Offsets);
         h.Time.Advance(TimeSpan.FromMinutes(2));
         h.Coordinator.ExpireOffsets();
-        Assert.Empty(h.Shard("old").FetchOffsets("old", null));
+        Assert.Empty(h.Shard("old").FetchOffsets("old", null).Offsets);
         Assert.False(h.Shard("old").GroupExists("old"));
         await Task.CompletedTask;
     }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Samsa.Broker.Groups;
+using Samsa.Broker.Groups.Runtime;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
 
@@ -12,16 +13,24 @@ internal static class TaskGuard
     public static Task<T> Done<T>(this Task<T> task) => task.WaitAsync(TimeSpan.FromSeconds(10));
 }
 
-/// <summary>An in-memory __consumer_offsets: records in append order per partition.</summary>
+/// <summary>An in-memory __consumer_offsets: records in append order per partition; appends can be made to fail.</summary>
 internal sealed class MemoryOffsetsLog : IOffsetsLog
 {
     public Dictionary<int, List<(byte[] Key, byte[]? Value)>> Partitions { get; } = [];
 
-    public void Append(int partition, IReadOnlyList<(byte[] Key, byte[]? Value)> records)
+    /// <summary>While set, every append fails as a full disk would, writing nothing.</summary>
+    public bool Failing { get; set; }
+
+    public int Appends { get; private set; }
+
+    public void Append(int partition, IReadOnlyList<CoordinatorRecord> records)
     {
+        if (Failing)
+            throw new IOException("No space left on device (test)");
+        Appends++;
         if (!Partitions.TryGetValue(partition, out var list))
             Partitions[partition] = list = [];
-        list.AddRange(records);
+        list.AddRange(records.Select(r => (r.Key, r.Value)));
     }
 
     public IEnumerable<(byte[] Key, byte[]? Value)> Read(int partition) =>
@@ -82,7 +91,8 @@ internal sealed class GroupHarness
     public ErrorCode Heartbeat(string group, JoinGroupResponse joined, string? instanceId = null) =>
         Shard(group).Heartbeat(new HeartbeatRequest { GroupId = group, GenerationId = joined.GenerationId, MemberId = joined.MemberId, GroupInstanceId = instanceId }).ErrorCode;
 
-    public GroupState State(string group) => Shard(group).Inspect(g => g.TryGetValue(group, out var x) ? x.State : GroupState.Dead);
+    /// <summary>The group's state as its published view says (Dead when there is none).</summary>
+    public GroupState State(string group) => Coordinator.View(group) is { } view ? Enum.Parse<GroupState>(view.State) : GroupState.Dead;
 
-    public ClassicGroup? Group(string group) => Shard(group).Inspect(g => g.GetValueOrDefault(group));
+    public GroupView? Group(string group) => Coordinator.View(group);
 }

@@ -1,0 +1,214 @@
+using Microsoft.Extensions.Logging;
+using Samsa.Assignors;
+using Samsa.Broker.Groups.Consumer;
+using Samsa.Broker.Groups.Runtime;
+using Samsa.Protocol;
+
+namespace Samsa.Broker.Groups;
+
+internal sealed partial class GroupShard
+{
+    /// <summary>
+    /// The target assignment for these members: the assignor most members asked for (or the first
+    /// of group.consumer.assignors), given each member's subscribed topic ids and current target so
+    /// it can stay sticky.
+    /// </summary>
+    private IReadOnlyDictionary<string, IReadOnlyDictionary<Guid, IReadOnlySet<int>>> ComputeTarget(
+        ConsumerGroup group,
+        IReadOnlyList<ConsumerGroupMember> members,
+        Func<ConsumerGroupMember, IReadOnlyDictionary<Guid, IReadOnlySet<int>>> currentTarget,
+        IReadOnlyDictionary<string, IReadOnlyList<string>> newRegexes)
+    {
+        var assignor = PreferredAssignor(members);
+        var specs = new Dictionary<string, MemberSpec>(StringComparer.Ordinal);
+        foreach (var m in members)
+        {
+            var ids = new HashSet<Guid>();
+            foreach (var name in SubscribedTopicsOf(group, m, newRegexes))
+            {
+                if (_topics.TryGet(name, out var id, out _))
+                    ids.Add(id);
+            }
+            specs[m.MemberId] = new MemberSpec(m.RackId, ids, currentTarget(m));
+        }
+        var result = assignor.Assign(new GroupSpec(specs), new CatalogTopics(_topics));
+        group.PreferredAssignor = assignor.Name;
+        return result.Members;
+    }
+
+    private IConsumerGroupAssignor PreferredAssignor(IEnumerable<ConsumerGroupMember> members)
+    {
+        var votes = members.Where(m => m.ServerAssignor is not null).GroupBy(m => m.ServerAssignor!, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        return _options.ConsumerAssignors.OrderByDescending(a => votes.GetValueOrDefault(a.Name)).First();
+    }
+
+    private static IEnumerable<string> SubscribedTopicsOf(ConsumerGroup group, ConsumerGroupMember member, IReadOnlyDictionary<string, IReadOnlyList<string>> newRegexes)
+    {
+        if (member.SubscribedTopicRegex is { } regex && newRegexes.TryGetValue(regex, out var matched))
+            return member.SubscribedTopicNames.Concat(matched).Distinct(StringComparer.Ordinal);
+        return group.SubscribedTopicsOf(member);
+    }
+
+    private sealed class CatalogTopics(ITopicCatalog topics) : ITopicMetadata
+    {
+        public int PartitionCount(Guid topicId) => topics.PartitionCount(topicId);
+    }
+
+    /// <summary>
+    /// True when the target assignment holds exactly the partitions that exist of the topics its
+    /// members subscribe to: false once a topic was created, deleted or grew since it was computed.
+    /// </summary>
+    private bool TargetCoversTopics(ConsumerGroup group)
+    {
+        var expected = new HashSet<(Guid, int)>();
+        foreach (var name in group.SubscribedTopicNames(_topics))
+        {
+            if (_topics.TryGet(name, out var id, out int partitions))
+            {
+                for (int p = 0; p < partitions; p++)
+                    expected.Add((id, p));
+            }
+        }
+        int assigned = 0;
+        foreach (var target in group.Target.Values)
+        {
+            foreach (var (topic, partitions) in target)
+            {
+                foreach (int p in partitions)
+                {
+                    if (!expected.Contains((topic, p)))
+                        return false;
+                    assigned++;
+                }
+            }
+        }
+        return assigned == expected.Count;
+    }
+
+    /// <summary>Regular expressions no member will use once <paramref name="leaving"/> stops using its own.</summary>
+    private static IEnumerable<CoordinatorRecord> UnusedRegexTombstones(ConsumerGroup group, ConsumerGroupMember? leaving, ConsumerGroupMember? replacement = null)
+    {
+        if (leaving?.SubscribedTopicRegex is not { } regex || replacement?.SubscribedTopicRegex == regex)
+            yield break;
+        if (!group.Regexes.ContainsKey(regex))
+            yield break;
+        if (group.Members.Values.Any(m => m.MemberId != leaving.MemberId && m.SubscribedTopicRegex == regex))
+            yield break;
+        yield return ConsumerGroupRecords.RegexTombstone(group.GroupId, regex);
+    }
+
+    private static IEnumerable<CoordinatorRecord> MemberTombstones(string groupId, string memberId) =>
+    [
+        ConsumerGroupRecords.CurrentTombstone(groupId, memberId),
+        ConsumerGroupRecords.TargetTombstone(groupId, memberId),
+        ConsumerGroupRecords.MemberTombstone(groupId, memberId),
+    ];
+
+    /// <summary>
+    /// Removes a member (leave, session expiry, rebalance timeout): its records are tombstoned and
+    /// the group epoch bumped, so the others get its partitions at their next heartbeat.
+    /// </summary>
+    private CoordinatorResult<T> FenceConsumerMember<T>(ConsumerGroup group, ConsumerGroupMember member, T response)
+    {
+        var records = new List<CoordinatorRecord>(MemberTombstones(group.GroupId, member.MemberId));
+        records.AddRange(UnusedRegexTombstones(group, member));
+        records.Add(ConsumerGroupRecords.Epoch(group.GroupId, group.GroupEpoch + 1));
+        string groupId = group.GroupId;
+        return new CoordinatorResult<T>(response, records, applied: () => CancelMemberTimers(groupId, member.MemberId));
+    }
+
+    private static string SessionTimerKey(string groupId, string memberId) => $"session-timeout-{groupId}-{memberId}";
+
+    private static string RebalanceTimerKey(string groupId, string memberId) => $"rebalance-timeout-{groupId}-{memberId}";
+
+    private void CancelMemberTimers(string groupId, string memberId)
+    {
+        CancelTimer(SessionTimerKey(groupId, memberId));
+        CancelTimer(RebalanceTimerKey(groupId, memberId));
+    }
+
+    /// <summary>group.consumer.session.timeout.ms after its last heartbeat, a member is fenced.</summary>
+    private void ScheduleSessionTimeout(string groupId, string memberId) =>
+        ScheduleTimer(SessionTimerKey(groupId, memberId), _options.ConsumerSessionTimeout, () =>
+        {
+            if (_groups.GetValueOrDefault(groupId) is not ConsumerGroup group || group.Member(memberId) is not { } member)
+                return [];
+            _logger.LogInformation("Member {Member} of consumer group {Group} fenced: session timeout ({Timeout} ms) expired",
+                memberId, groupId, _options.ConsumerSessionTimeout.TotalMilliseconds);
+            return FenceConsumerMember(group, member, true).Records;
+        });
+
+    /// <summary>A member that does not revoke within its rebalance timeout is fenced, so its partitions can move.</summary>
+    private void ScheduleRebalanceTimeout(string groupId, string memberId, int epoch, int timeoutMs) =>
+        ScheduleTimer(RebalanceTimerKey(groupId, memberId), TimeSpan.FromMilliseconds(Math.Max(timeoutMs, 0)), () =>
+        {
+            if (_groups.GetValueOrDefault(groupId) is not ConsumerGroup group || group.Member(memberId) is not { } member
+                || member.MemberEpoch != epoch || member.State != MemberState.UnrevokedPartitions)
+                return [];
+            _logger.LogInformation("Member {Member} of consumer group {Group} fenced: it did not revoke its partitions within its rebalance timeout ({Timeout} ms)",
+                memberId, groupId, timeoutMs);
+            return FenceConsumerMember(group, member, true).Records;
+        });
+
+    /// <summary>Kafka's consumer-group commit rule: the member's current epoch, from OffsetCommit v9 on.</summary>
+    private static ErrorCode ValidateConsumerCommit(ConsumerGroup group, string memberId, int epoch, short version)
+    {
+        if (epoch < 0 && group.IsEmpty)
+            return ErrorCode.None;
+        if (group.Member(memberId) is not { } member)
+            return ErrorCode.UnknownMemberId;
+        if (version < 9)
+            return ErrorCode.UnsupportedVersion;
+        return epoch == member.MemberEpoch ? ErrorCode.None : ErrorCode.StaleMemberEpoch;
+    }
+
+    private static ErrorCode ValidateConsumerFetch(ConsumerGroup group, string? memberId, int epoch)
+    {
+        if (memberId is null && epoch < 0)
+            return ErrorCode.None;
+        if (memberId is null || group.Member(memberId) is not { } member)
+            return ErrorCode.UnknownMemberId;
+        return epoch == member.MemberEpoch ? ErrorCode.None : ErrorCode.StaleMemberEpoch;
+    }
+
+    /// <summary>Everything of an empty consumer group, for DeleteGroups (offsets are tombstoned separately).</summary>
+    private static IEnumerable<CoordinatorRecord> ConsumerGroupTombstones(ConsumerGroup group)
+    {
+        foreach (var regex in group.Regexes.Keys)
+            yield return ConsumerGroupRecords.RegexTombstone(group.GroupId, regex);
+        foreach (var memberId in group.Target.Keys)
+            yield return ConsumerGroupRecords.TargetTombstone(group.GroupId, memberId);
+        yield return ConsumerGroupRecords.TargetEpochTombstone(group.GroupId);
+        yield return ConsumerGroupRecords.EpochTombstone(group.GroupId);
+    }
+
+    /// <summary>
+    /// Topics were created, deleted or grew: every consumer group subscribed to one of them (by name
+    /// or by a regex that matches it now or did before) re-resolves its regexes and bumps its epoch.
+    /// </summary>
+    public void TopicsChanged(IReadOnlyCollection<string> topics) =>
+        Run<bool>(() =>
+        {
+            var records = new List<CoordinatorRecord>();
+            foreach (var group in _groups.Values.OfType<ConsumerGroup>())
+            {
+                if (group.Deleted || group.IsEmpty)
+                    continue;
+                bool concerned = false;
+                foreach (var (regex, matched) in group.Regexes)
+                {
+                    var now = TopicRegex.Resolve(regex, _topics.Names);
+                    if (!now.SequenceEqual(matched, StringComparer.Ordinal))
+                    {
+                        records.Add(ConsumerGroupRecords.Regex(group.GroupId, regex, now, Now));
+                        concerned = true;
+                    }
+                }
+                concerned |= group.SubscribedTopicNames(_topics).Overlaps(topics);
+                if (concerned)
+                    records.Add(ConsumerGroupRecords.Epoch(group.GroupId, group.GroupEpoch + 1));
+            }
+            return new CoordinatorResult<bool>(true, records);
+        }, (_, _) => false);
+}
