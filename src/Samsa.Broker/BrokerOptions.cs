@@ -82,6 +82,9 @@ public sealed record BrokerOptions
 
     public TimeSpan ConsumerGroupMaxHeartbeatInterval { get; init; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>group.consumer.migration.policy: disabled, upgrade, downgrade or bidirectional.</summary>
+    public string ConsumerGroupMigrationPolicy { get; init; } = "bidirectional";
+
     /// <summary>group.consumer.max.size: members a consumer group may have.</summary>
     public int ConsumerGroupMaxSize { get; init; } = int.MaxValue;
 

@@ -92,6 +92,7 @@ public sealed class SamsaBroker : IAsyncDisposable
     /// <summary>Opens (or creates) __consumer_offsets and replays it into the group coordinator.</summary>
     private static GroupCoordinator LoadGroups(BrokerOptions options, TopicManager topics, ILoggerFactory loggerFactory)
     {
+        Configuration.BrokerConfig.ValidateGroupSettings(options);
         if (!topics.TryGet(TopicManager.ConsumerOffsetsTopic, out var offsetsTopic))
         {
             offsetsTopic = topics.Create(TopicManager.ConsumerOffsetsTopic, options.OffsetsTopicPartitions).Topic!;
@@ -111,6 +112,7 @@ public sealed class SamsaBroker : IAsyncDisposable
             ConsumerSessionTimeout = options.ConsumerGroupSessionTimeout,
             ConsumerHeartbeatInterval = options.ConsumerGroupHeartbeatInterval,
             ConsumerMaxSize = options.ConsumerGroupMaxSize,
+            MigrationPolicy = options.ConsumerGroupMigrationPolicy,
             ConsumerAssignors = options.ConsumerGroupAssignors.Select(Samsa.Assignors.ConsumerGroupAssignors.Create).ToList(),
         }, options.TimeProvider, log, logger, new TopicCatalog(topics));
         topics.Changed += coordinator.TopicsChanged;

@@ -25,6 +25,9 @@ internal sealed record GroupCoordinatorOptions
     /// <summary>group.coordinator.rebalance.protocols: which group protocols members may use.</summary>
     public IReadOnlySet<string> RebalanceProtocols { get; init; } = new HashSet<string>(StringComparer.Ordinal) { "classic", "consumer" };
 
+    /// <summary>group.consumer.migration.policy: disabled, upgrade, downgrade or bidirectional.</summary>
+    public string MigrationPolicy { get; init; } = "bidirectional";
+
     /// <summary>group.consumer.session.timeout.ms.</summary>
     public TimeSpan ConsumerSessionTimeout { get; init; } = TimeSpan.FromSeconds(45);
 

@@ -109,13 +109,39 @@ internal sealed partial class GroupShard
     /// Removes a member (leave, session expiry, rebalance timeout): its records are tombstoned and
     /// the group epoch bumped, so the others get its partitions at their next heartbeat.
     /// </summary>
-    private CoordinatorResult<T> FenceConsumerMember<T>(ConsumerGroup group, ConsumerGroupMember member, T response)
+    private CoordinatorResult<T> FenceConsumerMember<T>(ConsumerGroup group, ConsumerGroupMember member, T response) =>
+        FenceConsumerMembers(group, [member], response);
+
+    /// <summary>
+    /// Removes members; when only classic-protocol members would remain and the migration policy
+    /// allows, the group goes back to being a classic group instead (Kafka's online downgrade).
+    /// </summary>
+    private CoordinatorResult<T> FenceConsumerMembers<T>(ConsumerGroup group, IReadOnlyList<ConsumerGroupMember> members, T response)
     {
-        var records = new List<CoordinatorRecord>(MemberTombstones(group.GroupId, member.MemberId));
-        records.AddRange(UnusedRegexTombstones(group, member));
-        records.Add(ConsumerGroupRecords.Epoch(group.GroupId, group.GroupEpoch + 1));
         string groupId = group.GroupId;
-        return new CoordinatorResult<T>(response, records, applied: () => CancelMemberTimers(groupId, member.MemberId));
+        var ids = members.Select(m => m.MemberId).ToHashSet(StringComparer.Ordinal);
+        void CancelAll()
+        {
+            foreach (var id in ids)
+                CancelMemberTimers(groupId, id);
+        }
+        if (DowngradeWanted(group, ids))
+        {
+            var downgrade = DowngradeToClassicGroup(group, ids);
+            return new CoordinatorResult<T>(response, downgrade, applied: () =>
+            {
+                foreach (var id in group.Members.Keys)
+                    CancelMemberTimers(groupId, id);
+                StartDowngradedGroup(groupId);
+            });
+        }
+        var records = new List<CoordinatorRecord>();
+        foreach (var member in members)
+            records.AddRange(MemberTombstones(groupId, member.MemberId));
+        foreach (var member in members)
+            records.AddRange(UnusedRegexTombstones(group, member));
+        records.Add(ConsumerGroupRecords.Epoch(groupId, group.GroupEpoch + 1));
+        return new CoordinatorResult<T>(response, records, applied: CancelAll);
     }
 
     private static string SessionTimerKey(string groupId, string memberId) => $"session-timeout-{groupId}-{memberId}";
@@ -126,16 +152,21 @@ internal sealed partial class GroupShard
     {
         CancelTimer(SessionTimerKey(groupId, memberId));
         CancelTimer(RebalanceTimerKey(groupId, memberId));
+        CancelTimer(JoinTimerKey(groupId, memberId));
+        CancelTimer(SyncTimerKey(groupId, memberId));
     }
 
-    /// <summary>group.consumer.session.timeout.ms after its last heartbeat, a member is fenced.</summary>
-    private void ScheduleSessionTimeout(string groupId, string memberId) =>
-        ScheduleTimer(SessionTimerKey(groupId, memberId), _options.ConsumerSessionTimeout, () =>
+    /// <summary>
+    /// A member is fenced this long after its last request: group.consumer.session.timeout.ms, or
+    /// the session timeout a classic-protocol member joined with.
+    /// </summary>
+    private void ScheduleSessionTimeout(string groupId, string memberId, TimeSpan timeout) =>
+        ScheduleTimer(SessionTimerKey(groupId, memberId), timeout, () =>
         {
             if (_groups.GetValueOrDefault(groupId) is not ConsumerGroup group || group.Member(memberId) is not { } member)
                 return [];
             _logger.LogInformation("Member {Member} of consumer group {Group} fenced: session timeout ({Timeout} ms) expired",
-                memberId, groupId, _options.ConsumerSessionTimeout.TotalMilliseconds);
+                memberId, groupId, timeout.TotalMilliseconds);
             return FenceConsumerMember(group, member, true).Records;
         });
 
@@ -151,13 +182,19 @@ internal sealed partial class GroupShard
             return FenceConsumerMember(group, member, true).Records;
         });
 
-    /// <summary>Kafka's consumer-group commit rule: the member's current epoch, from OffsetCommit v9 on.</summary>
+    /// <summary>
+    /// Kafka's consumer-group commit rule: the member's current epoch, from OffsetCommit v9 on
+    /// (STALE_MEMBER_EPOCH); a classic-protocol member commits with its generation, the member
+    /// epoch (ILLEGAL_GENERATION).
+    /// </summary>
     private static ErrorCode ValidateConsumerCommit(ConsumerGroup group, string memberId, int epoch, short version)
     {
         if (epoch < 0 && group.IsEmpty)
             return ErrorCode.None;
         if (group.Member(memberId) is not { } member)
             return ErrorCode.UnknownMemberId;
+        if (member.UsesClassicProtocol)
+            return epoch == member.MemberEpoch ? ErrorCode.None : ErrorCode.IllegalGeneration;
         if (version < 9)
             return ErrorCode.UnsupportedVersion;
         return epoch == member.MemberEpoch ? ErrorCode.None : ErrorCode.StaleMemberEpoch;

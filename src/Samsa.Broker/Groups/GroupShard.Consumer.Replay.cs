@@ -52,6 +52,9 @@ internal sealed partial class GroupShard
                     SubscribedTopicRegex = string.IsNullOrEmpty(v.SubscribedTopicRegex) ? null : v.SubscribedTopicRegex,
                     RebalanceTimeoutMs = v.RebalanceTimeoutMs,
                     ServerAssignor = v.ServerAssignor,
+                    Classic = v.ClassicMemberMetadata is { SupportedProtocols.Count: > 0 } classic
+                        ? new ClassicMembership(classic.SessionTimeoutMs, classic.SupportedProtocols.Select(p => (p.Name, p.Metadata)).ToList())
+                        : null,
                 });
                 return;
             }
@@ -141,7 +144,7 @@ internal sealed partial class GroupShard
             group.MetadataStale = true;
             group.PreferredAssignor = PreferredAssignor(group.Members.Values).Name;
             foreach (var member in group.Members.Values)
-                ScheduleSessionTimeout(group.GroupId, member.MemberId);
+                ScheduleSessionTimeout(group.GroupId, member.MemberId, SessionTimeoutOf(member));
         }
     }
 }

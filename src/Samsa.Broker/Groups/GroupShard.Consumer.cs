@@ -86,6 +86,8 @@ internal sealed partial class GroupShard
                 // An empty classic group (offsets only) becomes a consumer group, keeping its offsets.
                 records.Add(new CoordinatorRecord(OffsetsTopic.GroupKey(groupId), null));
                 return new ConsumerGroup(groupId, _time);
+            case ClassicGroup classic when create:
+                return UpgradeToConsumerGroup(classic, records);
             case ClassicGroup:
                 throw new CoordinatorException(ErrorCode.GroupIdNotFound, $"Group {groupId} is not a consumer group.");
             default:
@@ -101,14 +103,10 @@ internal sealed partial class GroupShard
         bool joining = request.MemberEpoch == 0;
         var group = ConsumerGroupFor(request.GroupId, joining, records);
         string memberId = request.MemberId.Length > 0 ? request.MemberId : NewMemberId();
-        if (group.Members.Count >= _options.ConsumerMaxSize && group.Member(memberId) is null)
-            throw new CoordinatorException(ErrorCode.GroupMaxSizeReached, $"The consumer group has reached its maximum capacity of {_options.ConsumerMaxSize} members.");
+        ThrowIfGroupFull(group, memberId);
         var owned = request.TopicPartitions is null ? null : TopicAssignment.From(request.TopicPartitions.Select(t => (t.TopicId, (IEnumerable<int>)t.Partitions)));
 
-        // 1. The member, created or updated; a static member coming back takes its old place.
         var (member, replaced) = ResolveMember(group, memberId, request, owned, records);
-        // A static member taking its old place is not new: its replacement records are written already.
-        bool isNew = replaced is null && group.Member(member.MemberId) is null;
         var updated = member with
         {
             InstanceId = request.InstanceId ?? member.InstanceId,
@@ -119,63 +117,10 @@ internal sealed partial class GroupShard
             SubscribedTopicRegex = request.SubscribedTopicRegex is null ? member.SubscribedTopicRegex : request.SubscribedTopicRegex.Length == 0 ? null : request.SubscribedTopicRegex,
             ClientId = clientId,
             ClientHost = clientHost,
+            Classic = null,
         };
-        bool bump = isNew || !updated.SameSubscription(member);
-        if (isNew || !updated.SameMetadata(member))
-            records.Add(ConsumerGroupRecords.Member(group.GroupId, updated));
-        var regexes = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-        if (updated.SubscribedTopicRegex is { } regex && !group.Regexes.ContainsKey(regex))
-        {
-            var matched = TopicRegex.Resolve(regex, _topics.Names);
-            regexes[regex] = matched;
-            records.Add(ConsumerGroupRecords.Regex(group.GroupId, regex, matched, Now));
-        }
-        records.AddRange(UnusedRegexTombstones(group, leaving: member.SubscribedTopicRegex != updated.SubscribedTopicRegex ? member : null, replacement: updated));
-        if (group.MetadataStale)
-        {
-            // First heartbeat after a restart: topics may have changed while the broker was down.
-            group.MetadataStale = false;
-            bump |= !TargetCoversTopics(group);
-        }
-
-        int groupEpoch = group.GroupEpoch;
-        if (bump)
-        {
-            groupEpoch++;
-            records.Add(ConsumerGroupRecords.Epoch(group.GroupId, groupEpoch));
-        }
-
-        // 2. A new target assignment when the group epoch moved past the last one.
-        IReadOnlyDictionary<Guid, IReadOnlySet<int>> target;
-        int targetEpoch;
-        if (groupEpoch > group.AssignmentEpoch)
-        {
-            var members = group.Members.Values.Where(m => m.MemberId != updated.MemberId && !ReferenceEquals(m, replaced)).Append(updated).ToList();
-            var computed = ComputeTarget(group, members, m => ReferenceEquals(m, updated) && replaced is not null ? group.TargetOf(replaced.MemberId) : group.TargetOf(m.MemberId), regexes);
-            foreach (var m in members)
-            {
-                var before = ReferenceEquals(m, updated) && replaced is not null ? group.TargetOf(replaced.MemberId) : group.TargetOf(m.MemberId);
-                var after = computed[m.MemberId];
-                if (!TopicAssignment.AreEqual(before, after) || (isNew && ReferenceEquals(m, updated)))
-                    records.Add(ConsumerGroupRecords.Target(group.GroupId, m.MemberId, after));
-            }
-            records.Add(ConsumerGroupRecords.TargetEpoch(group.GroupId, groupEpoch));
-            target = computed[updated.MemberId];
-            targetEpoch = groupEpoch;
-        }
-        else
-        {
-            targetEpoch = group.AssignmentEpoch;
-            target = replaced is not null ? group.TargetOf(replaced.MemberId) : group.TargetOf(updated.MemberId);
-        }
-
-        // 3. Reconcile the member towards its target.
-        var reconciled = updated.IsReconciledTo(targetEpoch)
-            ? updated
-            : CurrentAssignmentBuilder.Reconcile(updated, targetEpoch, target, group.OwnerEpoch, owned);
-        bool assignmentChanged = isNew || !reconciled.SameAssignmentState(updated);
-        if (assignmentChanged)
-            records.Add(ConsumerGroupRecords.Current(group.GroupId, reconciled));
+        var step = Advance(group, member, updated, replaced, owned, records);
+        var reconciled = step.Member;
 
         // The assignment goes out on a full request (a join, or a client resending everything after
         // an error) or when what the member may consume changed.
@@ -191,21 +136,108 @@ internal sealed partial class GroupShard
             response.Assignment = new ConsumerGroupHeartbeatResponse.MemberAssignment { TopicPartitions = ToWire(reconciled.Assigned) };
 
         string groupId = group.GroupId;
+        bool upgraded = _groups.GetValueOrDefault(groupId) is ClassicGroup;
         return new CoordinatorResult<ConsumerGroupHeartbeatResponse>(response, records, applied: () =>
         {
+            if (upgraded)
+                ArmConvertedMembers(groupId);
             if (replaced is not null)
                 CancelMemberTimers(groupId, replaced.MemberId);
-            ScheduleSessionTimeout(groupId, reconciled.MemberId);
-            if (assignmentChanged)
+            ScheduleSessionTimeout(groupId, reconciled.MemberId, _options.ConsumerSessionTimeout);
+            if (step.AssignmentChanged)
             {
                 if (reconciled.State == MemberState.UnrevokedPartitions)
                     ScheduleRebalanceTimeout(groupId, reconciled.MemberId, reconciled.MemberEpoch, reconciled.RebalanceTimeoutMs);
                 else
                     CancelTimer(RebalanceTimerKey(groupId, reconciled.MemberId));
             }
-            if (bump)
-                _logger.LogInformation("Consumer group {Group} moved to epoch {Epoch} (member {Member})", groupId, groupEpoch, reconciled.MemberId);
+            step.Log(this);
         });
+    }
+
+    private void ThrowIfGroupFull(ConsumerGroup group, string memberId)
+    {
+        if (group.Members.Count >= _options.ConsumerMaxSize && group.Member(memberId) is null)
+            throw new CoordinatorException(ErrorCode.GroupMaxSizeReached, $"The consumer group has reached its maximum capacity of {_options.ConsumerMaxSize} members.");
+    }
+
+    /// <summary>The outcome of <see cref="Advance"/>: the member as reconciled, and what changed.</summary>
+    private readonly record struct MemberStep(ConsumerGroupMember Member, bool Bumped, int GroupEpoch, bool AssignmentChanged, string GroupId)
+    {
+        public void Log(GroupShard shard)
+        {
+            if (Bumped)
+                shard._logger.LogInformation("Consumer group {Group} moved to epoch {Epoch} (member {Member})", GroupId, GroupEpoch, Member.MemberId);
+        }
+    }
+
+    /// <summary>
+    /// The three steps every member's request takes, whichever protocol it speaks: (1) write the
+    /// member's metadata if it changed and bump the group epoch if its subscription did, (2) compute
+    /// a new target assignment when the group epoch is ahead of it, (3) reconcile the member with its
+    /// target, given what it reports owning. Reads the group only; records go to <paramref name="records"/>.
+    /// </summary>
+    private MemberStep Advance(ConsumerGroup group, ConsumerGroupMember member, ConsumerGroupMember updated, ConsumerGroupMember? replaced,
+        IReadOnlyDictionary<Guid, IReadOnlySet<int>>? owned, List<CoordinatorRecord> records)
+    {
+        // A static member taking its old place is not new: its replacement records are written already.
+        bool isNew = replaced is null && group.Member(member.MemberId) is null;
+        bool bump = isNew || !updated.SameSubscription(member);
+        if (isNew || !updated.SameMetadata(member))
+            records.Add(ConsumerGroupRecords.Member(group.GroupId, updated));
+        var regexes = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        if (updated.SubscribedTopicRegex is { } regex && !group.Regexes.ContainsKey(regex))
+        {
+            var matched = TopicRegex.Resolve(regex, _topics.Names);
+            regexes[regex] = matched;
+            records.Add(ConsumerGroupRecords.Regex(group.GroupId, regex, matched, Now));
+        }
+        records.AddRange(UnusedRegexTombstones(group, leaving: member.SubscribedTopicRegex != updated.SubscribedTopicRegex ? member : null, replacement: updated));
+        if (group.MetadataStale)
+        {
+            // First request after a restart: topics may have changed while the broker was down.
+            group.MetadataStale = false;
+            bump |= !TargetCoversTopics(group);
+        }
+
+        int groupEpoch = group.GroupEpoch;
+        if (bump)
+        {
+            groupEpoch++;
+            records.Add(ConsumerGroupRecords.Epoch(group.GroupId, groupEpoch));
+        }
+
+        IReadOnlyDictionary<Guid, IReadOnlySet<int>> CurrentTarget(ConsumerGroupMember m) =>
+            ReferenceEquals(m, updated) && replaced is not null ? group.TargetOf(replaced.MemberId) : group.TargetOf(m.MemberId);
+        IReadOnlyDictionary<Guid, IReadOnlySet<int>> target;
+        int targetEpoch;
+        if (groupEpoch > group.AssignmentEpoch)
+        {
+            var members = group.Members.Values.Where(m => m.MemberId != updated.MemberId && !ReferenceEquals(m, replaced)).Append(updated).ToList();
+            var computed = ComputeTarget(group, members, CurrentTarget, regexes);
+            foreach (var m in members)
+            {
+                var after = computed[m.MemberId];
+                if (!TopicAssignment.AreEqual(CurrentTarget(m), after) || (isNew && ReferenceEquals(m, updated)))
+                    records.Add(ConsumerGroupRecords.Target(group.GroupId, m.MemberId, after));
+            }
+            records.Add(ConsumerGroupRecords.TargetEpoch(group.GroupId, groupEpoch));
+            target = computed[updated.MemberId];
+            targetEpoch = groupEpoch;
+        }
+        else
+        {
+            targetEpoch = group.AssignmentEpoch;
+            target = CurrentTarget(updated);
+        }
+
+        var reconciled = updated.IsReconciledTo(targetEpoch)
+            ? updated
+            : CurrentAssignmentBuilder.Reconcile(updated, targetEpoch, target, group.OwnerEpoch, owned);
+        bool assignmentChanged = isNew || !reconciled.SameAssignmentState(updated);
+        if (assignmentChanged)
+            records.Add(ConsumerGroupRecords.Current(group.GroupId, reconciled));
+        return new MemberStep(reconciled, bump, groupEpoch, assignmentChanged, group.GroupId);
     }
 
     /// <summary>Kafka's member ids are random UUIDs in base64url (22 characters).</summary>

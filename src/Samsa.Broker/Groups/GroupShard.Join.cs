@@ -1,3 +1,4 @@
+using Samsa.Broker.Groups.Consumer;
 using Samsa.Broker.Groups.Runtime;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
@@ -10,6 +11,13 @@ internal sealed partial class GroupShard
     public Task<JoinGroupResponse> JoinGroup(JoinGroupRequest request, short version, string clientId, string clientHost) =>
         Run(() =>
         {
+            if (_groups.GetValueOrDefault(request.GroupId) is ConsumerGroup { Deleted: false } consumer && request.GroupId.Length > 0)
+            {
+                var session = TimeSpan.FromMilliseconds(request.SessionTimeoutMs);
+                if (session < _options.MinSessionTimeout || session > _options.MaxSessionTimeout)
+                    return Task.FromResult(new JoinGroupResponse { ErrorCode = ErrorCode.InvalidSessionTimeout, MemberId = request.MemberId, GenerationId = -1 });
+                return ClassicJoinToConsumerGroup(consumer, request, version, clientId, clientHost);
+            }
             var error = ValidateJoin(request, out var group);
             if (error != ErrorCode.None)
                 return Task.FromResult(new JoinGroupResponse { ErrorCode = error, MemberId = request.MemberId, GenerationId = -1 });

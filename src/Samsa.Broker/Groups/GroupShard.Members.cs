@@ -1,3 +1,4 @@
+using Samsa.Broker.Groups.Consumer;
 using Samsa.Broker.Groups.Runtime;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
@@ -10,6 +11,8 @@ internal sealed partial class GroupShard
     public Task<SyncGroupResponse> SyncGroup(SyncGroupRequest request, short version) =>
         Run<Task<SyncGroupResponse>>(() =>
         {
+            if (_groups.GetValueOrDefault(request.GroupId) is ConsumerGroup { Deleted: false } consumer)
+                return ClassicSyncToConsumerGroup(consumer, request);
             var error = ValidateMember(request.GroupId, request.MemberId, request.GroupInstanceId, request.GenerationId, out var group, out var member);
             if (error == ErrorCode.None && version >= 5
                 && ((request.ProtocolType is not null && request.ProtocolType != group!.ProtocolType)
@@ -71,6 +74,8 @@ internal sealed partial class GroupShard
     public HeartbeatResponse Heartbeat(HeartbeatRequest request) =>
         Run<HeartbeatResponse>(() =>
         {
+            if (_groups.GetValueOrDefault(request.GroupId) is ConsumerGroup { Deleted: false } consumer)
+                return ClassicHeartbeatToConsumerGroup(consumer, request);
             var error = ValidateMember(request.GroupId, request.MemberId, request.GroupInstanceId, request.GenerationId, out var group, out var member);
             if (error != ErrorCode.None)
                 return new HeartbeatResponse { ErrorCode = error };
@@ -106,6 +111,8 @@ internal sealed partial class GroupShard
             var leaving = version >= 3
                 ? request.Members.Select(m => (m.MemberId, m.GroupInstanceId)).ToList()
                 : [(request.MemberId, (string?)null)];
+            if (_groups.GetValueOrDefault(request.GroupId) is ConsumerGroup { Deleted: false } consumer)
+                return ClassicLeaveToConsumerGroup(consumer, request, version);
             var response = new LeaveGroupResponse();
             if (Classic(request.GroupId) is not { } group)
             {

@@ -51,8 +51,10 @@ internal sealed partial class GroupShard
                 var k = VersionedData.Read<GroupMetadataKey>(key, out _)!;
                 if (value is null)
                 {
-                    if (Classic(k.Group) is { IsEmpty: true } dead)
+                    // Deleted, or upgraded to a consumer group whose records follow.
+                    if (Classic(k.Group) is { } dead)
                     {
+                        Retire(dead);
                         if (!_loading)
                             dead.TransitionTo(GroupState.Dead, Now);
                         RemoveGroup(k.Group);
@@ -86,6 +88,7 @@ internal sealed partial class GroupShard
     {
         if (_groups.TryGetValue(groupId, out var other) && other is not ClassicGroup)
             RemoveGroup(groupId); // a consumer group converted back to classic: the record describes it whole
+        bool created = !_groups.ContainsKey(groupId);
         var group = GetOrCreateClassic(groupId);
         group.Generation = value.Generation;
         group.ProtocolType = value.ProtocolType.Length > 0 ? value.ProtocolType : null;
@@ -128,11 +131,31 @@ internal sealed partial class GroupShard
         }
 
         var state = group.Members.Count > 0 ? GroupState.Stable : GroupState.Empty;
-        if (_loading)
+        if (_loading || created)
             group.Restore(state, value.CurrentStateTimestamp >= 0 ? value.CurrentStateTimestamp : Now);
         else if (group.State != state)
             group.TransitionTo(state, Now);
         group.MarkChanged();
+    }
+
+    /// <summary>
+    /// A classic group leaving the map (deleted or upgraded): its timers stop and parked requests
+    /// are told to rejoin, so nothing of it acts on the group that may take its id.
+    /// </summary>
+    private static void Retire(ClassicGroup group)
+    {
+        group.RebalanceTimer?.Dispose();
+        group.RebalanceTimer = null;
+        foreach (var t in group.PendingMembers.Values)
+            t.Dispose();
+        group.PendingMembers.Clear();
+        foreach (var m in group.Members.Values)
+        {
+            m.SessionTimer?.Dispose();
+            m.PendingJoin?.TrySetResult(new JoinGroupResponse { ErrorCode = ErrorCode.RebalanceInProgress, MemberId = m.MemberId, GenerationId = -1 });
+            m.PendingJoin = null;
+            CompleteSync(m, new SyncGroupResponse { ErrorCode = ErrorCode.RebalanceInProgress });
+        }
     }
 
     private bool _loading;

@@ -30,13 +30,21 @@ internal sealed record ConsumerGroupMember
 
     public bool IsStatic => InstanceId is not null;
 
+    /// <summary>
+    /// Set for a member that speaks the classic protocol (JoinGroup/SyncGroup/Heartbeat) inside a
+    /// consumer group during an online migration: its session timeout and the protocols it offered.
+    /// </summary>
+    public ClassicMembership? Classic { get; init; }
+
+    public bool UsesClassicProtocol => Classic is not null;
+
     /// <summary>Fully reconciled with the target of that epoch.</summary>
     public bool IsReconciledTo(int targetEpoch) => MemberEpoch == targetEpoch && State == MemberState.Stable;
 
     /// <summary>The fields of the member metadata record (a change is written as a new record).</summary>
     public bool SameMetadata(ConsumerGroupMember other) =>
         InstanceId == other.InstanceId && RackId == other.RackId && ClientId == other.ClientId && ClientHost == other.ClientHost
-        && RebalanceTimeoutMs == other.RebalanceTimeoutMs && SameSubscription(other);
+        && RebalanceTimeoutMs == other.RebalanceTimeoutMs && SameSubscription(other) && Equals(Classic, other.Classic);
 
     /// <summary>What the assignment depends on: a change bumps the group epoch.</summary>
     public bool SameSubscription(ConsumerGroupMember other) =>
@@ -48,4 +56,14 @@ internal sealed record ConsumerGroupMember
     public bool SameAssignmentState(ConsumerGroupMember other) =>
         MemberEpoch == other.MemberEpoch && PreviousMemberEpoch == other.PreviousMemberEpoch && State == other.State
         && TopicAssignment.AreEqual(Assigned, other.Assigned) && TopicAssignment.AreEqual(PendingRevocation, other.PendingRevocation);
+}
+
+/// <summary>What a classic-protocol member of a consumer group joined with (ClassicMemberMetadata).</summary>
+internal sealed record ClassicMembership(int SessionTimeoutMs, IReadOnlyList<(string Name, byte[] Metadata)> Protocols)
+{
+    public bool Equals(ClassicMembership? other) =>
+        other is not null && SessionTimeoutMs == other.SessionTimeoutMs && Protocols.Count == other.Protocols.Count
+        && Protocols.Zip(other.Protocols).All(p => p.First.Name == p.Second.Name && p.First.Metadata.AsSpan().SequenceEqual(p.Second.Metadata));
+
+    public override int GetHashCode() => HashCode.Combine(SessionTimeoutMs, Protocols.Count);
 }

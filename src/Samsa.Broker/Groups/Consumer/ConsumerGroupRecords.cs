@@ -36,7 +36,14 @@ internal static class ConsumerGroupRecords
             SubscribedTopicRegex = member.SubscribedTopicRegex,
             RebalanceTimeoutMs = member.RebalanceTimeoutMs,
             ServerAssignor = member.ServerAssignor,
-            ClassicMemberMetadata = null, // a consumer-protocol member (Kafka writes null, not the empty default)
+            // Kafka writes null, not the empty default, for a consumer-protocol member.
+            ClassicMemberMetadata = member.Classic is { } classic
+                ? new ConsumerGroupMemberMetadataValue.ClassicMemberMetadataData
+                {
+                    SessionTimeoutMs = classic.SessionTimeoutMs,
+                    SupportedProtocols = classic.Protocols.Select(p => new ConsumerGroupMemberMetadataValue.ClassicProtocol { Name = p.Name, Metadata = p.Metadata }).ToList(),
+                }
+                : null,
         }, 0));
 
     public static CoordinatorRecord MemberTombstone(string groupId, string memberId) => new(MemberKey(groupId, memberId), null);
