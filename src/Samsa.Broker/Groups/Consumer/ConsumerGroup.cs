@@ -40,23 +40,41 @@ internal sealed class ConsumerGroup(string groupId, TimeProvider time) : Group(g
 
     public override bool IsDead => Deleted;
 
+    /// <summary>Derived from the epochs; recomputed once after a change, not per replayed record.</summary>
     public ConsumerGroupState State
     {
         get
         {
-            if (Deleted)
-                return ConsumerGroupState.Dead;
-            if (_members.Count == 0)
-                return ConsumerGroupState.Empty;
-            if (GroupEpoch > AssignmentEpoch)
-                return ConsumerGroupState.Assigning;
-            foreach (var m in _members.Values)
+            if (_stateDirty)
             {
-                if (!m.IsReconciledTo(AssignmentEpoch))
-                    return ConsumerGroupState.Reconciling;
+                _stateDirty = false;
+                var state = ComputeState();
+                if (state != _lastState)
+                {
+                    _lastState = state;
+                    StateTimestamp = time.GetUtcNow().ToUnixTimeMilliseconds();
+                }
             }
-            return ConsumerGroupState.Stable;
+            return _lastState;
         }
+    }
+
+    private bool _stateDirty;
+
+    private ConsumerGroupState ComputeState()
+    {
+        if (Deleted)
+            return ConsumerGroupState.Dead;
+        if (_members.Count == 0)
+            return ConsumerGroupState.Empty;
+        if (GroupEpoch > AssignmentEpoch)
+            return ConsumerGroupState.Assigning;
+        foreach (var m in _members.Values)
+        {
+            if (!m.IsReconciledTo(AssignmentEpoch))
+                return ConsumerGroupState.Reconciling;
+        }
+        return ConsumerGroupState.Stable;
     }
 
     public override string StateName => State.ToString();
@@ -111,6 +129,7 @@ internal sealed class ConsumerGroup(string groupId, TimeProvider time) : Group(g
 
     private void Put(ConsumerGroupMember? current, ConsumerGroupMember next)
     {
+        Invalidate(next.MemberId);
         if (current is not null)
             ReleasePartitions(current);
         _members[next.MemberId] = next;
@@ -125,6 +144,7 @@ internal sealed class ConsumerGroup(string groupId, TimeProvider time) : Group(g
     /// <summary>Removes a member whose records were all tombstoned.</summary>
     public void RemoveMember(string memberId)
     {
+        Invalidate(memberId);
         if (!_members.Remove(memberId, out var member))
             return;
         ReleasePartitions(member);
@@ -135,6 +155,7 @@ internal sealed class ConsumerGroup(string groupId, TimeProvider time) : Group(g
 
     public void SetTarget(string memberId, IReadOnlyDictionary<Guid, IReadOnlySet<int>>? assignment)
     {
+        Invalidate(memberId);
         if (assignment is null)
             _target.Remove(memberId);
         else
@@ -179,15 +200,10 @@ internal sealed class ConsumerGroup(string groupId, TimeProvider time) : Group(g
         }
     }
 
-    /// <summary>Marks the group for a new view and keeps the time of its last state change.</summary>
+    /// <summary>Marks the group for a new view; its state is recomputed when next read.</summary>
     public void Touched()
     {
-        var state = State;
-        if (state != _lastState)
-        {
-            _lastState = state;
-            StateTimestamp = time.GetUtcNow().ToUnixTimeMilliseconds();
-        }
+        _stateDirty = true;
         MarkChanged();
     }
 
@@ -208,6 +224,11 @@ internal sealed class ConsumerGroup(string groupId, TimeProvider time) : Group(g
         return names;
     }
 
+    /// <summary>Views of members whose records did not change since the last view are reused.</summary>
+    private readonly Dictionary<string, MemberView> _memberViews = new(StringComparer.Ordinal);
+
+    private void Invalidate(string memberId) => _memberViews.Remove(memberId);
+
     public override GroupView View(ITopicCatalog topics) => new()
     {
         GroupId = GroupId,
@@ -218,7 +239,7 @@ internal sealed class ConsumerGroup(string groupId, TimeProvider time) : Group(g
         ProtocolType = "consumer",
         Protocol = PreferredAssignor,
         StateTimestamp = StateTimestamp,
-        Members = _members.Values.Select(m => new MemberView
+        Members = _members.Values.Select(m => _memberViews.TryGetValue(m.MemberId, out var cached) ? cached : _memberViews[m.MemberId] = new MemberView
         {
             MemberId = m.MemberId,
             InstanceId = m.InstanceId,
