@@ -17,6 +17,7 @@ internal sealed class ConfluentMember : IDisposable
 
     private volatile bool _paused;
 
+    /// <param name="strategy">A classic assignor, or "consumer" for KIP-848's protocol (the broker assigns; incremental like cooperative-sticky).</param>
     public ConfluentMember(string bootstrap, string group, string topic, string strategy = "range", string? instanceId = null, bool autoCommit = false, int maxPollIntervalMs = 300_000)
     {
         var config = new ConsumerConfig
@@ -24,26 +25,33 @@ internal sealed class ConfluentMember : IDisposable
             BootstrapServers = bootstrap,
             GroupId = group,
             GroupInstanceId = instanceId,
-            PartitionAssignmentStrategy = strategy switch
-            {
-                "cooperative-sticky" => PartitionAssignmentStrategy.CooperativeSticky,
-                "roundrobin" => PartitionAssignmentStrategy.RoundRobin,
-                _ => PartitionAssignmentStrategy.Range,
-            },
-            SessionTimeoutMs = 6000,
-            HeartbeatIntervalMs = 500,
             EnableAutoCommit = autoCommit,
+            AutoCommitIntervalMs = 500,
             AutoOffsetReset = AutoOffsetReset.Earliest,
             TopicMetadataRefreshIntervalMs = 1000,
             MaxPollIntervalMs = maxPollIntervalMs,
         };
+        if (strategy == "consumer")
+            config.GroupProtocol = GroupProtocol.Consumer;
+        else
+        {
+            config.PartitionAssignmentStrategy = strategy switch
+            {
+                "cooperative-sticky" => PartitionAssignmentStrategy.CooperativeSticky,
+                "roundrobin" => PartitionAssignmentStrategy.RoundRobin,
+                _ => PartitionAssignmentStrategy.Range,
+            };
+            config.SessionTimeoutMs = 6000;
+            config.HeartbeatIntervalMs = 500;
+        }
+        bool incremental = strategy is "cooperative-sticky" or "consumer";
         _consumer = new ConsumerBuilder<string, string>(config)
             .SetPartitionsAssignedHandler((_, parts) =>
             {
                 lock (_gate)
                 {
                     AssignEvents.Add([.. parts.Select(p => p.Partition.Value)]);
-                    if (strategy == "cooperative-sticky")
+                    if (incremental)
                         _assigned.UnionWith(parts.Select(p => p.Partition.Value));
                     else
                         _assigned = [.. parts.Select(p => p.Partition.Value)];
