@@ -26,6 +26,8 @@ public sealed class FrameCaptureProxy : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accept;
     private int _connections;
+    private readonly ConcurrentDictionary<int, (TcpClient Client, TcpClient Server)> _open = new();
+    private volatile bool _severed;
 
     private readonly Func<CapturedFrame, byte[], byte[]>? _rewriteResponse;
 
@@ -46,6 +48,24 @@ public sealed class FrameCaptureProxy : IAsyncDisposable
 
     public IEnumerable<CapturedFrame> Requests(short apiKey) => Frames.Where(f => f.FromClient && f.ApiKey == apiKey);
 
+    /// <summary>
+    /// Cuts every open connection and closes each new one as soon as it is accepted: to the broker,
+    /// the client behind the proxy has died without a word (no leave, no more heartbeats), while the
+    /// client sees its broker vanish and fails fast instead of hanging on requests.
+    /// </summary>
+    public void Sever()
+    {
+        _severed = true;
+        foreach (var (id, pair) in _open)
+        {
+            if (_open.TryRemove(id, out _))
+            {
+                pair.Client.Dispose();
+                pair.Server.Dispose();
+            }
+        }
+    }
+
     private async Task AcceptAsync()
     {
         while (!_stop.IsCancellationRequested)
@@ -59,16 +79,35 @@ public sealed class FrameCaptureProxy : IAsyncDisposable
             {
                 return;
             }
+            if (_severed)
+            {
+                client.Dispose();
+                continue;
+            }
             int id = Interlocked.Increment(ref _connections);
             _ = Task.Run(async () =>
             {
                 using var c = client;
                 using var server = new TcpClient();
-                await server.ConnectAsync(_upstream, _stop.Token);
-                var inFlight = new ConcurrentDictionary<int, CapturedFrame>();
-                var a = Pump(c.GetStream(), server.GetStream(), id, fromClient: true, inFlight);
-                var b = Pump(server.GetStream(), c.GetStream(), id, fromClient: false, inFlight);
-                await Task.WhenAny(a, b);
+                _open[id] = (c, server);
+                try
+                {
+                    await server.ConnectAsync(_upstream, _stop.Token);
+                    // Sever may have run between the accept and the registration above.
+                    if (_severed)
+                        return;
+                    var inFlight = new ConcurrentDictionary<int, CapturedFrame>();
+                    var a = Pump(c.GetStream(), server.GetStream(), id, fromClient: true, inFlight);
+                    var b = Pump(server.GetStream(), c.GetStream(), id, fromClient: false, inFlight);
+                    await Task.WhenAny(a, b);
+                }
+                catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+                {
+                }
+                finally
+                {
+                    _open.TryRemove(id, out _);
+                }
             });
         }
     }

@@ -64,6 +64,16 @@ public sealed unsafe class MockCluster : IDisposable
             Check(Native.Value.PartitionSetLeader(_cluster, t, partition, brokerId), "rd_kafka_mock_partition_set_leader");
     }
 
+    /// <summary>
+    /// group.consumer.session.timeout.ms of KIP-848 groups (the mock's default is 30 s). The mock reads
+    /// it on every heartbeat and checks for expired members once a second, so a member is removed
+    /// between this and this plus one second after its last heartbeat.
+    /// </summary>
+    public void SetGroupConsumerSessionTimeout(TimeSpan timeout) => Native.Value.SetConsumerSessionTimeout(_cluster, checked((int)timeout.TotalMilliseconds));
+
+    /// <summary>group.consumer.heartbeat.interval.ms of KIP-848 groups (the mock's default is 3 s), which members are told to heartbeat at.</summary>
+    public void SetGroupConsumerHeartbeatInterval(TimeSpan interval) => Native.Value.SetConsumerHeartbeatInterval(_cluster, checked((int)interval.TotalMilliseconds));
+
     /// <summary>A NUL-terminated UTF-8 copy, pinned by the caller for the duration of the call (librdkafka copies it).</summary>
     private static byte[] Z(string s) => System.Text.Encoding.UTF8.GetBytes(s + "\0");
 
@@ -97,6 +107,8 @@ public sealed unsafe class MockCluster : IDisposable
         public delegate* unmanaged<nint, byte*, byte*, int, int> CoordinatorSet;
         public delegate* unmanaged<nint, short, nuint, int*, void> PushErrorsArray;
         public delegate* unmanaged<nint, byte*, int, int, int> PartitionSetLeader;
+        public delegate* unmanaged<nint, int, void> SetConsumerSessionTimeout;
+        public delegate* unmanaged<nint, int, void> SetConsumerHeartbeatInterval;
 
         public static Api Load()
         {
@@ -117,6 +129,8 @@ public sealed unsafe class MockCluster : IDisposable
                 CoordinatorSet = (delegate* unmanaged<nint, byte*, byte*, int, int>)F("rd_kafka_mock_coordinator_set"),
                 PushErrorsArray = (delegate* unmanaged<nint, short, nuint, int*, void>)F("rd_kafka_mock_push_request_errors_array"),
                 PartitionSetLeader = (delegate* unmanaged<nint, byte*, int, int, int>)F("rd_kafka_mock_partition_set_leader"),
+                SetConsumerSessionTimeout = (delegate* unmanaged<nint, int, void>)F("rd_kafka_mock_set_group_consumer_session_timeout_ms"),
+                SetConsumerHeartbeatInterval = (delegate* unmanaged<nint, int, void>)F("rd_kafka_mock_set_group_consumer_heartbeat_interval_ms"),
             };
         }
     }
