@@ -465,3 +465,9 @@ internal sealed class RawMember(RawConnection connection, string group, string t
         return response.Topics.Single().Partitions.Single().ErrorCode;
     }
 }
+
+/// <summary>The same scenarios against our broker.</summary>
+public sealed class SamsaKip848Tests(ITestOutputHelper output) : Kip848GroupTests(output)
+{
+    protected override async Task<IKip848Target> StartTargetAsync() => await SamsaKip848Target.StartAsync();
+}

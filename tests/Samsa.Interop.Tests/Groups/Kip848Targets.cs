@@ -85,15 +85,22 @@ public sealed class SamsaKip848Target : IKip848Target
     private SamsaKip848Target(TempBroker broker) => _broker = broker;
 
     // group.initial.rebalance.delay.ms applies to classic groups only; KIP-848 groups assign at once.
-    public static async Task<SamsaKip848Target> StartAsync() => new(await TempBroker.StartAsync());
+    // librdkafka times a heartbeat out after one heartbeat interval, so 1 s rather than the mock's 250 ms.
+    public static async Task<SamsaKip848Target> StartAsync() => new(await TempBroker.StartAsync(o => o with
+    {
+        ConsumerGroupMinSessionTimeout = TimeSpan.FromSeconds(3),
+        ConsumerGroupSessionTimeout = TimeSpan.FromSeconds(5),
+        ConsumerGroupMinHeartbeatInterval = TimeSpan.FromMilliseconds(250),
+        ConsumerGroupHeartbeatInterval = TimeSpan.FromSeconds(1),
+    }));
 
     public string Bootstrap => _broker.Bootstrap;
 
-    // Kafka's default group.consumer.session.timeout.ms. Shorten it here, and in StartAsync's
-    // broker options, once the broker can be configured with one.
-    public TimeSpan SessionTimeout { get; } = TimeSpan.FromSeconds(45);
+    public TimeSpan SessionTimeout { get; } = TimeSpan.FromSeconds(5);
 
-    public ErrorCode NewerEpochCommitError => ErrorCode.FencedMemberEpoch;
+    // Kafka's ConsumerGroup.validateMemberEpoch answers STALE_MEMBER_EPOCH for any epoch but the
+    // member's own on OffsetCommit (FENCED_MEMBER_EPOCH is the heartbeat's answer to a newer one).
+    public ErrorCode NewerEpochCommitError => ErrorCode.StaleMemberEpoch;
 
     public async Task CreateTopicAsync(string name, int partitions)
     {
