@@ -7,10 +7,13 @@ namespace Samsa.Interop.Tests;
 /// <summary>A Samsa broker on an ephemeral port in a temp directory, deleted afterwards.</summary>
 public sealed class TempBroker : IAsyncDisposable
 {
-    private TempBroker(SamsaBroker broker, string dir)
+    private readonly Func<BrokerOptions, BrokerOptions>? _configure;
+
+    private TempBroker(SamsaBroker broker, string dir, Func<BrokerOptions, BrokerOptions>? configure)
     {
         Broker = broker;
         Directory = dir;
+        _configure = configure;
     }
 
     public SamsaBroker Broker { get; private set; }
@@ -28,15 +31,16 @@ public sealed class TempBroker : IAsyncDisposable
         var logging = Environment.GetEnvironmentVariable("SAMSA_TEST_LOG") == "1"
             ? Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Debug))
             : null;
-        return new TempBroker(await SamsaBroker.StartAsync(options, logging), dir);
+        return new TempBroker(await SamsaBroker.StartAsync(options, logging), dir, configure);
     }
 
-    /// <summary>Stops and starts the broker on the same data directory and port.</summary>
+    /// <summary>Stops and starts the broker on the same data directory and port, with the same settings.</summary>
     public async Task RestartAsync()
     {
         int port = Broker.Port;
         await Broker.DisposeAsync();
-        Broker = await SamsaBroker.StartAsync(new BrokerOptions { Listen = new IPEndPoint(IPAddress.Loopback, port), DataDirectory = Directory });
+        var options = new BrokerOptions { Listen = new IPEndPoint(IPAddress.Loopback, port), DataDirectory = Directory };
+        Broker = await SamsaBroker.StartAsync(_configure?.Invoke(options) ?? options);
     }
 
     public async ValueTask DisposeAsync()
