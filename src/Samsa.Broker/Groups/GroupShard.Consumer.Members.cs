@@ -19,7 +19,8 @@ internal sealed partial class GroupShard
         Func<ConsumerGroupMember, IReadOnlyDictionary<Guid, IReadOnlySet<int>>> currentTarget,
         IReadOnlyDictionary<string, IReadOnlyList<string>> newRegexes)
     {
-        var assignor = PreferredAssignor(members);
+        string preferred = ConsumerGroup.Preferred(members, AssignorNames);
+        var assignor = _options.ConsumerAssignors.First(a => a.Name == preferred);
         var specs = new Dictionary<string, MemberSpec>(StringComparer.Ordinal);
         foreach (var m in members)
         {
@@ -32,16 +33,12 @@ internal sealed partial class GroupShard
             specs[m.MemberId] = new MemberSpec(m.RackId, ids, currentTarget(m));
         }
         var result = assignor.Assign(new GroupSpec(specs), new CatalogTopics(_topics));
-        group.PreferredAssignor = assignor.Name;
         return result.Members;
     }
 
-    private IConsumerGroupAssignor PreferredAssignor(IEnumerable<ConsumerGroupMember> members)
-    {
-        var votes = members.Where(m => m.ServerAssignor is not null).GroupBy(m => m.ServerAssignor!, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-        return _options.ConsumerAssignors.OrderByDescending(a => votes.GetValueOrDefault(a.Name)).First();
-    }
+    private IReadOnlyList<string> AssignorNames => _assignorNames ??= _options.ConsumerAssignors.Select(a => a.Name).ToList();
+
+    private IReadOnlyList<string>? _assignorNames;
 
     private static IEnumerable<string> SubscribedTopicsOf(ConsumerGroup group, ConsumerGroupMember member, IReadOnlyDictionary<string, IReadOnlyList<string>> newRegexes)
     {

@@ -129,7 +129,7 @@ internal sealed partial class GroupShard
             case ClassicGroup classic when !classic.IsEmpty:
                 throw new InvalidOperationException($"A consumer-group record for {groupId}, which is a classic group with members.");
             default:
-                return Track(new ConsumerGroup(groupId, _time));
+                return Track(new ConsumerGroup(groupId, _time, AssignorNames));
         }
     }
 
@@ -142,7 +142,6 @@ internal sealed partial class GroupShard
         foreach (var group in _groups.Values.OfType<ConsumerGroup>())
         {
             group.MetadataStale = true;
-            group.PreferredAssignor = PreferredAssignor(group.Members.Values).Name;
             foreach (var member in group.Members.Values)
                 ScheduleSessionTimeout(group.GroupId, member.MemberId, SessionTimeoutOf(member));
         }

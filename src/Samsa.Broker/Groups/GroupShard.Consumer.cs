@@ -85,7 +85,7 @@ internal sealed partial class GroupShard
             case ClassicGroup { IsEmpty: true } when create:
                 // An empty classic group (offsets only) becomes a consumer group, keeping its offsets.
                 records.Add(new CoordinatorRecord(OffsetsTopic.GroupKey(groupId), null));
-                return new ConsumerGroup(groupId, _time);
+                return new ConsumerGroup(groupId, _time, AssignorNames);
             case ClassicGroup classic when create:
                 return UpgradeToConsumerGroup(classic, records);
             case ClassicGroup:
@@ -93,7 +93,7 @@ internal sealed partial class GroupShard
             default:
                 if (!create)
                     throw new CoordinatorException(ErrorCode.GroupIdNotFound, $"Group {groupId} not found.");
-                return new ConsumerGroup(groupId, _time);
+                return new ConsumerGroup(groupId, _time, AssignorNames);
         }
     }
 

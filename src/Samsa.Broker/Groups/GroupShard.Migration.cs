@@ -262,7 +262,7 @@ internal sealed partial class GroupShard
     {
         if (!UpgradeAllowed || classic.ProtocolType != ConsumerProtocolType || classic.Members.Count > _options.ConsumerMaxSize)
             throw new CoordinatorException(ErrorCode.GroupIdNotFound, $"Group {classic.GroupId} is not a consumer group.");
-        var group = new ConsumerGroup(classic.GroupId, _time) { GroupEpoch = classic.Generation, AssignmentEpoch = classic.Generation };
+        var group = new ConsumerGroup(classic.GroupId, _time, AssignorNames) { GroupEpoch = classic.Generation, AssignmentEpoch = classic.Generation };
         records.Add(new CoordinatorRecord(OffsetsTopic.GroupKey(classic.GroupId), null));
         foreach (var m in classic.Members.Values)
         {

@@ -176,7 +176,7 @@ internal sealed partial class GroupShard
     /// <summary>
     /// Drops committed offsets past offsets.retention.minutes: for an empty group, counted from when it
     /// became empty (or from the commit, if later); for a v1 value with an explicit expiry, at that time.
-    /// A classic group left with neither members nor offsets is removed.
+    /// A group left with neither members nor offsets is removed, as Kafka does.
     /// </summary>
     public void ExpireOffsets() =>
         Run<bool>(() =>
@@ -199,7 +199,7 @@ internal sealed partial class GroupShard
             }
             return new CoordinatorResult<bool>(true, records, applied: () =>
             {
-                foreach (var group in _groups.Values.OfType<ClassicGroup>().Where(g => g.State == GroupState.Empty && !_offsets.ContainsKey(g.GroupId)).ToList())
+                foreach (var group in _groups.Values.Where(g => g.IsEmpty && !g.IsDead && !_offsets.ContainsKey(g.GroupId)).ToList())
                     DeleteGroupLocked(group);
             });
         }, (_, _) => false);

@@ -61,7 +61,8 @@ internal sealed class ConsumerGroupDescribeHandler(GroupCoordinator coordinator)
 
     private static ConsumerGroupDescribeResponse.Assignment Wire(IReadOnlyList<TopicPartitionsView> partitions) => new()
     {
-        TopicPartitions = partitions.Select(t => new ConsumerGroupDescribeResponse.TopicPartitions
+        // A topic deleted since the assignment was made has no name left: Kafka leaves it out.
+        TopicPartitions = partitions.Where(t => t.Topic.Length > 0).Select(t => new ConsumerGroupDescribeResponse.TopicPartitions
         {
             TopicId = t.TopicId,
             TopicName = t.Topic,

@@ -8,7 +8,7 @@ namespace Samsa.Broker.Groups.Consumer;
 /// who owns every partition. Changed only by replaying records (GroupShard.Consumer.Replay.cs);
 /// operations read it to decide which records to write.
 /// </summary>
-internal sealed class ConsumerGroup(string groupId, TimeProvider time) : Group(groupId)
+internal sealed class ConsumerGroup(string groupId, TimeProvider time, IReadOnlyList<string> assignors) : Group(groupId)
 {
     private readonly Dictionary<string, ConsumerGroupMember> _members = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _staticMembers = new(StringComparer.Ordinal);
@@ -257,8 +257,22 @@ internal sealed class ConsumerGroup(string groupId, TimeProvider time) : Group(g
         }).ToList(),
     };
 
-    /// <summary>The assignor the group last assigned with, set by the coordinator (shown in views).</summary>
-    public string? PreferredAssignor { get; set; }
+    /// <summary>
+    /// The assignor the group assigns with: the one most members asked for (group.remote.assignor),
+    /// ties and no preference going to the earliest of group.consumer.assignors (its first is the default).
+    /// </summary>
+    public string PreferredAssignor => Preferred(_members.Values, assignors);
+
+    public static string Preferred(IEnumerable<ConsumerGroupMember> members, IReadOnlyList<string> assignors)
+    {
+        var votes = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var m in members)
+        {
+            if (m.ServerAssignor is { } name)
+                votes[name] = votes.GetValueOrDefault(name) + 1;
+        }
+        return assignors.OrderByDescending(a => votes.GetValueOrDefault(a)).First();
+    }
 
     private static List<TopicPartitionsView> Views(IReadOnlyDictionary<Guid, IReadOnlySet<int>> assignment, ITopicCatalog topics) =>
         TopicAssignment.Sorted(assignment).Select(t => new TopicPartitionsView(t.Topic, topics.NameOf(t.Topic) ?? "", t.Partitions)).ToList();
