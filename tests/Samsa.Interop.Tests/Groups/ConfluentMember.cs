@@ -17,33 +17,45 @@ internal sealed class ConfluentMember : IDisposable
 
     private volatile bool _paused;
 
-    public ConfluentMember(string bootstrap, string group, string topic, string strategy = "range", string? instanceId = null, bool autoCommit = false, int maxPollIntervalMs = 300_000)
+    /// <param name="protocol">Consumer: a KIP-848 member (the broker assigns; strategy, session and heartbeat settings are the broker's).</param>
+    public ConfluentMember(string bootstrap, string group, string topic, string strategy = "range", string? instanceId = null, bool autoCommit = false, int maxPollIntervalMs = 300_000,
+        GroupProtocol protocol = GroupProtocol.Classic, string? clientId = null)
     {
         var config = new ConsumerConfig
         {
             BootstrapServers = bootstrap,
             GroupId = group,
             GroupInstanceId = instanceId,
-            PartitionAssignmentStrategy = strategy switch
-            {
-                "cooperative-sticky" => PartitionAssignmentStrategy.CooperativeSticky,
-                "roundrobin" => PartitionAssignmentStrategy.RoundRobin,
-                _ => PartitionAssignmentStrategy.Range,
-            },
-            SessionTimeoutMs = 6000,
-            HeartbeatIntervalMs = 500,
             EnableAutoCommit = autoCommit,
             AutoOffsetReset = AutoOffsetReset.Earliest,
             TopicMetadataRefreshIntervalMs = 1000,
             MaxPollIntervalMs = maxPollIntervalMs,
         };
+        if (clientId is not null)
+            config.ClientId = clientId;
+        if (protocol == GroupProtocol.Consumer)
+        {
+            config.GroupProtocol = GroupProtocol.Consumer;
+        }
+        else
+        {
+            config.PartitionAssignmentStrategy = strategy switch
+            {
+                "cooperative-sticky" => PartitionAssignmentStrategy.CooperativeSticky,
+                "roundrobin" => PartitionAssignmentStrategy.RoundRobin,
+                _ => PartitionAssignmentStrategy.Range,
+            };
+            config.SessionTimeoutMs = 6000;
+            config.HeartbeatIntervalMs = 500;
+        }
+        bool incremental = strategy == "cooperative-sticky" || protocol == GroupProtocol.Consumer; // KIP-848 assigns incrementally too
         _consumer = new ConsumerBuilder<string, string>(config)
             .SetPartitionsAssignedHandler((_, parts) =>
             {
                 lock (_gate)
                 {
                     AssignEvents.Add([.. parts.Select(p => p.Partition.Value)]);
-                    if (strategy == "cooperative-sticky")
+                    if (incremental)
                         _assigned.UnionWith(parts.Select(p => p.Partition.Value));
                     else
                         _assigned = [.. parts.Select(p => p.Partition.Value)];
