@@ -48,6 +48,8 @@ internal static class Common
     public static void Table(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string>> rows)
     {
         bool plain = Console.IsOutputRedirected;
+        if (plain)
+            AnsiConsole.Profile.Width = 4096; // a pipe has no width: rows stay on one line (80 columns would wrap ids and partition lists)
         var table = new Table { Border = plain ? TableBorder.None : TableBorder.Rounded };
         foreach (var h in headers)
             table.AddColumn(new TableColumn(Markup.Escape(h)) { Padding = plain ? new Padding(0, 0, 2, 0) : new Padding(1, 0, 1, 0) });
@@ -56,7 +58,12 @@ internal static class Common
         AnsiConsole.Write(table);
     }
 
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) }, // group types as Kafka names them: "classic", "consumer"
+    };
 
     public static void Json<T>(T value) => Console.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
 

@@ -20,22 +20,30 @@ internal static class GroupsCommand
         }
         KafkaAdminClient Admin(ParseResult r) => new(new AdminOptions { BootstrapServers = r.GetValue(bootstrap)!, ClientId = "samsa-cli", RequestTimeout = TimeSpan.FromSeconds(10) });
         static string N(long? n) => n?.ToString(CultureInfo.InvariantCulture) ?? "-";
+        static string TypeName(GroupType t) => t switch { GroupType.Classic => "classic", GroupType.Consumer => "consumer", _ => "-" };
 
         var state = new Option<string[]>("--state") { Description = "only groups in these states (Stable, Empty, ...)" };
-        var list = new Command("list", "List groups.") { state };
+        var type = new Option<string[]>("--type") { Description = "only groups of these types: classic, consumer (needs ListGroups v5, Kafka 3.7+)" };
+        var list = new Command("list", "List groups with their type and state.") { state, type };
         list.SetAction((r, ct) => Common.RunAsync(r, verbose, "groups list", async () =>
         {
             await using var admin = Admin(r);
-            var all = await admin.ListGroupsAsync(r.GetValue(state) is { Length: > 0 } s ? s : null, ct);
+            var types = (r.GetValue(type) ?? []).Select(t => t.ToLowerInvariant() switch
+            {
+                "classic" => GroupType.Classic,
+                "consumer" => GroupType.Consumer,
+                _ => throw new ArgumentException($"--type: '{t}' is not a group type (classic or consumer)."),
+            }).ToList();
+            var all = await admin.ListGroupsAsync(r.GetValue(state) is { Length: > 0 } s ? s : null, types.Count > 0 ? types : null, ct);
             if (r.GetValue(output) == "json")
                 Common.Json(all);
             else
-                Common.Table(["GROUP", "STATE", "PROTOCOL TYPE"], all.Select(g => (IReadOnlyList<string>)[g.GroupId, g.State, g.ProtocolType]));
+                Common.Table(["GROUP", "TYPE", "STATE", "PROTOCOL TYPE"], all.Select(g => (IReadOnlyList<string>)[g.GroupId, TypeName(g.Type), g.State.Length == 0 ? "-" : g.State, g.ProtocolType]));
             return 0;
         }));
 
         var describeId = new Argument<string>("group");
-        var describe = new Command("describe", "Show a group's members, assignments, committed offsets and lag.") { describeId };
+        var describe = new Command("describe", "Show a group's type, state, members (with epochs for consumer groups), assignments, committed offsets and lag.") { describeId };
         describe.SetAction((r, ct) => Common.RunAsync(r, verbose, "groups describe", async () =>
         {
             await using var admin = Admin(r);
@@ -50,10 +58,24 @@ internal static class GroupsCommand
                 Common.Json(new { group, Offsets = lag.Select(l => new { l.Partition.Topic, l.Partition.Partition, l.Committed, l.LogEndOffset, l.Lag }) });
                 return 0;
             }
-            Console.WriteLine($"Group {group.GroupId}: {group.State}, protocol {(group.Protocol.Length == 0 ? "-" : group.Protocol)}, {group.Members.Count} member(s)");
-            Console.WriteLine();
-            Common.Table(["MEMBER", "INSTANCE", "CLIENT", "HOST", "PARTITIONS"], group.Members.Select(m => (IReadOnlyList<string>)[
-                m.MemberId, m.GroupInstanceId ?? "-", m.ClientId, m.Host, string.Join(",", m.Assignment.Select(p => p.ToString()))]));
+            static string Partitions(IEnumerable<Samsa.Client.TopicPartition> ps) => string.Join(",", ps.Select(p => p.ToString())) is { Length: > 0 } s ? s : "-";
+            if (group.Type == GroupType.Consumer)
+            {
+                Console.WriteLine($"Group {group.GroupId}: consumer group, {group.State}, assignor {(group.Assignor.Length == 0 ? "-" : group.Assignor)}, " +
+                    $"group epoch {N(group.GroupEpoch)}, assignment epoch {N(group.AssignmentEpoch)}, {group.Members.Count} member(s)");
+                Console.WriteLine();
+                Common.Table(["MEMBER", "INSTANCE", "CLIENT", "HOST", "EPOCH", "SUBSCRIBED", "PARTITIONS", "TARGET"], group.Members.Select(m => (IReadOnlyList<string>)[
+                    m.MemberId, m.GroupInstanceId ?? "-", m.ClientId, m.Host, N(m.MemberEpoch),
+                    string.Join(",", m.SubscribedTopics.Concat(m.SubscribedTopicRegex is { } re ? [$"/{re}/"] : [])) is { Length: > 0 } sub ? sub : "-",
+                    Partitions(m.Assignment), Partitions(m.TargetAssignment ?? [])]));
+            }
+            else
+            {
+                Console.WriteLine($"Group {group.GroupId}: classic group, {group.State}, protocol {(group.Protocol.Length == 0 ? "-" : group.Protocol)}, {group.Members.Count} member(s)");
+                Console.WriteLine();
+                Common.Table(["MEMBER", "INSTANCE", "CLIENT", "HOST", "PARTITIONS"], group.Members.Select(m => (IReadOnlyList<string>)[
+                    m.MemberId, m.GroupInstanceId ?? "-", m.ClientId, m.Host, string.Join(",", m.Assignment.Select(p => p.ToString()))]));
+            }
             Console.WriteLine();
             Common.Table(["TOPIC", "PARTITION", "COMMITTED", "LOG-END", "LAG", "OWNER"], lag.Select(l => (IReadOnlyList<string>)[
                 l.Partition.Topic, N(l.Partition.Partition), N(l.Committed), N(l.LogEndOffset), N(l.Lag),

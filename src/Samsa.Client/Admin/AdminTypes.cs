@@ -11,6 +11,13 @@ public sealed record AdminOptions
     public TimeSpan DefaultApiTimeout { get; init; } = TimeSpan.FromMinutes(1);
 
     public TimeSpan RetryBackoff { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Caps the version this client sends of an API, as <see cref="Consumer.ConsumerOptions.MaxApiVersions"/>
+    /// does; a cap below the API's lowest version stops the client using it (as against a broker
+    /// without it). Empty: the newest version both sides list.
+    /// </summary>
+    public IReadOnlyDictionary<Samsa.Protocol.ApiKey, short> MaxApiVersions { get; init; } = new Dictionary<Samsa.Protocol.ApiKey, short>();
 }
 
 public sealed record NewTopic(string Name, int Partitions = -1, short ReplicationFactor = -1)
@@ -28,11 +35,64 @@ public sealed record ClusterDescription(string? ClusterId, int ControllerId, IRe
 
 public sealed record ConfigEntry(string Name, string? Value, bool IsDefault, bool IsReadOnly, bool IsSensitive);
 
-public sealed record GroupListing(string GroupId, string State, string ProtocolType);
+/// <summary>
+/// A group's protocol (Kafka's GroupType): <see cref="Classic"/> groups join with JoinGroup/SyncGroup
+/// and assign on a member; <see cref="Consumer"/> groups are KIP-848's, with heartbeats, epochs and
+/// the assignment computed on the coordinator. <see cref="Unknown"/>: the broker did not say (ListGroups
+/// before v5, Kafka before 3.7) or named a type this client does not know (share, streams).
+/// </summary>
+public enum GroupType
+{
+    Unknown,
+    Classic,
+    Consumer,
+}
 
-public sealed record GroupMemberDescription(string MemberId, string? GroupInstanceId, string ClientId, string Host, IReadOnlyList<TopicPartition> Assignment);
+/// <summary>A group as ListGroups lists it.</summary>
+/// <param name="State">Empty, Stable, PreparingRebalance, ... (classic), Assigning, Reconciling (consumer); empty before ListGroups v4.</param>
+/// <param name="ProtocolType">"consumer" for consumer clients of either group type, "connect", ...</param>
+public sealed record GroupListing(string GroupId, string State, string ProtocolType)
+{
+    /// <summary>Classic or consumer; <see cref="GroupType.Unknown"/> from brokers before ListGroups v5.</summary>
+    public GroupType Type { get; init; } = GroupType.Unknown;
+}
 
-public sealed record GroupDescription(string GroupId, string State, string ProtocolType, string Protocol, IReadOnlyList<GroupMemberDescription> Members);
+/// <summary>A member of a group.</summary>
+/// <param name="Assignment">The partitions it owns now: decoded from its SyncGroup assignment (classic) or its current assignment (consumer).</param>
+public sealed record GroupMemberDescription(string MemberId, string? GroupInstanceId, string ClientId, string Host, IReadOnlyList<TopicPartition> Assignment)
+{
+    /// <summary>Consumer groups: the member's epoch (its assignment's epoch once reconciled). Null for classic members.</summary>
+    public int? MemberEpoch { get; init; }
+
+    /// <summary>Consumer groups: the partitions the coordinator's assignor wants it to own; equal to <see cref="Assignment"/> once reconciled. Null for classic members.</summary>
+    public IReadOnlyList<TopicPartition>? TargetAssignment { get; init; }
+
+    /// <summary>The topics it subscribes to by name: sent in its heartbeat (consumer) or decoded from its subscription (classic, Stable groups only).</summary>
+    public IReadOnlyList<string> SubscribedTopics { get; init; } = [];
+
+    /// <summary>Consumer groups: the regular expression it subscribes with (KIP-848's RE2/J syntax), if any.</summary>
+    public string? SubscribedTopicRegex { get; init; }
+
+    public string? RackId { get; init; }
+}
+
+/// <summary>A group as DescribeGroups (classic) or ConsumerGroupDescribe (consumer) describes it.</summary>
+/// <param name="State">Kafka's state name: Empty, PreparingRebalance, CompletingRebalance, Stable, Dead (classic); Empty, Assigning, Reconciling, Stable, Dead (consumer).</param>
+/// <param name="ProtocolType">"consumer" for consumer groups and for classic groups of consumer clients.</param>
+/// <param name="Protocol">Classic: the protocol the group chose (the assignor, for consumers), set while Stable. Consumer: the server-side assignor.</param>
+public sealed record GroupDescription(string GroupId, string State, string ProtocolType, string Protocol, IReadOnlyList<GroupMemberDescription> Members)
+{
+    public GroupType Type { get; init; } = GroupType.Classic;
+
+    /// <summary>Consumer groups: the group epoch, bumped by every change of members or subscriptions. Null for classic groups.</summary>
+    public int? GroupEpoch { get; init; }
+
+    /// <summary>Consumer groups: the epoch of the target assignment (behind <see cref="GroupEpoch"/> while Assigning). Null for classic groups.</summary>
+    public int? AssignmentEpoch { get; init; }
+
+    /// <summary>The assignor: the server-side one (consumer groups) or the chosen protocol of a classic consumer group; empty when none is known.</summary>
+    public string Assignor => Protocol;
+}
 
 /// <summary>A group's committed offset for a partition next to the partition's log-end offset.</summary>
 public sealed record PartitionLag(TopicPartition Partition, long? Committed, long LogEndOffset)

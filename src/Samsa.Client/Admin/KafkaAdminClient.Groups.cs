@@ -9,33 +9,131 @@ namespace Samsa.Client.Admin;
 public sealed partial class KafkaAdminClient
 {
     /// <summary>Every group on every broker, optionally only those in the given states (Stable, Empty, ...).</summary>
-    public async Task<IReadOnlyList<GroupListing>> ListGroupsAsync(IEnumerable<string>? states = null, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<GroupListing>> ListGroupsAsync(IEnumerable<string>? states = null, CancellationToken cancellationToken = default) =>
+        ListGroupsAsync(states, null, cancellationToken);
+
+    /// <summary>
+    /// Every group on every broker with its type and state, optionally only those in the given
+    /// states and of the given types (as Kafka's Admin.listGroups). States filter on the broker from
+    /// ListGroups v4 and here before; a type filter needs ListGroups v5 (Kafka 3.7+), and an older
+    /// broker, which lists groups without their type, fails it with
+    /// <see cref="Errors.UnsupportedVersionException"/>, as Kafka's admin client does.
+    /// </summary>
+    public async Task<IReadOnlyList<GroupListing>> ListGroupsAsync(IEnumerable<string>? states, IEnumerable<GroupType>? types, CancellationToken cancellationToken = default)
     {
+        var typeNames = (types ?? []).Distinct().Select(t => t switch
+        {
+            GroupType.Classic => "classic",
+            GroupType.Consumer => "consumer",
+            _ => throw new ArgumentException($"Cannot filter groups by type {t}: give Classic or Consumer.", nameof(types)),
+        }).ToList();
         var metadata = await _cluster.RefreshMetadataAsync([], cancellationToken).ConfigureAwait(false);
-        var request = new ListGroupsRequest { StatesFilter = states?.ToList() ?? [] };
+        var request = new ListGroupsRequest { StatesFilter = states?.ToList() ?? [], TypesFilter = typeNames };
         var groups = new List<GroupListing>();
         foreach (var node in metadata.Brokers.Values)
         {
-            var response = await _cluster.SendAsync<ListGroupsResponse>(node, ConnectionPurpose.Control, request, cancellationToken).ConfigureAwait(false);
+            var connection = await _cluster.ConnectAsync(node, ConnectionPurpose.Control, cancellationToken).ConfigureAwait(false);
+            if (typeNames.Count > 0 && (!connection.TryGetVersion(ApiKey.ListGroups, out short version) || version < 5))
+                throw new Errors.UnsupportedVersionException($"{node} lists groups without their type (ListGroups v{version} < v5, before Kafka 3.7): it cannot filter them by type.");
+            var response = await connection.SendAsync<ListGroupsResponse>(request, cancellationToken).ConfigureAwait(false);
             ThrowFirst([(response.ErrorCode, null, $"listing groups on {node}")]);
-            groups.AddRange(response.Groups.Select(g => new GroupListing(g.GroupId, g.GroupState, g.ProtocolType)));
+            groups.AddRange(response.Groups.Select(g => new GroupListing(g.GroupId, g.GroupState, g.ProtocolType) { Type = ParseType(g.GroupType) }));
         }
-        // Brokers before ListGroups v4 ignore the filter.
+        // Brokers before ListGroups v4 ignore the state filter.
         var wanted = request.StatesFilter.Count == 0 ? null : request.StatesFilter.ToHashSet(StringComparer.OrdinalIgnoreCase);
         return groups.Where(g => wanted is null || g.State.Length == 0 || wanted.Contains(g.State)).OrderBy(g => g.GroupId, StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>
+    /// Describes a group of either type, as Kafka's Admin.describeConsumerGroups: ConsumerGroupDescribe
+    /// first (epochs, the server-side assignor, each member's epoch, current and target assignment),
+    /// then, when the group is not a consumer group (GROUP_ID_NOT_FOUND) or the broker does not have
+    /// the API (UNSUPPORTED_VERSION, before Kafka 3.7), DescribeGroups (the chosen protocol and the
+    /// decoded assignments of a Stable classic group). A group that neither knows is
+    /// <see cref="Errors.GroupNotFoundException"/> (DescribeGroups v6+) or "Dead" (older brokers).
+    /// </summary>
     public async Task<GroupDescription> DescribeGroupAsync(string groupId, CancellationToken cancellationToken = default)
     {
-        var response = await ToCoordinatorAsync<DescribeGroupsResponse>(groupId, new DescribeGroupsRequest { Groups = [groupId] }, cancellationToken).ConfigureAwait(false);
-        var group = response.Groups.Single();
+        var coordinator = await _cluster.FindCoordinatorAsync(groupId, cancellationToken).ConfigureAwait(false);
+        var connection = await _cluster.ConnectAsync(coordinator, ConnectionPurpose.Control, cancellationToken).ConfigureAwait(false);
+        if (connection.TryGetVersion(ApiKey.ConsumerGroupDescribe, out _))
+        {
+            var response = await connection.SendAsync<ConsumerGroupDescribeResponse>(new ConsumerGroupDescribeRequest { GroupIds = [groupId] }, cancellationToken).ConfigureAwait(false);
+            var described = response.Groups.Single();
+            if (described.ErrorCode is not (ErrorCode.GroupIdNotFound or ErrorCode.UnsupportedVersion))
+            {
+                ThrowFirst([(described.ErrorCode, described.ErrorMessage, $"group {groupId}")]);
+                return ConsumerGroup(described);
+            }
+        }
+        var classic = await connection.SendAsync<DescribeGroupsResponse>(new DescribeGroupsRequest { Groups = [groupId] }, cancellationToken).ConfigureAwait(false);
+        var group = classic.Groups.Single();
         ThrowFirst([(group.ErrorCode, group.ErrorMessage, $"group {groupId}")]);
+        bool consumer = group.ProtocolType == "consumer";
         return new GroupDescription(group.GroupId, group.GroupState, group.ProtocolType, group.ProtocolData,
-            group.Members.Select(m => new GroupMemberDescription(m.MemberId, m.GroupInstanceId, m.ClientId, m.ClientHost,
-                group.ProtocolType == "consumer" && m.MemberAssignment.Length > 0
-                    ? ConsumerProtocol.DecodeAssignment(m.MemberAssignment).Partitions.Select(TopicPartition.From).OrderBy(p => p.Topic, StringComparer.Ordinal).ThenBy(p => p.Partition).ToList()
-                    : [])).ToList());
+            group.Members.Select(m => ClassicMember(m, consumer)).ToList())
+        {
+            Type = GroupType.Classic,
+        };
     }
+
+    /// <summary>A classic member, with the assignment and subscription its consumer client encoded (sent only while the group is Stable).</summary>
+    private static GroupMemberDescription ClassicMember(DescribeGroupsResponse.DescribedGroupMember m, bool consumer)
+    {
+        List<TopicPartition> assignment = [];
+        ConsumerProtocolSubscription? subscription = null;
+        if (consumer)
+        {
+            try
+            {
+                if (m.MemberAssignment.Length > 0)
+                    assignment = ConsumerProtocol.DecodeAssignment(m.MemberAssignment).Partitions.Select(TopicPartition.From).OrderBy(p => p.Topic, StringComparer.Ordinal).ThenBy(p => p.Partition).ToList();
+                if (m.MemberMetadata.Length > 0)
+                    subscription = ConsumerProtocol.DecodeSubscription(m.MemberMetadata);
+            }
+            catch (ProtocolException)
+            {
+                // Not readable as the consumer protocol: shown without it.
+            }
+        }
+        return new GroupMemberDescription(m.MemberId, m.GroupInstanceId, m.ClientId, m.ClientHost, assignment)
+        {
+            SubscribedTopics = subscription is null ? [] : [.. subscription.Topics.Order(StringComparer.Ordinal)],
+            RackId = subscription?.RackId,
+        };
+    }
+
+    private GroupDescription ConsumerGroup(ConsumerGroupDescribeResponse.DescribedGroup group) =>
+        new(group.GroupId, group.GroupState, "consumer", group.AssignorName,
+            group.Members.Select(m => new GroupMemberDescription(m.MemberId, m.InstanceId, m.ClientId, m.ClientHost, Partitions(m.Assignment))
+            {
+                MemberEpoch = m.MemberEpoch,
+                TargetAssignment = Partitions(m.TargetAssignment),
+                SubscribedTopics = [.. m.SubscribedTopicNames.Order(StringComparer.Ordinal)],
+                SubscribedTopicRegex = m.SubscribedTopicRegex,
+                RackId = m.RackId,
+            }).ToList())
+        {
+            Type = GroupType.Consumer,
+            GroupEpoch = group.GroupEpoch,
+            AssignmentEpoch = group.AssignmentEpoch,
+        };
+
+    /// <summary>Partitions by topic name; by the cached metadata's name for the id when the broker sent none, and left out when neither knows it (a deleted topic).</summary>
+    private List<TopicPartition> Partitions(ConsumerGroupDescribeResponse.Assignment assignment) =>
+        assignment.TopicPartitions
+            .Select(t => (Name: t.TopicName.Length > 0 ? t.TopicName : _cluster.Metadata.TopicName(t.TopicId), t.Partitions))
+            .Where(t => !string.IsNullOrEmpty(t.Name))
+            .SelectMany(t => t.Partitions.Select(p => new TopicPartition(t.Name!, p)))
+            .OrderBy(p => p.Topic, StringComparer.Ordinal).ThenBy(p => p.Partition)
+            .ToList();
+
+    private static GroupType ParseType(string type) => type.ToLowerInvariant() switch
+    {
+        "classic" => GroupType.Classic,
+        "consumer" => GroupType.Consumer,
+        _ => GroupType.Unknown,
+    };
 
     /// <summary>Deletes empty groups with their committed offsets.</summary>
     public async Task DeleteGroupsAsync(IEnumerable<string> groupIds, CancellationToken cancellationToken = default)

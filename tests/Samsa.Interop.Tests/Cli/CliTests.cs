@@ -75,6 +75,63 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Groups_list_and_describe_show_classic_and_consumer_groups()
+    {
+        await using var broker = await Interop.Tests.Client.SamsaAdminGroupTypesTests.StartFast();
+        string[] b = ["--bootstrap-server", broker.Bootstrap];
+        await Samsa("", ["topics", "create", "typed", "--partitions", "2", .. b]);
+        await Samsa("a\nb\nc\nd\n", ["produce", "typed", .. b]);
+        // A classic group: our consumer (classic protocol) reads, commits and leaves, so it is Empty.
+        var consumed = await Samsa("", ["consume", "typed", "--group", "cli-classic", "--from-beginning", "--max-messages", "4", .. b]);
+        Assert.Equal(0, consumed.Exit);
+
+        var modern = new Groups.ConfluentMember(broker.Bootstrap, "cli-modern", "typed", protocol: Confluent.Kafka.GroupProtocol.Consumer, clientId: "modern-1");
+        try
+        {
+            await using var admin = new Samsa.Client.Admin.KafkaAdminClient(new Samsa.Client.Admin.AdminOptions { BootstrapServers = broker.Bootstrap });
+            await Groups.Eventually.True(() => modern.Received.Count == 4, "the consumer member read everything");
+            await Groups.Eventually.True(() => admin.DescribeGroupAsync("cli-modern").Result is { State: "Stable", Members: [{ Assignment.Count: 2 }] }, "the consumer group is stable");
+
+            var list = await Samsa("", ["groups", "list", .. b]);
+            Assert.Equal(0, list.Exit);
+            Assert.Matches(@"GROUP\s+TYPE\s+STATE\s+PROTOCOL TYPE", list.Out);
+            Assert.Matches(@"cli-classic\s+classic\s+Empty\s+consumer", list.Out);
+            Assert.Matches(@"cli-modern\s+consumer\s+Stable\s+consumer", list.Out);
+            var json = await Samsa("", ["groups", "list", "--output", "json", .. b]);
+            Assert.Contains("\"type\": \"consumer\"", json.Out, StringComparison.Ordinal);
+            Assert.Contains("\"type\": \"classic\"", json.Out, StringComparison.Ordinal);
+            var onlyConsumer = await Samsa("", ["groups", "list", "--type", "consumer", .. b]);
+            Assert.Contains("cli-modern", onlyConsumer.Out, StringComparison.Ordinal);
+            Assert.DoesNotContain("cli-classic", onlyConsumer.Out, StringComparison.Ordinal);
+            var badType = await Samsa("", ["groups", "list", "--type", "share", .. b]);
+            Assert.Equal(2, badType.Exit);
+            Assert.Contains("--type: 'share' is not a group type", badType.Err, StringComparison.Ordinal);
+
+            var described = await Samsa("", ["groups", "describe", "cli-modern", .. b]);
+            Assert.True(described.Exit == 0, described.Err);
+            Assert.Matches(@"Group cli-modern: consumer group, Stable, assignor \S+, group epoch \d+, assignment epoch \d+, 1 member\(s\)", described.Out);
+            Assert.Matches(@"MEMBER\s+INSTANCE\s+CLIENT\s+HOST\s+EPOCH\s+SUBSCRIBED\s+PARTITIONS\s+TARGET", described.Out);
+            Assert.Matches(@"modern-1\s+\S+\s+\d+\s+typed\s+typed-0,typed-1\s+typed-0,typed-1", described.Out);
+            var describedJson = await Samsa("", ["groups", "describe", "cli-modern", "--output", "json", .. b]);
+            Assert.Contains("\"type\": \"consumer\"", describedJson.Out, StringComparison.Ordinal);
+            Assert.Contains("\"memberEpoch\":", describedJson.Out, StringComparison.Ordinal);
+
+            var classic = await Samsa("", ["groups", "describe", "cli-classic", .. b]);
+            Assert.True(classic.Exit == 0, classic.Err);
+            Assert.Contains("Group cli-classic: classic group, Empty, protocol -, 0 member(s)", classic.Out, StringComparison.Ordinal);
+            Assert.Matches(@"typed\s+0\s+\d+\s+\d+\s+0\s+-", classic.Out); // its committed offsets, no lag
+
+            var missing = await Samsa("", ["groups", "describe", "nobody", .. b]);
+            Assert.Equal(1, missing.Exit);
+            Assert.Contains("No such group", missing.Err, StringComparison.Ordinal);
+        }
+        finally
+        {
+            modern.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task Produce_from_a_pipe_shows_progress_on_a_terminal_and_clears_it()
     {
         // script(1) gives the command a pseudo-terminal, as a person's shell would.

@@ -17,8 +17,10 @@ internal sealed class ConfluentMember : IDisposable
 
     private volatile bool _paused;
 
-    /// <param name="strategy">A classic assignor, or "consumer" for KIP-848's protocol (the broker assigns; incremental like cooperative-sticky).</param>
-    public ConfluentMember(string bootstrap, string group, string topic, string strategy = "range", string? instanceId = null, bool autoCommit = false, int maxPollIntervalMs = 300_000)
+    /// <param name="strategy">A classic assignor, or "consumer" for a KIP-848 member.</param>
+    /// <param name="protocol">Consumer: a KIP-848 member (the broker assigns; strategy, session and heartbeat settings are the broker's).</param>
+    public ConfluentMember(string bootstrap, string group, string topic, string strategy = "range", string? instanceId = null, bool autoCommit = false, int maxPollIntervalMs = 300_000,
+        GroupProtocol protocol = GroupProtocol.Classic, string? clientId = null)
     {
         var config = new ConsumerConfig
         {
@@ -31,8 +33,14 @@ internal sealed class ConfluentMember : IDisposable
             TopicMetadataRefreshIntervalMs = 1000,
             MaxPollIntervalMs = maxPollIntervalMs,
         };
+        if (clientId is not null)
+            config.ClientId = clientId;
         if (strategy == "consumer")
+            protocol = GroupProtocol.Consumer; // shorthand: "consumer" as the strategy
+        if (protocol == GroupProtocol.Consumer)
+        {
             config.GroupProtocol = GroupProtocol.Consumer;
+        }
         else
         {
             config.PartitionAssignmentStrategy = strategy switch
@@ -44,7 +52,7 @@ internal sealed class ConfluentMember : IDisposable
             config.SessionTimeoutMs = 6000;
             config.HeartbeatIntervalMs = 500;
         }
-        bool incremental = strategy is "cooperative-sticky" or "consumer";
+        bool incremental = strategy == "cooperative-sticky" || protocol == GroupProtocol.Consumer; // KIP-848 assigns incrementally too
         _consumer = new ConsumerBuilder<string, string>(config)
             .SetPartitionsAssignedHandler((_, parts) =>
             {
