@@ -1,0 +1,134 @@
+using System.Collections.ObjectModel;
+
+namespace Samsa.Assignors;
+
+/// <summary>
+/// Turns a <see cref="GroupModel"/>'s owner arrays into a <see cref="GroupAssignment"/>. A rebalance
+/// usually changes few members (one joins, a few give up a partition each), so a member's set for
+/// a topic that is exactly what it had is its current instance, and so is its whole dictionary when
+/// nothing of it changed; the rest get one set per member and topic: a range when contiguous (what
+/// range and a fresh uniform assignment produce), else a sorted array.
+/// </summary>
+internal sealed class AssignmentWriter(GroupModel group)
+{
+    private static readonly IReadOnlyDictionary<Guid, IReadOnlySet<int>> Nothing = ReadOnlyDictionary<Guid, IReadOnlySet<int>>.Empty;
+
+    private readonly record struct Entry(int Member, int Topic, IReadOnlySet<int> Partitions);
+
+    private readonly List<Entry> _entries = [];
+    private readonly int[] _entryCount = new int[group.MemberCount];
+    private readonly int[] _reusedCount = new int[group.MemberCount];
+
+    // Per-topic scratch, indexed by member and reset after each topic.
+    private readonly int[] _count = new int[group.MemberCount];
+    private readonly int[] _first = new int[group.MemberCount];
+    private readonly int[] _last = new int[group.MemberCount];
+    private readonly int[] _touched = new int[group.MemberCount];
+    private readonly int[]?[] _arrays = new int[group.MemberCount][];
+    private readonly int[] _entryIndex = new int[group.MemberCount];
+
+    public GroupAssignment Write()
+    {
+        for (int t = 0; t < group.TopicIds.Length; t++)
+            WriteTopic(t);
+
+        var dictionaries = new Dictionary<Guid, IReadOnlySet<int>>?[group.MemberCount];
+        var result = new Dictionary<string, IReadOnlyDictionary<Guid, IReadOnlySet<int>>>(group.MemberCount, StringComparer.Ordinal);
+        for (int m = 0; m < group.MemberCount; m++)
+        {
+            var current = group.Members[m].CurrentAssignment;
+            if (_entryCount[m] == 0)
+            {
+                result[group.MemberIds[m]] = current.Count == 0 ? current : Nothing;
+            }
+            else if (_reusedCount[m] == _entryCount[m] && current.Count == _entryCount[m])
+            {
+                result[group.MemberIds[m]] = current;
+            }
+            else
+            {
+                dictionaries[m] = new Dictionary<Guid, IReadOnlySet<int>>(_entryCount[m]);
+                result[group.MemberIds[m]] = dictionaries[m]!;
+            }
+        }
+        foreach (var entry in _entries)
+            dictionaries[entry.Member]?.Add(group.TopicIds[entry.Topic], entry.Partitions);
+        return new GroupAssignment(result);
+    }
+
+    private void WriteTopic(int t)
+    {
+        int[] owners = group.Owners[t];
+        int touched = 0;
+        for (int p = 0; p < owners.Length; p++)
+        {
+            int m = owners[p];
+            if (m < 0)
+                continue;
+            if (_count[m]++ == 0)
+            {
+                _touched[touched++] = m;
+                _first[m] = p;
+            }
+            _last[m] = p;
+        }
+
+        bool needsFill = false;
+        for (int i = 0; i < touched; i++)
+        {
+            int m = _touched[i];
+            IReadOnlySet<int>? set = null;
+            if (group.Members[m].CurrentAssignment.TryGetValue(group.TopicIds[t], out var current) && current.Count == _count[m] && OwnsAll(owners, m, current))
+            {
+                set = current;
+                _reusedCount[m]++;
+            }
+            else if (_last[m] - _first[m] + 1 == _count[m])
+            {
+                set = new RangePartitionSet(_first[m], _last[m] + 1);
+            }
+            else
+            {
+                _arrays[m] = new int[_count[m]];
+                _entryIndex[m] = _entries.Count;
+                needsFill = true;
+            }
+            _entries.Add(new Entry(m, t, set!)); // an array set is put in below, once filled
+            _entryCount[m]++;
+        }
+
+        if (needsFill)
+        {
+            // Ascending partitions, so each array comes out sorted; _count counts back up from zero.
+            for (int i = 0; i < touched; i++)
+                _count[_touched[i]] = 0;
+            for (int p = 0; p < owners.Length; p++)
+            {
+                int m = owners[p];
+                if (m >= 0 && _arrays[m] is { } array)
+                    array[_count[m]++] = p;
+            }
+        }
+        for (int i = 0; i < touched; i++)
+        {
+            int m = _touched[i];
+            if (_arrays[m] is { } array)
+            {
+                _entries[_entryIndex[m]] = new Entry(m, t, new SortedPartitionSet(array));
+                _arrays[m] = null;
+            }
+            _count[m] = 0;
+        }
+    }
+
+    // Same count and every partition owned by the member: the current set is the new one.
+    private static bool OwnsAll(int[] owners, int m, IReadOnlySet<int> current)
+    {
+        foreach (int p in current)
+        {
+            if ((uint)p >= (uint)owners.Length || owners[p] != m)
+                return false;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,198 @@
+namespace Samsa.Assignors;
+
+/// <summary>
+/// The uniform assignor for groups whose members subscribe to different topics. Like Kafka's
+/// heterogeneous builder it keeps every current partition a member still subscribes to and then
+/// balances topic by topic, moving a topic's partitions between its subscribers until no move of
+/// one partition to a subscriber with two or more fewer partitions in total is left; unlike
+/// Kafka's it has no iteration cap, so it always gets there.
+/// <para>
+/// Balancing one topic holds every subscriber's partitions of other topics fixed and levels the
+/// totals: with <c>other[m]</c> a subscriber's partitions of other topics, each ends with
+/// <c>max(0, L - other[m])</c> of this topic for the highest level L the topic's partition count
+/// reaches, and the remainder goes one each to subscribers at level L, first to those already
+/// holding more than that. A topic that is already level keeps every partition where it is; one
+/// that is not has the fewest partitions moved that level it. Each pass over a topic that moves
+/// anything lowers the sum of squared member totals, so the passes end; a pass that changes a
+/// member's total queues that member's other topics again.
+/// </para>
+/// </summary>
+internal sealed class UniformHeterogeneous
+{
+    private readonly GroupModel _model;
+    private readonly int[][] _subscribers;
+    private readonly int[] _loads;
+
+    // Per-topic scratch, indexed by member and left zeroed between topics.
+    private readonly int[] _held;
+    private readonly int[] _target;
+    private readonly int[] _others;
+    private readonly List<int> _changed = [];
+
+    public UniformHeterogeneous(GroupModel model)
+    {
+        _model = model;
+        _subscribers = model.Subscribers();
+        _loads = model.Loads;
+        _held = new int[model.MemberCount];
+        _target = new int[model.MemberCount];
+        int widest = 0;
+        foreach (int[] s in _subscribers)
+            widest = Math.Max(widest, s.Length);
+        _others = new int[widest];
+    }
+
+    public void Assign()
+    {
+        int topics = _subscribers.Length;
+        var queue = new Queue<int>(topics);
+        var queued = new bool[topics];
+        foreach (int t in InitialOrder())
+        {
+            queue.Enqueue(t);
+            queued[t] = true;
+        }
+        while (queue.TryDequeue(out int t))
+        {
+            queued[t] = false;
+            Level(t);
+            foreach (int m in _changed)
+            {
+                foreach (int other in _model.MemberTopics[m])
+                {
+                    // A topic with one subscriber has nowhere to move partitions to.
+                    if (other != t && !queued[other] && _subscribers[other].Length > 1)
+                    {
+                        queue.Enqueue(other);
+                        queued[other] = true;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Kafka's order: most partitions per subscriber first (the hardest to level), then fewer
+    /// subscribers, then topic id. The order only picks which level assignment is reached first.
+    /// </summary>
+    private int[] InitialOrder()
+    {
+        int[] order = new int[_subscribers.Length];
+        for (int t = 0; t < order.Length; t++)
+            order[t] = t;
+        int[][] owners = _model.Owners;
+        Array.Sort(order, (a, b) =>
+        {
+            long byRatio = (long)owners[b].Length * _subscribers[a].Length - (long)owners[a].Length * _subscribers[b].Length;
+            if (byRatio != 0)
+                return byRatio < 0 ? -1 : 1;
+            int bySubscribers = _subscribers[a].Length.CompareTo(_subscribers[b].Length);
+            return bySubscribers != 0 ? bySubscribers : a.CompareTo(b);
+        });
+        return order;
+    }
+
+    /// <summary>Levels topic <paramref name="t"/>; <see cref="_changed"/> gets the members whose total changed.</summary>
+    private void Level(int t)
+    {
+        _changed.Clear();
+        int[] owners = _model.Owners[t], subscribers = _subscribers[t];
+        int unassigned = 0;
+        foreach (int m in owners)
+        {
+            if (m < 0)
+                unassigned++;
+            else
+                _held[m]++;
+        }
+
+        int level = WaterLevel(subscribers, owners.Length);
+        long baseTotal = 0;
+        foreach (int m in subscribers)
+        {
+            _target[m] = Math.Max(0, level - Other(m));
+            baseTotal += _target[m];
+        }
+        int extra = (int)(owners.Length - baseTotal);
+        // Subscribers at the level that hold more than their base keep one of those instead of
+        // giving it up; then the rest of the remainder by member order.
+        for (int i = 0; i < subscribers.Length && extra > 0; i++)
+        {
+            int m = subscribers[i];
+            if (Other(m) <= level && _held[m] > _target[m])
+            {
+                _target[m]++;
+                extra--;
+            }
+        }
+        for (int i = 0; i < subscribers.Length && extra > 0; i++)
+        {
+            int m = subscribers[i];
+            if (Other(m) <= level && _target[m] == Math.Max(0, level - Other(m)))
+            {
+                _target[m]++;
+                extra--;
+            }
+        }
+
+        foreach (int m in subscribers)
+        {
+            if (_target[m] != _held[m])
+                _changed.Add(m);
+        }
+        if (_changed.Count > 0)
+            Move(owners, subscribers);
+        foreach (int m in subscribers)
+            _held[m] = _target[m] = 0;
+    }
+
+    private int Other(int m) => _loads[m] - _held[m];
+
+    /// <summary>The highest L with sum over subscribers of max(0, L - other) at most <paramref name="partitions"/>.</summary>
+    private int WaterLevel(int[] subscribers, int partitions)
+    {
+        int n = subscribers.Length;
+        for (int i = 0; i < n; i++)
+            _others[i] = Other(subscribers[i]);
+        Array.Sort(_others, 0, n);
+        // With the k lowest below the level, sum = k * L - (their sum); the first k whose level
+        // does not pass the next member's total is the one.
+        long below = 0;
+        for (int k = 1; k <= n; k++)
+        {
+            below += _others[k - 1];
+            long level = (partitions + below) / k;
+            if (k == n || level <= _others[k])
+                return (int)level;
+        }
+        throw new InvalidOperationException("A topic without subscribers is never levelled.");
+    }
+
+    private void Move(int[] owners, int[] subscribers)
+    {
+        // Those above target give up their highest partitions; the freed and the never-assigned
+        // ones then fill those below target in member order, lowest partitions first.
+        for (int p = owners.Length - 1; p >= 0; p--)
+        {
+            int m = owners[p];
+            if (m >= 0 && _held[m] > _target[m])
+            {
+                owners[p] = -1;
+                _held[m]--;
+                _loads[m]--;
+            }
+        }
+        int next = 0;
+        for (int p = 0; p < owners.Length; p++)
+        {
+            if (owners[p] >= 0)
+                continue;
+            while (_held[subscribers[next]] >= _target[subscribers[next]])
+                next++;
+            int m = subscribers[next];
+            owners[p] = m;
+            _held[m]++;
+            _loads[m]++;
+        }
+    }
+}
