@@ -10,11 +10,16 @@ namespace Samsa.Assignors;
 /// Balancing one topic holds every subscriber's partitions of other topics fixed and levels the
 /// totals: with <c>other[m]</c> a subscriber's partitions of other topics, each ends with
 /// <c>max(0, L - other[m])</c> of this topic for the highest level L the topic's partition count
-/// reaches, and the remainder goes one each to subscribers at level L, first to those already
-/// holding more than that. A topic that is already level keeps every partition where it is; one
-/// that is not has the fewest partitions moved that level it. Each pass over a topic that moves
-/// anything lowers the sum of squared member totals, so the passes end; a pass that changes a
-/// member's total queues that member's other topics again.
+/// reaches, and the remainder goes one each to subscribers at level L, first to those that came in
+/// with more than that. A topic that is already level keeps every partition where it is; one that
+/// is not is laid out at the levelled counts, which lowers the sum of squared member totals, so
+/// the passes end. A pass that changes a member's total queues that member's other topics again.
+/// </para>
+/// <para>
+/// A pass that changes counts lays the topic out again from the input's owners, not from the
+/// previous pass: each subscriber keeps as many of the partitions it came in with as its new count
+/// allows, so however many passes a topic takes, no member gives up a partition of a topic in
+/// which it gains another.
 /// </para>
 /// </summary>
 internal sealed class UniformHeterogeneous
@@ -22,10 +27,12 @@ internal sealed class UniformHeterogeneous
     private readonly GroupModel _model;
     private readonly int[][] _subscribers;
     private readonly int[] _loads;
+    private readonly int[][] _original;
 
     // Per-topic scratch, indexed by member and left zeroed between topics.
     private readonly int[] _held;
     private readonly int[] _target;
+    private readonly int[] _had;
     private readonly int[] _others;
     private readonly List<int> _changed = [];
 
@@ -36,6 +43,8 @@ internal sealed class UniformHeterogeneous
         _loads = model.Loads;
         _held = new int[model.MemberCount];
         _target = new int[model.MemberCount];
+        _had = new int[model.MemberCount];
+        _original = Array.ConvertAll(model.Owners, owners => (int[])owners.Clone());
         int widest = 0;
         foreach (int[] s in _subscribers)
             widest = Math.Max(widest, s.Length);
@@ -96,17 +105,27 @@ internal sealed class UniformHeterogeneous
     private void Level(int t)
     {
         _changed.Clear();
-        int[] owners = _model.Owners[t], subscribers = _subscribers[t];
-        int unassigned = 0;
-        foreach (int m in owners)
+        int[] owners = _model.Owners[t], original = _original[t], subscribers = _subscribers[t];
+        bool unassigned = false;
+        for (int p = 0; p < owners.Length; p++)
         {
-            if (m < 0)
-                unassigned++;
+            if (owners[p] >= 0)
+                _held[owners[p]]++;
             else
-                _held[m]++;
+                unassigned = true;
+            if (original[p] >= 0)
+                _had[original[p]]++;
+        }
+        if (!unassigned && IsLevel(subscribers))
+        {
+            // Already a levelling: laying it out again could only trade a "+1" between two
+            // members, which moves partitions without improving anything (and could go round).
+            foreach (int m in subscribers)
+                _held[m] = _had[m] = 0;
+            return;
         }
 
-        int level = Level(subscribers, owners.Length);
+        int level = WaterLevel(subscribers, owners.Length);
         long baseTotal = 0;
         foreach (int m in subscribers)
         {
@@ -114,12 +133,12 @@ internal sealed class UniformHeterogeneous
             baseTotal += _target[m];
         }
         int extra = (int)(owners.Length - baseTotal);
-        // Subscribers at the level that hold more than their base keep one of those instead of
-        // giving it up; then the rest of the remainder by member order.
+        // Subscribers at the level that came in with more than their base keep one of those
+        // instead of giving it up; then the rest of the remainder by member order.
         for (int i = 0; i < subscribers.Length && extra > 0; i++)
         {
             int m = subscribers[i];
-            if (Other(m) <= level && _held[m] > _target[m])
+            if (Other(m) <= level && _had[m] > _target[m])
             {
                 _target[m]++;
                 extra--;
@@ -141,15 +160,28 @@ internal sealed class UniformHeterogeneous
                 _changed.Add(m);
         }
         if (_changed.Count > 0)
-            Move(owners, subscribers);
+            Layout(owners, original, subscribers);
         foreach (int m in subscribers)
-            _held[m] = _target[m] = 0;
+            _held[m] = _target[m] = _had[m] = 0;
     }
 
     private int Other(int m) => _loads[m] - _held[m];
 
+    /// <summary>No subscriber holding a partition of the topic has two or more more in total than another subscriber.</summary>
+    private bool IsLevel(int[] subscribers)
+    {
+        int least = int.MaxValue, most = int.MinValue;
+        foreach (int m in subscribers)
+        {
+            least = Math.Min(least, _loads[m]);
+            if (_held[m] > 0)
+                most = Math.Max(most, _loads[m]);
+        }
+        return most <= least + 1;
+    }
+
     /// <summary>The highest L with sum over subscribers of max(0, L - other) at most <paramref name="partitions"/>.</summary>
-    private int Level(int[] subscribers, int partitions)
+    private int WaterLevel(int[] subscribers, int partitions)
     {
         int n = subscribers.Length;
         for (int i = 0; i < n; i++)
@@ -168,18 +200,26 @@ internal sealed class UniformHeterogeneous
         throw new InvalidOperationException("A topic without subscribers is never levelled.");
     }
 
-    private void Move(int[] owners, int[] subscribers)
+    private void Layout(int[] owners, int[] original, int[] subscribers)
     {
-        // Those above target give up their highest partitions; the freed and the never-assigned
-        // ones then fill those below target in member order, lowest partitions first.
-        for (int p = owners.Length - 1; p >= 0; p--)
+        foreach (int m in subscribers)
         {
-            int m = owners[p];
-            if (m >= 0 && _held[m] > _target[m])
+            _loads[m] += _target[m] - _held[m];
+            _held[m] = 0;
+        }
+        // Input owners keep their lowest partitions up to their target; the rest fill the
+        // subscribers below target in member order, lowest partitions first.
+        for (int p = 0; p < owners.Length; p++)
+        {
+            int m = original[p];
+            if (m >= 0 && _held[m] < _target[m])
+            {
+                owners[p] = m;
+                _held[m]++;
+            }
+            else
             {
                 owners[p] = -1;
-                _held[m]--;
-                _loads[m]--;
             }
         }
         int next = 0;
@@ -189,10 +229,8 @@ internal sealed class UniformHeterogeneous
                 continue;
             while (_held[subscribers[next]] >= _target[subscribers[next]])
                 next++;
-            int m = subscribers[next];
-            owners[p] = m;
-            _held[m]++;
-            _loads[m]++;
+            owners[p] = subscribers[next];
+            _held[subscribers[next]]++;
         }
     }
 }

@@ -1,5 +1,26 @@
 namespace Samsa.Assignors;
 
+/// <summary>The server-side assignors by name.</summary>
+public static class ConsumerGroupAssignors
+{
+    private static readonly string[] AllNames = [UniformConsumerGroupAssignor.AssignorName, RangeConsumerGroupAssignor.AssignorName];
+
+    /// <summary>"uniform" or "range"; throws <see cref="ArgumentException"/> naming the unknown name.</summary>
+    public static IConsumerGroupAssignor Create(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return name switch
+        {
+            UniformConsumerGroupAssignor.AssignorName => new UniformConsumerGroupAssignor(),
+            RangeConsumerGroupAssignor.AssignorName => new RangeConsumerGroupAssignor(),
+            _ => throw new ArgumentException($"Unknown group.consumer.assignors name '{name}' (expected uniform or range).", nameof(name)),
+        };
+    }
+
+    /// <summary>The known names, Kafka's default ("uniform") first.</summary>
+    public static IReadOnlyList<string> Names => AllNames;
+}
+
 /// <summary>
 /// Kafka's default server-side assignor, "uniform": every partition of every subscribed topic goes
 /// to exactly one subscriber, as evenly as the subscriptions allow, and a member keeps what it has
@@ -70,5 +91,39 @@ internal sealed class UniformConsumerGroupAssignor : IConsumerGroupAssignor
                 loads[next]++;
             }
         }
+    }
+}
+
+/// <summary>
+/// Kafka's server-side "range" assignor (as rewritten in KAFKA-16944): per topic, the subscribers
+/// in member-id order take contiguous ranges, the first (partitions % subscribers) one partition
+/// more, so topics with the same partition count are co-partitioned (partition p of each goes to
+/// the same member) among members with the same subscriptions. Kafka dropped the earlier sticky
+/// version because stickiness and co-partitioning conflict; like Kafka's, this one recomputes the
+/// ranges every time and ignores current assignments (Kafka sorts static members first by
+/// instance id, which <see cref="MemberSpec"/> does not carry, so here the order is the member id).
+/// Its stickiness is the stability of that order: unchanged input, unchanged output.
+/// </summary>
+internal sealed class RangeConsumerGroupAssignor : IConsumerGroupAssignor
+{
+    public const string AssignorName = "range";
+
+    public string Name => AssignorName;
+
+    public GroupAssignment Assign(GroupSpec group, ITopicMetadata topics)
+    {
+        var model = new GroupModel(group, topics);
+        int[][] subscribers = model.Subscribers();
+        for (int t = 0; t < subscribers.Length; t++)
+        {
+            int[] owners = model.Owners[t], members = subscribers[t];
+            int per = owners.Length / members.Length, extra = owners.Length % members.Length, p = 0;
+            for (int i = 0; i < members.Length; i++)
+            {
+                for (int end = p + per + (i < extra ? 1 : 0); p < end; p++)
+                    owners[p] = members[i];
+            }
+        }
+        return model.ToAssignment();
     }
 }

@@ -1,5 +1,29 @@
 namespace Samsa.Assignors;
 
+/// <summary>
+/// A KIP-848 server-side assignor ("uniform", "range"): the group coordinator calls it with the
+/// members' subscriptions and their current target assignments and stores what it returns as the
+/// new target assignment.
+/// </summary>
+public interface IConsumerGroupAssignor
+{
+    /// <summary>The name members ask for in ConsumerGroupHeartbeat's <c>ServerAssignor</c>.</summary>
+    string Name { get; }
+
+    /// <summary>
+    /// Computes the target assignment. Pure: the same spec and metadata give the same assignment,
+    /// whatever the order the dictionaries enumerate in.
+    /// </summary>
+    GroupAssignment Assign(GroupSpec group, ITopicMetadata topics);
+}
+
+/// <summary>The topic metadata an assignor sees: partition counts by topic id.</summary>
+public interface ITopicMetadata
+{
+    /// <summary>Partition count of a topic, or -1 when the topic does not exist (then nothing of it is assigned).</summary>
+    int PartitionCount(Guid topicId);
+}
+
 /// <summary>One member of a consumer group as an assignor sees it.</summary>
 public sealed class MemberSpec
 {
