@@ -8,7 +8,9 @@ namespace Samsa.Broker.Handlers;
 
 // OffsetCommit v0-10: generation-checked commits for members, simple commits (generation -1) for
 // standalone consumers; stored in __consumer_offsets. v10 names topics by id.
-// Not implemented: v0's ZooKeeper-era semantics (treated like v1).
+// Partitions of topics that do not exist get UNKNOWN_TOPIC_OR_PARTITION before the coordinator sees
+// the request, as Kafka's KafkaApis answers them. Not implemented: v0's ZooKeeper-era semantics
+// (treated like v1).
 internal sealed class OffsetCommitHandler(GroupCoordinator coordinator, TopicManager topics) : IApiHandler
 {
     public ApiKey Key => ApiKey.OffsetCommit;
@@ -28,7 +30,33 @@ internal sealed class OffsetCommitHandler(GroupCoordinator coordinator, TopicMan
             }
             r.Topics.RemoveAll(unknownIds.Contains);
         }
-        var response = coordinator.ShardFor(r.GroupId).OffsetCommit(r, context.ApiVersion);
+        var unknownTopics = new List<OffsetCommitRequest.OffsetCommitRequestTopic>();
+        foreach (var t in r.Topics)
+        {
+            if (!topics.TryGet(t.Name, out var topic))
+                unknownTopics.Add(t);
+            else
+            {
+                var beyond = t.Partitions.Where(p => p.PartitionIndex < 0 || p.PartitionIndex >= topic.Partitions.Length).ToList();
+                if (beyond.Count > 0)
+                {
+                    unknownTopics.Add(new OffsetCommitRequest.OffsetCommitRequestTopic { Name = t.Name, TopicId = t.TopicId, Partitions = beyond });
+                    t.Partitions.RemoveAll(beyond.Contains);
+                }
+            }
+        }
+        r.Topics.RemoveAll(t => t.Partitions.Count == 0 || unknownTopics.Contains(t));
+        var response = r.Topics.Count > 0 || unknownTopics.Count == 0
+            ? coordinator.ShardFor(r.GroupId).OffsetCommit(r, context.ApiVersion)
+            : new OffsetCommitResponse();
+        foreach (var t in unknownTopics)
+        {
+            response.Topics.Add(new OffsetCommitResponse.OffsetCommitResponseTopic
+            {
+                Name = t.Name,
+                Partitions = t.Partitions.Select(p => new OffsetCommitResponse.OffsetCommitResponsePartition { PartitionIndex = p.PartitionIndex, ErrorCode = ErrorCode.UnknownTopicOrPartition }).ToList(),
+            });
+        }
         foreach (var t in unknownIds)
         {
             response.Topics.Add(new OffsetCommitResponse.OffsetCommitResponseTopic

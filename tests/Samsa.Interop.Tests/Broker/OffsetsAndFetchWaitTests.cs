@@ -10,6 +10,20 @@ namespace Samsa.Interop.Tests.Broker;
 public class OffsetsAndFetchWaitTests
 {
     [Fact]
+    public async Task Commits_for_a_topic_or_partition_that_does_not_exist_are_refused_and_the_rest_stored()
+    {
+        await using var broker = await TempBroker.StartAsync();
+        using (var admin = new Confluent.Kafka.AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build())
+            await admin.CreateTopicsAsync([new Confluent.Kafka.Admin.TopicSpecification { Name = "real", NumPartitions = 1, ReplicationFactor = 1 }]);
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = broker.Bootstrap, GroupId = "ghosts" }).Build();
+        // librdkafka reports the commit's first partition error (Kafka answers these as we do).
+        Assert.Equal(ErrorCode.UnknownTopicOrPart, Assert.ThrowsAny<KafkaException>(() => consumer.Commit([new TopicPartitionOffset("no-such-topic", 0, 5)])).Error.Code);
+        Assert.Equal(ErrorCode.UnknownTopicOrPart, Assert.ThrowsAny<KafkaException>(() => consumer.Commit([new TopicPartitionOffset("real", 3, 5)])).Error.Code);
+        Assert.ThrowsAny<KafkaException>(() => consumer.Commit([new TopicPartitionOffset("real", 0, 5), new TopicPartitionOffset("no-such-topic", 0, 5)]));
+        Assert.Equal(5, consumer.Committed([new TopicPartition("real", 0)], TimeSpan.FromSeconds(10)).Single().Offset.Value);
+    }
+
+    [Fact]
     public async Task Offsets_for_times_finds_the_first_record_at_or_after_a_timestamp()
     {
         await using var broker = await TempBroker.StartAsync();
