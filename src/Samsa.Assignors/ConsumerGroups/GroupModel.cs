@@ -142,6 +142,9 @@ internal sealed class GroupModel
     /// <summary>The owners as an assignment; see <see cref="AssignmentWriter"/>.</summary>
     public GroupAssignment ToAssignment() => new AssignmentWriter(this).Write();
 
+    /// <summary>The number of a topic that exists and someone subscribes to.</summary>
+    public bool TryTopicIndex(Guid topicId, out int t) => _topicIndex.TryGetValue(topicId, out t);
+
     private bool TryTopic(int m, Guid topicId, out int t) =>
         _topicIndex.TryGetValue(topicId, out t) && (_homogeneous || Array.BinarySearch(MemberTopics[m], t) >= 0);
 
