@@ -111,7 +111,7 @@ internal sealed class AssignmentWriter(GroupModel group)
     {
         if (_changed[m] is { } existing)
             return existing;
-        var created = new Dictionary<Guid, IReadOnlySet<int>>();
+        var created = new Dictionary<Guid, IReadOnlySet<int>>(Math.Min(group.MemberTopics[m].Length, group.Loads[m]));
         foreach (var (topicId, current) in group.Members[m].CurrentAssignment)
         {
             if (group.TryTopicIndex(topicId, out int t) && t < before && current.Count > 0 && OwnsAll(group.Owners[t], m, current))
@@ -123,7 +123,7 @@ internal sealed class AssignmentWriter(GroupModel group)
     // Same count and every partition owned by the member: the current set is the new one.
     private static bool OwnsAll(int[] owners, int m, IReadOnlySet<int> current)
     {
-        foreach (int p in current)
+        foreach (int p in new PartitionsOf(current))
         {
             if ((uint)p >= (uint)owners.Length || owners[p] != m)
                 return false;
