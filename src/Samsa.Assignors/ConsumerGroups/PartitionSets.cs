@@ -117,8 +117,8 @@ internal sealed class SortedPartitionSet(int[] partitions) : PartitionSet
 }
 
 /// <summary>
-/// Enumerates a partition set without an enumerator object for the assignors' own types, which
-/// is what a previous target assignment coming back as the current one is made of.
+/// Enumerates a partition set without an enumerator object for the assignors' own types (what a
+/// previous target assignment coming back as the current one is made of) and for hash sets.
 /// </summary>
 internal readonly struct PartitionsOf(IReadOnlySet<int> set)
 {
@@ -127,8 +127,10 @@ internal readonly struct PartitionsOf(IReadOnlySet<int> set)
     public struct Enumerator : IDisposable
     {
         private readonly int[]? _array;
+        private readonly bool _isHash;
         private readonly IEnumerator<int>? _other;
         private readonly int _end;
+        private HashSet<int>.Enumerator _hash;
         private int _next;
 
         public Enumerator(IReadOnlySet<int> set)
@@ -141,6 +143,9 @@ internal readonly struct PartitionsOf(IReadOnlySet<int> set)
                 case SortedPartitionSet sorted:
                     (_array, _end) = (sorted.Items, sorted.Items.Length);
                     break;
+                case HashSet<int> hash:
+                    (_hash, _isHash) = (hash.GetEnumerator(), true);
+                    break;
                 default:
                     _other = set.GetEnumerator();
                     break;
@@ -151,10 +156,10 @@ internal readonly struct PartitionsOf(IReadOnlySet<int> set)
 
         public bool MoveNext()
         {
-            if (_other is not null)
+            if (_isHash || _other is not null)
             {
-                bool more = _other.MoveNext();
-                Current = more ? _other.Current : 0;
+                bool more = _isHash ? _hash.MoveNext() : _other!.MoveNext();
+                Current = !more ? 0 : _isHash ? _hash.Current : _other!.Current;
                 return more;
             }
             if (_next >= _end)
