@@ -13,11 +13,9 @@ internal sealed class AssignmentWriter(GroupModel group)
 {
     private static readonly IReadOnlyDictionary<Guid, IReadOnlySet<int>> Nothing = ReadOnlyDictionary<Guid, IReadOnlySet<int>>.Empty;
 
-    private readonly record struct Entry(int Member, int Topic, IReadOnlySet<int> Partitions);
-
-    private readonly List<Entry> _entries = [];
-    private readonly int[] _entryCount = new int[group.MemberCount];
-    private readonly int[] _reusedCount = new int[group.MemberCount];
+    // Created only for members whose assignment changes, so an unchanged member costs nothing.
+    private readonly Dictionary<Guid, IReadOnlySet<int>>?[] _changed = new Dictionary<Guid, IReadOnlySet<int>>?[group.MemberCount];
+    private readonly int[] _reused = new int[group.MemberCount];
 
     // Per-topic scratch, indexed by member and reset after each topic.
     private readonly int[] _count = new int[group.MemberCount];
@@ -25,34 +23,21 @@ internal sealed class AssignmentWriter(GroupModel group)
     private readonly int[] _last = new int[group.MemberCount];
     private readonly int[] _touched = new int[group.MemberCount];
     private readonly int[]?[] _arrays = new int[group.MemberCount][];
-    private readonly int[] _entryIndex = new int[group.MemberCount];
 
     public GroupAssignment Write()
     {
         for (int t = 0; t < group.TopicIds.Length; t++)
             WriteTopic(t);
 
-        var dictionaries = new Dictionary<Guid, IReadOnlySet<int>>?[group.MemberCount];
         var result = new Dictionary<string, IReadOnlyDictionary<Guid, IReadOnlySet<int>>>(group.MemberCount, StringComparer.Ordinal);
         for (int m = 0; m < group.MemberCount; m++)
         {
             var current = group.Members[m].CurrentAssignment;
-            if (_entryCount[m] == 0)
-            {
-                result[group.MemberIds[m]] = current.Count == 0 ? current : Nothing;
-            }
-            else if (_reusedCount[m] == _entryCount[m] && current.Count == _entryCount[m])
-            {
-                result[group.MemberIds[m]] = current;
-            }
-            else
-            {
-                dictionaries[m] = new Dictionary<Guid, IReadOnlySet<int>>(_entryCount[m]);
-                result[group.MemberIds[m]] = dictionaries[m]!;
-            }
+            result[group.MemberIds[m]] = _changed[m] as IReadOnlyDictionary<Guid, IReadOnlySet<int>>
+                ?? (_reused[m] == current.Count ? current
+                : _reused[m] == 0 ? Nothing
+                : Changed(m, group.TopicIds.Length)); // kept some topics unchanged, lost others
         }
-        foreach (var entry in _entries)
-            dictionaries[entry.Member]?.Add(group.TopicIds[entry.Topic], entry.Partitions);
         return new GroupAssignment(result);
     }
 
@@ -77,24 +62,20 @@ internal sealed class AssignmentWriter(GroupModel group)
         for (int i = 0; i < touched; i++)
         {
             int m = _touched[i];
-            IReadOnlySet<int>? set = null;
             if (group.Members[m].CurrentAssignment.TryGetValue(group.TopicIds[t], out var current) && current.Count == _count[m] && OwnsAll(owners, m, current))
             {
-                set = current;
-                _reusedCount[m]++;
+                _reused[m]++;
+                _changed[m]?.Add(group.TopicIds[t], current);
             }
             else if (_last[m] - _first[m] + 1 == _count[m])
             {
-                set = new RangePartitionSet(_first[m], _last[m] + 1);
+                Changed(m, t).Add(group.TopicIds[t], new RangePartitionSet(_first[m], _last[m] + 1));
             }
             else
             {
                 _arrays[m] = new int[_count[m]];
-                _entryIndex[m] = _entries.Count;
                 needsFill = true;
             }
-            _entries.Add(new Entry(m, t, set!)); // an array set is put in below, once filled
-            _entryCount[m]++;
         }
 
         if (needsFill)
@@ -114,17 +95,35 @@ internal sealed class AssignmentWriter(GroupModel group)
             int m = _touched[i];
             if (_arrays[m] is { } array)
             {
-                _entries[_entryIndex[m]] = new Entry(m, t, new SortedPartitionSet(array));
+                Changed(m, t).Add(group.TopicIds[t], new SortedPartitionSet(array));
                 _arrays[m] = null;
             }
             _count[m] = 0;
         }
     }
 
+    /// <summary>
+    /// Member <paramref name="m"/>'s new dictionary, created on its first changed topic. Its
+    /// entries for topics before <paramref name="before"/> were all unchanged, and the owner arrays
+    /// still say which: a current set the member still owns in full.
+    /// </summary>
+    private Dictionary<Guid, IReadOnlySet<int>> Changed(int m, int before)
+    {
+        if (_changed[m] is { } existing)
+            return existing;
+        var created = new Dictionary<Guid, IReadOnlySet<int>>(Math.Min(group.MemberTopics[m].Length, group.Loads[m]));
+        foreach (var (topicId, current) in group.Members[m].CurrentAssignment)
+        {
+            if (group.TryTopicIndex(topicId, out int t) && t < before && current.Count > 0 && OwnsAll(group.Owners[t], m, current))
+                created.Add(topicId, current);
+        }
+        return _changed[m] = created;
+    }
+
     // Same count and every partition owned by the member: the current set is the new one.
     private static bool OwnsAll(int[] owners, int m, IReadOnlySet<int> current)
     {
-        foreach (int p in current)
+        foreach (int p in new PartitionsOf(current))
         {
             if ((uint)p >= (uint)owners.Length || owners[p] != m)
                 return false;

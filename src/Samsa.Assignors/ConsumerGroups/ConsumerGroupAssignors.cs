@@ -120,7 +120,9 @@ internal sealed class RangeConsumerGroupAssignor : IConsumerGroupAssignor
             int per = owners.Length / members.Length, extra = owners.Length % members.Length, p = 0;
             for (int i = 0; i < members.Length; i++)
             {
-                for (int end = p + per + (i < extra ? 1 : 0); p < end; p++)
+                int end = p + per + (i < extra ? 1 : 0);
+                model.Loads[members[i]] += end - p;
+                for (; p < end; p++)
                     owners[p] = members[i];
             }
         }

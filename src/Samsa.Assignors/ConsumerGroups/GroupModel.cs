@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Samsa.Assignors;
 
 /// <summary>
@@ -20,32 +22,33 @@ internal sealed class GroupModel
         Members = Array.ConvertAll(MemberIds, id => group.Members[id]);
         _homogeneous = group.IsHomogeneous;
 
-        var subscribed = new HashSet<Guid>();
-        foreach (var member in Members)
+        // One dictionary lookup per subscription: topics are numbered as they are first seen,
+        // and renumbered in id order once the existing ones are known.
+        var seenIds = new List<Guid>();
+        int[][] seen = SeenTopics(seenIds);
+        var existing = new List<(Guid Id, int Seen, int Partitions)>(seenIds.Count);
+        for (int i = 0; i < seenIds.Count; i++)
         {
-            subscribed.UnionWith(member.SubscribedTopicIds);
-            if (_homogeneous)
-                break;
-        }
-        var existing = new List<(Guid Id, int Partitions)>(subscribed.Count);
-        foreach (var id in subscribed)
-        {
-            int partitions = metadata.PartitionCount(id);
+            int partitions = metadata.PartitionCount(seenIds[i]);
             if (partitions > 0)
-                existing.Add((id, partitions));
+                existing.Add((seenIds[i], i, partitions));
         }
         existing.Sort((a, b) => a.Id.CompareTo(b.Id));
+        int[] renumber = new int[seenIds.Count];
+        Array.Fill(renumber, -1);
         TopicIds = new Guid[existing.Count];
         Owners = new int[existing.Count][];
         for (int t = 0; t < existing.Count; t++)
         {
             TopicIds[t] = existing[t].Id;
-            _topicIndex[existing[t].Id] = t;
+            renumber[existing[t].Seen] = t;
             Owners[t] = new int[existing[t].Partitions];
             Array.Fill(Owners[t], -1);
             TotalPartitions += existing[t].Partitions;
         }
-        MemberTopics = _homogeneous ? SharedTopics(Members.Length, TopicIds.Length) : OwnTopics();
+        for (int i = 0; i < seenIds.Count; i++)
+            CollectionsMarshal.GetValueRefOrNullRef(_topicIndex, seenIds[i]) = renumber[i];
+        MemberTopics = _homogeneous ? SharedTopics(Members.Length, TopicIds.Length) : Renumber(seen, renumber);
         Loads = new int[Members.Length];
     }
 
@@ -58,7 +61,7 @@ internal sealed class GroupModel
     /// <summary>Topic, partition -> owning member, or -1 while unassigned.</summary>
     public int[][] Owners { get; }
 
-    /// <summary>Member -> the topics it subscribes to that exist, ascending.</summary>
+    /// <summary>Member -> the topics it subscribes to that exist, each once, in no particular order.</summary>
     public int[][] MemberTopics { get; }
 
     /// <summary>Member -> partitions it owns in <see cref="Owners"/>; the assignors keep it in step.</summary>
@@ -96,14 +99,24 @@ internal sealed class GroupModel
     /// </summary>
     public void ClaimCurrent()
     {
+        // subscribed[t] == m + 1 while member m's claims are checked (everyone subscribes to every
+        // topic of a homogeneous group).
+        int[] subscribed = new int[TopicIds.Length];
         for (int m = 0; m < Members.Length; m++)
         {
+            if (Members[m].CurrentAssignment.Count == 0)
+                continue;
+            if (!_homogeneous)
+            {
+                foreach (int t in MemberTopics[m])
+                    subscribed[t] = m + 1;
+            }
             foreach (var (topicId, partitions) in Members[m].CurrentAssignment)
             {
-                if (!TryTopic(m, topicId, out int t))
+                if (!TryTopicIndex(topicId, out int t) || (!_homogeneous && subscribed[t] != m + 1))
                     continue;
                 int[] owners = Owners[t];
-                foreach (int p in partitions)
+                foreach (int p in new PartitionsOf(partitions))
                 {
                     if ((uint)p < (uint)owners.Length && owners[p] < 0)
                     {
@@ -123,9 +136,9 @@ internal sealed class GroupModel
         scratch.Clear();
         foreach (var (topicId, partitions) in Members[m].CurrentAssignment)
         {
-            if (!TryTopic(m, topicId, out int t))
+            if (!TryTopicIndex(topicId, out int t))
                 continue;
-            foreach (int p in partitions)
+            foreach (int p in new PartitionsOf(partitions))
             {
                 if ((uint)p < (uint)Owners[t].Length && Owners[t][p] == m)
                     scratch.Add(((long)t << 32) | (uint)p);
@@ -142,8 +155,8 @@ internal sealed class GroupModel
     /// <summary>The owners as an assignment; see <see cref="AssignmentWriter"/>.</summary>
     public GroupAssignment ToAssignment() => new AssignmentWriter(this).Write();
 
-    private bool TryTopic(int m, Guid topicId, out int t) =>
-        _topicIndex.TryGetValue(topicId, out t) && (_homogeneous || Array.BinarySearch(MemberTopics[m], t) >= 0);
+    /// <summary>The number of a topic that exists and someone subscribes to.</summary>
+    public bool TryTopicIndex(Guid topicId, out int t) => _topicIndex.TryGetValue(topicId, out t) && t >= 0;
 
     private static int[][] SharedTopics(int members, int topics)
     {
@@ -155,26 +168,68 @@ internal sealed class GroupModel
         return result;
     }
 
-    private int[][] OwnTopics()
+    /// <summary>
+    /// Each member's distinct subscriptions as first-seen numbers (one shared list when the group
+    /// is homogeneous), filling <see cref="_topicIndex"/> with those numbers and
+    /// <paramref name="ids"/> with the ids in that order.
+    /// </summary>
+    private int[][] SeenTopics(List<Guid> ids)
     {
-        var result = new int[Members.Length][];
-        var seen = new int[TopicIds.Length];
+        var result = new int[_homogeneous ? Math.Min(1, Members.Length) : Members.Length][];
+        var stamp = new List<int>();
         var scratch = new List<int>();
-        for (int m = 0; m < Members.Length; m++)
+        for (int m = 0; m < result.Length; m++)
         {
             scratch.Clear();
-            foreach (var id in Members[m].SubscribedTopicIds)
+            // This loop runs once per subscription of every member: a HashSet (what subscriptions
+            // usually are) is walked with its own enumerator rather than through the interface.
+            if (Members[m].SubscribedTopicIds is HashSet<Guid> set)
             {
-                // seen[t] holds the last member (plus one) that listed t: a repeated id counts once.
-                if (_topicIndex.TryGetValue(id, out int t) && seen[t] != m + 1)
-                {
-                    seen[t] = m + 1;
-                    scratch.Add(t);
-                }
+                foreach (var id in set)
+                    See(id, m, ids, stamp, scratch);
             }
-            scratch.Sort();
+            else
+            {
+                foreach (var id in Members[m].SubscribedTopicIds)
+                    See(id, m, ids, stamp, scratch);
+            }
             result[m] = [.. scratch];
         }
         return result;
+    }
+
+    private void See(Guid id, int m, List<Guid> ids, List<int> stamp, List<int> into)
+    {
+        ref int number = ref CollectionsMarshal.GetValueRefOrAddDefault(_topicIndex, id, out bool known);
+        if (!known)
+        {
+            number = ids.Count;
+            ids.Add(id);
+            stamp.Add(0);
+        }
+        // stamp holds the last member (plus one) that listed the topic: a repeated id counts once.
+        if (stamp[number] != m + 1)
+        {
+            stamp[number] = m + 1;
+            into.Add(number);
+        }
+    }
+
+    private static int[][] Renumber(int[][] seen, int[] renumber)
+    {
+        for (int m = 0; m < seen.Length; m++)
+        {
+            int[] topics = seen[m];
+            int kept = 0;
+            foreach (int number in topics)
+            {
+                if (renumber[number] >= 0)
+                    topics[kept++] = renumber[number];
+            }
+            // Only a member subscribed to a missing topic needs a shorter copy.
+            if (kept < topics.Length)
+                seen[m] = topics[..kept];
+        }
+        return seen;
     }
 }

@@ -107,9 +107,68 @@ internal sealed class RangePartitionSet(int start, int end) : PartitionSet
 /// <summary>Ascending, distinct partitions in an array the set owns.</summary>
 internal sealed class SortedPartitionSet(int[] partitions) : PartitionSet
 {
+    public int[] Items => partitions;
+
     public override int Count => partitions.Length;
 
     public override bool Contains(int item) => Array.BinarySearch(partitions, item) >= 0;
 
     public override IEnumerator<int> GetEnumerator() => ((IEnumerable<int>)partitions).GetEnumerator();
+}
+
+/// <summary>
+/// Enumerates a partition set without an enumerator object for the assignors' own types (what a
+/// previous target assignment coming back as the current one is made of) and for hash sets.
+/// </summary>
+internal readonly struct PartitionsOf(IReadOnlySet<int> set)
+{
+    public Enumerator GetEnumerator() => new(set);
+
+    public struct Enumerator : IDisposable
+    {
+        private readonly int[]? _array;
+        private readonly bool _isHash;
+        private readonly IEnumerator<int>? _other;
+        private readonly int _end;
+        private HashSet<int>.Enumerator _hash;
+        private int _next;
+
+        public Enumerator(IReadOnlySet<int> set)
+        {
+            switch (set)
+            {
+                case RangePartitionSet range:
+                    (_next, _end) = (range.Start, range.End);
+                    break;
+                case SortedPartitionSet sorted:
+                    (_array, _end) = (sorted.Items, sorted.Items.Length);
+                    break;
+                case HashSet<int> hash:
+                    (_hash, _isHash) = (hash.GetEnumerator(), true);
+                    break;
+                default:
+                    _other = set.GetEnumerator();
+                    break;
+            }
+        }
+
+        public int Current { get; private set; }
+
+        public bool MoveNext()
+        {
+            if (_isHash || _other is not null)
+            {
+                bool more = _isHash ? _hash.MoveNext() : _other!.MoveNext();
+                Current = !more ? 0 : _isHash ? _hash.Current : _other!.Current;
+                return more;
+            }
+            if (_next >= _end)
+                return false;
+            Current = _array is null ? _next : _array[_next];
+            _next++;
+            return true;
+        }
+
+        public readonly void Dispose() => _other?.Dispose();
+    }
 }

@@ -13,7 +13,7 @@ namespace Samsa.Assignors;
 /// reaches, and the remainder goes one each to subscribers at level L, first to those that came in
 /// with more than that. A topic that is already level keeps every partition where it is; one that
 /// is not is laid out at the levelled counts, which lowers the sum of squared member totals, so
-/// the passes end. A pass that changes a member's total queues that member's other topics again.
+/// the rounds over the topics end.
 /// </para>
 /// <para>
 /// A pass that changes counts lays the topic out again from the input's owners, not from the
@@ -34,7 +34,6 @@ internal sealed class UniformHeterogeneous
     private readonly int[] _target;
     private readonly int[] _had;
     private readonly int[] _others;
-    private readonly List<int> _changed = [];
 
     public UniformHeterogeneous(GroupModel model)
     {
@@ -53,31 +52,12 @@ internal sealed class UniformHeterogeneous
 
     public void Assign()
     {
-        int topics = _subscribers.Length;
-        var queue = new Queue<int>(topics);
-        var queued = new bool[topics];
-        foreach (int t in InitialOrder())
-        {
-            queue.Enqueue(t);
-            queued[t] = true;
-        }
-        while (queue.TryDequeue(out int t))
-        {
-            queued[t] = false;
-            Level(t);
-            foreach (int m in _changed)
-            {
-                foreach (int other in _model.MemberTopics[m])
-                {
-                    // A topic with one subscriber has nowhere to move partitions to.
-                    if (other != t && !queued[other] && _subscribers[other].Length > 1)
-                    {
-                        queue.Enqueue(other);
-                        queued[other] = true;
-                    }
-                }
-            }
-        }
+        // Like Kafka's loop: round the topics until a whole round has laid nothing out. Checking
+        // a topic that is level costs a scan of its partitions and subscribers, which is cheaper
+        // than tracking which topics a changed member's total could have unlevelled.
+        int[] order = InitialOrder();
+        for (int i = 0, quiet = 0; quiet < order.Length; i = (i + 1) % order.Length)
+            quiet = Level(order[i]) ? 0 : quiet + 1;
     }
 
     /// <summary>
@@ -101,10 +81,9 @@ internal sealed class UniformHeterogeneous
         return order;
     }
 
-    /// <summary>Levels topic <paramref name="t"/>; <see cref="_changed"/> gets the members whose total changed.</summary>
-    private void Level(int t)
+    /// <summary>Levels topic <paramref name="t"/>; true when that changed anything.</summary>
+    private bool Level(int t)
     {
-        _changed.Clear();
         int[] owners = _model.Owners[t], original = _original[t], subscribers = _subscribers[t];
         bool unassigned = false;
         for (int p = 0; p < owners.Length; p++)
@@ -122,7 +101,7 @@ internal sealed class UniformHeterogeneous
             // members, which moves partitions without improving anything (and could go round).
             foreach (int m in subscribers)
                 _held[m] = _had[m] = 0;
-            return;
+            return false;
         }
 
         int level = WaterLevel(subscribers, owners.Length);
@@ -154,15 +133,11 @@ internal sealed class UniformHeterogeneous
             }
         }
 
-        foreach (int m in subscribers)
-        {
-            if (_target[m] != _held[m])
-                _changed.Add(m);
-        }
-        if (_changed.Count > 0)
-            Layout(owners, original, subscribers);
+        // Not level, so the levelled counts differ from the held ones somewhere.
+        Layout(owners, original, subscribers);
         foreach (int m in subscribers)
             _held[m] = _target[m] = _had[m] = 0;
+        return true;
     }
 
     private int Other(int m) => _loads[m] - _held[m];

@@ -89,14 +89,20 @@ public class AssignorPropertyTests
         var flat = Flatten(assignment);
         AssertBalanced(spec, flat, metadata, perTopic: assignor.Name == "range");
 
-        // Determinism: members, subscriptions and current sets in the opposite order.
+        // Determinism: members, subscriptions and current sets in the opposite order, and another set type.
         var reversed = WithCurrent(Enumerable.Reverse(members).Select(m => (m.Id, m.Topics.Reverse().ToArray())),
-            current.ToDictionary(kv => kv.Key, kv => kv.Value.Reverse().ToDictionary(t => t.Key, t => t.Value.Reverse().ToArray())));
+            current.ToDictionary(kv => kv.Key, kv => kv.Value.Reverse().ToDictionary(t => t.Key, t => t.Value.Reverse().ToArray())),
+            p => new SortedSet<int>(p));
         Assert.Equal(Show(assignment), Show(assignor.Assign(reversed, metadata)));
 
         // Stability: the result as the current assignment moves nothing.
         var again = assignor.Assign(WithCurrent(members, flat), metadata);
         Assert.Equal(Show(assignment), Show(again));
+
+        // The coordinator's way: the result itself as the current assignment comes back as is.
+        var own = new GroupSpec(members.ToDictionary(m => m.Id, m => new MemberSpec(null, m.Topics, assignment.Members[m.Id])));
+        var rerun = assignor.Assign(own, metadata);
+        Assert.All(members, m => Assert.Same(assignment.Members[m.Id], rerun.Members[m.Id]));
         return assignment;
     }
 

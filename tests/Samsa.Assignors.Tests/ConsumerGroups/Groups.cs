@@ -27,9 +27,10 @@ internal static class Groups
     public static GroupSpec Group(params (string Id, Member Member)[] members) => Group((IEnumerable<(string, Member)>)members);
 
     /// <summary>A spec whose current assignments are the given (flattened) assignment.</summary>
-    public static GroupSpec WithCurrent(IEnumerable<(string Id, Guid[] Topics)> members, IReadOnlyDictionary<string, Dictionary<Guid, int[]>> current) =>
+    public static GroupSpec WithCurrent(IEnumerable<(string Id, Guid[] Topics)> members, IReadOnlyDictionary<string, Dictionary<Guid, int[]>> current,
+        Func<int[], IReadOnlySet<int>>? asSet = null) =>
         new(members.ToDictionary(m => m.Id, m => new MemberSpec(null, m.Topics,
-            current.TryGetValue(m.Id, out var a) ? a.ToDictionary(kv => kv.Key, kv => (IReadOnlySet<int>)kv.Value.ToHashSet()) : [])));
+            current.TryGetValue(m.Id, out var a) ? a.ToDictionary(kv => kv.Key, kv => (asSet ?? (p => p.ToHashSet()))(kv.Value)) : [])));
 
     /// <summary>Member -> topic -> ascending partitions.</summary>
     public static Dictionary<string, Dictionary<Guid, int[]>> Flatten(GroupAssignment assignment) =>

@@ -61,6 +61,16 @@ public class UniformAssignorTests
     }
 
     [Fact]
+    public void A_member_that_keeps_one_topic_and_loses_another_keeps_the_instance_of_the_first()
+    {
+        var group = Group(("a", new([1], new() { [1] = [0, 1], [2] = [0] })), ("b", new([1], new() { [1] = [2, 3] })));
+        var assignment = Uniform.Assign(group, Topics((1, 4), (2, 1)));
+        Assert.Equal("a: 1[0,1] | b: 1[2,3]", Show(assignment));
+        Assert.NotSame(group.Members["a"].CurrentAssignment, assignment.Members["a"]);
+        Assert.Same(group.Members["a"].CurrentAssignment[T(1)], assignment.Members["a"][T(1)]);
+    }
+
+    [Fact]
     public void Deleted_topics_shrunk_topics_and_dropped_subscriptions_lose_their_partitions()
     {
         var group = Group(
