@@ -55,26 +55,39 @@ internal sealed partial class GroupShard
         }).ToList(),
     };
 
+    /// <summary>Kafka's OffsetMetadataManager/ClassicGroup.validateOffsetCommit rules.</summary>
     private ErrorCode ValidateCommit(OffsetCommitRequest request, short version)
     {
         if (request.GroupId.Length == 0)
             return ErrorCode.InvalidGroupId;
-        bool simple = request.GenerationIdOrMemberEpoch < 0 && request.MemberId.Length == 0 && request.GroupInstanceId is null;
+        int generation = request.GenerationIdOrMemberEpoch;
         var group = _groups.GetValueOrDefault(request.GroupId);
+        if (group is null)
+        {
+            // A negative generation is a standalone consumer or an admin tool: the group comes into
+            // being with the offsets. A member of a group that does not exist is told so.
+            if (generation < 0)
+                return ErrorCode.None;
+            return version >= 9 ? ErrorCode.GroupIdNotFound : ErrorCode.IllegalGeneration;
+        }
         if (group is ConsumerGroup consumer)
-            return ValidateConsumerCommit(consumer, request.MemberId, request.GenerationIdOrMemberEpoch, version);
-        var classic = (ClassicGroup?)group;
-        if (classic?.State == GroupState.Dead)
+            return ValidateConsumerCommit(consumer, request.MemberId, generation, version);
+        var classic = (ClassicGroup)group;
+        if (classic.State == GroupState.Dead)
             return ErrorCode.CoordinatorNotAvailable;
-        if (simple)
-            return classic is null || classic.State == GroupState.Empty ? ErrorCode.None : ErrorCode.UnknownMemberId;
-        var error = ValidateMember(request.GroupId, request.MemberId, request.GroupInstanceId, request.GenerationIdOrMemberEpoch, out classic, out var member);
-        if (error != ErrorCode.None)
-            return error;
-        if (classic!.State == GroupState.CompletingRebalance)
-            return ErrorCode.RebalanceInProgress;
-        RestartSessionTimer(classic, member!);
-        return ErrorCode.None;
+        if (generation < 0 && classic.State == GroupState.Empty)
+            return ErrorCode.None;
+        if (generation >= 0 || request.MemberId.Length > 0 || request.GroupInstanceId is not null)
+        {
+            var error = ValidateMember(request.GroupId, request.MemberId, request.GroupInstanceId, generation, out _, out var member);
+            if (error != ErrorCode.None)
+                return error;
+            if (classic.State == GroupState.CompletingRebalance)
+                return ErrorCode.RebalanceInProgress;
+            RestartSessionTimer(classic, member!);
+            return ErrorCode.None;
+        }
+        return ErrorCode.UnknownMemberId; // no member id, and the group has members
     }
 
     /// <summary>

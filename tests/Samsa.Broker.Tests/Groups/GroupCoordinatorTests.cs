@@ -288,4 +288,20 @@ public class GroupShutdownTests
         h.Time.Advance(TimeSpan.FromMinutes(5));
         Assert.Equal(log, h.Log.Partitions.Values.Sum(p => p.Count));
     }
+
+    [Fact]
+    public void Commits_to_a_group_that_does_not_exist_follow_kafkas_rules()
+    {
+        var h = new GroupHarness();
+        ErrorCode Commit(string group, string member, int generation, short version) =>
+            h.Shard(group).OffsetCommit(new OffsetCommitRequest
+            {
+                GroupId = group, MemberId = member, GenerationIdOrMemberEpoch = generation,
+                Topics = [new() { Name = "t", Partitions = [new() { PartitionIndex = 0, CommittedOffset = 1 }] }],
+            }, version).Topics[0].Partitions[0].ErrorCode;
+        // A negative generation comes from an assign-mode consumer or a tool, even one that names a member (librdkafka's KIP-848 consumer does).
+        Assert.Equal(ErrorCode.None, Commit("simple", "client-generated-id", -1, 9));
+        Assert.Equal(ErrorCode.GroupIdNotFound, Commit("missing", "m", 3, 9));
+        Assert.Equal(ErrorCode.IllegalGeneration, Commit("missing", "m", 3, 8));
+    }
 }
