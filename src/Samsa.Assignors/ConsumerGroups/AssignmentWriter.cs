@@ -16,6 +16,7 @@ internal sealed class AssignmentWriter(GroupModel group)
     // Created only for members whose assignment changes, so an unchanged member costs nothing.
     private readonly Dictionary<Guid, IReadOnlySet<int>>?[] _changed = new Dictionary<Guid, IReadOnlySet<int>>?[group.MemberCount];
     private readonly int[] _reused = new int[group.MemberCount];
+    private readonly int[] _topics = new int[group.MemberCount];
 
     // Per-topic scratch, indexed by member and reset after each topic.
     private readonly int[] _count = new int[group.MemberCount];
@@ -26,6 +27,7 @@ internal sealed class AssignmentWriter(GroupModel group)
 
     public GroupAssignment Write()
     {
+        CountTopics();
         for (int t = 0; t < group.TopicIds.Length; t++)
             WriteTopic(t);
 
@@ -39,6 +41,23 @@ internal sealed class AssignmentWriter(GroupModel group)
                 : Changed(m, group.TopicIds.Length)); // kept some topics unchanged, lost others
         }
         return new GroupAssignment(result);
+    }
+
+    /// <summary>How many topics each member gets, so that a changed member's dictionary is allocated at its size.</summary>
+    private void CountTopics()
+    {
+        int[] seen = new int[group.MemberCount]; // the last topic (plus one) seen per member
+        for (int t = 0; t < group.TopicIds.Length; t++)
+        {
+            foreach (int m in group.Owners[t])
+            {
+                if (m >= 0 && seen[m] != t + 1)
+                {
+                    seen[m] = t + 1;
+                    _topics[m]++;
+                }
+            }
+        }
     }
 
     private void WriteTopic(int t)
@@ -111,7 +130,7 @@ internal sealed class AssignmentWriter(GroupModel group)
     {
         if (_changed[m] is { } existing)
             return existing;
-        var created = new Dictionary<Guid, IReadOnlySet<int>>(Math.Min(group.MemberTopics[m].Length, group.Loads[m]));
+        var created = new Dictionary<Guid, IReadOnlySet<int>>(_topics[m]);
         foreach (var (topicId, current) in group.Members[m].CurrentAssignment)
         {
             if (group.TryTopicIndex(topicId, out int t) && t < before && current.Count > 0 && OwnsAll(group.Owners[t], m, current))
