@@ -12,9 +12,19 @@ using SamsaTopicPartition = Samsa.Client.TopicPartition;
 // CPU time measured here is the consumers' alone.
 //
 //   dotnet run -c Release --project bench/Samsa.Perf -- consume [--records-100b N] [--records-1k N]
+//   dotnet run -c Release --project bench/Samsa.Perf -- produce [--records N]
+//   dotnet run -c Release --project bench/Samsa.Perf -- rebalance [--rounds N] [--partitions N] [--members N] [--rate N]
+//       [--settings defaults|tuned|both] [--protocols classic|consumer|both] [--steady-ms N] [--jitter-ms N] [--tail-ms N] [--deadline-s N]
+//
+// The child is "broker <port> <dir> [server.properties key=value ...]".
 if (args.Length >= 3 && args[0] == "broker")
 {
     var options = new BrokerOptions { Listen = new IPEndPoint(IPAddress.Loopback, int.Parse(args[1], CultureInfo.InvariantCulture)), DataDirectory = args[2] };
+    foreach (string setting in args.Skip(3))
+    {
+        int eq = setting.IndexOf('=', StringComparison.Ordinal);
+        options = Samsa.Broker.Configuration.BrokerConfig.Apply(options, setting[..eq], setting[(eq + 1)..], "command line");
+    }
     await using var broker = await SamsaBroker.StartAsync(options);
     Console.WriteLine("ready");
     await Console.In.ReadLineAsync(); // runs until the parent closes our stdin
@@ -23,6 +33,9 @@ if (args.Length >= 3 && args[0] == "broker")
 
 if (args.Length > 0 && args[0] == "produce")
     return await ProduceBenchmark.RunAsync(args);
+
+if (args.Length > 0 && args[0] == "rebalance")
+    return await RebalanceBenchmark.RunAsync(args);
 
 int records100 = Arg("--records-100b", 1_000_000), records1k = Arg("--records-1k", 200_000), rounds = Arg("--rounds", 2);
 string dir = Path.Combine(Path.GetTempPath(), "samsa-perf-" + Guid.NewGuid().ToString("N"));
