@@ -59,7 +59,7 @@ internal sealed partial class GroupShard
     private bool TargetCoversTopics(ConsumerGroup group)
     {
         var expected = new HashSet<(Guid, int)>();
-        foreach (var name in group.SubscribedTopicNames(_topics))
+        foreach (var name in group.SubscribedTopicNames())
         {
             if (_topics.TryGet(name, out var id, out int partitions))
             {
@@ -83,16 +83,20 @@ internal sealed partial class GroupShard
         return assigned == expected.Count;
     }
 
-    /// <summary>Regular expressions no member will use once <paramref name="leaving"/> stops using its own.</summary>
-    private static IEnumerable<CoordinatorRecord> UnusedRegexTombstones(ConsumerGroup group, ConsumerGroupMember? leaving, ConsumerGroupMember? replacement = null)
+    /// <summary>
+    /// Regular expressions nobody uses once the <paramref name="leaving"/> members stop using theirs
+    /// (left, fenced, or a member whose regex changed to <paramref name="replacement"/>'s).
+    /// </summary>
+    private static IEnumerable<CoordinatorRecord> UnusedRegexTombstones(ConsumerGroup group, IReadOnlyCollection<ConsumerGroupMember> leaving, ConsumerGroupMember? replacement = null)
     {
-        if (leaving?.SubscribedTopicRegex is not { } regex || replacement?.SubscribedTopicRegex == regex)
-            yield break;
-        if (!group.Regexes.ContainsKey(regex))
-            yield break;
-        if (group.Members.Values.Any(m => m.MemberId != leaving.MemberId && m.SubscribedTopicRegex == regex))
-            yield break;
-        yield return ConsumerGroupRecords.RegexTombstone(group.GroupId, regex);
+        foreach (var regex in leaving.Select(m => m.SubscribedTopicRegex).OfType<string>().Distinct(StringComparer.Ordinal))
+        {
+            if (replacement?.SubscribedTopicRegex == regex || !group.Regexes.ContainsKey(regex))
+                continue;
+            if (group.Members.Values.Any(m => m.SubscribedTopicRegex == regex && !leaving.Any(l => l.MemberId == m.MemberId)))
+                continue;
+            yield return ConsumerGroupRecords.RegexTombstone(group.GroupId, regex);
+        }
     }
 
     private static IEnumerable<CoordinatorRecord> MemberTombstones(string groupId, string memberId) =>
@@ -135,8 +139,7 @@ internal sealed partial class GroupShard
         var records = new List<CoordinatorRecord>();
         foreach (var member in members)
             records.AddRange(MemberTombstones(groupId, member.MemberId));
-        foreach (var member in members)
-            records.AddRange(UnusedRegexTombstones(group, member));
+        records.AddRange(UnusedRegexTombstones(group, members));
         records.Add(ConsumerGroupRecords.Epoch(groupId, group.GroupEpoch + 1));
         return new CoordinatorResult<T>(response, records, applied: CancelAll);
     }
@@ -239,7 +242,7 @@ internal sealed partial class GroupShard
                         concerned = true;
                     }
                 }
-                concerned |= group.SubscribedTopicNames(_topics).Overlaps(topics);
+                concerned |= group.SubscribedTopicNames().Overlaps(topics);
                 if (concerned)
                     records.Add(ConsumerGroupRecords.Epoch(group.GroupId, group.GroupEpoch + 1));
             }

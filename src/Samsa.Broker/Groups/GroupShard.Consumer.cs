@@ -192,7 +192,8 @@ internal sealed partial class GroupShard
             regexes[regex] = matched;
             records.Add(ConsumerGroupRecords.Regex(group.GroupId, regex, matched, Now));
         }
-        records.AddRange(UnusedRegexTombstones(group, leaving: member.SubscribedTopicRegex != updated.SubscribedTopicRegex ? member : null, replacement: updated));
+        if (member.SubscribedTopicRegex != updated.SubscribedTopicRegex)
+            records.AddRange(UnusedRegexTombstones(group, [member], replacement: updated));
         if (group.MetadataStale)
         {
             // First request after a restart: topics may have changed while the broker was down.

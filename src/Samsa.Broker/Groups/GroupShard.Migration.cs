@@ -158,20 +158,28 @@ internal sealed partial class GroupShard
         ThrowIfRejoinNeeded(group, member);
         CancelTimer(SyncTimerKey(group.GroupId, member.MemberId));
         ScheduleSessionTimeout(group.GroupId, member.MemberId, SessionTimeoutOf(member));
-        var first = member.Classic!.Protocols[0];
-        short version = first.Metadata.Length >= 2 ? Math.Min((short)((first.Metadata[0] << 8) | first.Metadata[1]), ConsumerProtocolAssignment.HighestVersion) : (short)0;
-        var assignment = new ConsumerProtocolAssignment
-        {
-            AssignedPartitions = TopicAssignment.Sorted(member.Assigned)
-                .Select(t => new ConsumerProtocolAssignment.TopicPartition { Topic = _topics.NameOf(t.Topic) ?? "", Partitions = [.. t.Partitions] })
-                .Where(t => t.Topic.Length > 0).ToList(),
-        };
         return Task.FromResult(new SyncGroupResponse
         {
             ProtocolType = request.ProtocolType,
             ProtocolName = request.ProtocolName,
-            Assignment = VersionedData.Write(assignment, Math.Max(version, (short)0)),
+            Assignment = ConsumerProtocolBytes(member.Assigned, member.Classic!.Protocols[0].Metadata),
         });
+    }
+
+    /// <summary>
+    /// An assignment in the consumer protocol's embedded format, at the version of the member's
+    /// subscription (Kafka's prepareAssignment); partitions of topics that no longer exist are left out.
+    /// </summary>
+    private byte[] ConsumerProtocolBytes(IReadOnlyDictionary<Guid, IReadOnlySet<int>> assigned, byte[] subscription)
+    {
+        short version = subscription.Length >= 2 ? (short)((subscription[0] << 8) | subscription[1]) : (short)0;
+        var assignment = new ConsumerProtocolAssignment
+        {
+            AssignedPartitions = TopicAssignment.Sorted(assigned)
+                .Select(t => new ConsumerProtocolAssignment.TopicPartition { Topic = _topics.NameOf(t.Topic) ?? "", Partitions = [.. t.Partitions] })
+                .Where(t => t.Topic.Length > 0).ToList(),
+        };
+        return VersionedData.Write(assignment, Math.Clamp(version, (short)0, ConsumerProtocolAssignment.HighestVersion));
     }
 
     /// <summary>A classic member must rejoin when the group moved on and it is not busy revoking.</summary>
@@ -326,38 +334,37 @@ internal sealed partial class GroupShard
 
     private List<CoordinatorRecord> DowngradeToClassicGroup(ConsumerGroup group, HashSet<string> leaving)
     {
+        // Every member's current assignment and metadata; their targets, the epochs and regexes go
+        // with the group's own tombstones, the epoch last (that removes the consumer group).
         var records = new List<CoordinatorRecord>();
         foreach (var memberId in group.Members.Keys)
-            records.AddRange(MemberTombstones(group.GroupId, memberId));
+        {
+            records.Add(ConsumerGroupRecords.CurrentTombstone(group.GroupId, memberId));
+            records.Add(ConsumerGroupRecords.MemberTombstone(group.GroupId, memberId));
+        }
         records.AddRange(ConsumerGroupTombstones(group));
         var remaining = group.Members.Values.Where(m => !leaving.Contains(m.MemberId)).ToList();
         // The protocol every remaining member offers, in the first member's order of preference.
         string protocol = remaining[0].Classic!.Protocols.Select(p => p.Name).First(n => remaining.All(m => m.Classic!.Protocols.Any(p => p.Name == n)));
-        var value = new GroupMetadataValue
+        // As Kafka's ClassicGroup.fromConsumerGroup: the group epoch as the generation, no leader
+        // (the rebalance that follows picks one), each member's current assignment.
+        var members = remaining.Select(m =>
         {
-            ProtocolType = ConsumerProtocolType,
-            Generation = group.GroupEpoch + 1,
-            Protocol = protocol,
-            Leader = remaining[0].MemberId,
-            CurrentStateTimestamp = Now,
-            Members = remaining.Select(m => new GroupMetadataValue.MemberMetadata
+            byte[] subscription = m.Classic!.Protocols.First(p => p.Name == protocol).Metadata;
+            return new GroupMetadataValue.MemberMetadata
             {
                 MemberId = m.MemberId,
                 GroupInstanceId = m.InstanceId,
                 ClientId = m.ClientId,
                 ClientHost = m.ClientHost,
                 RebalanceTimeout = m.RebalanceTimeoutMs,
-                SessionTimeout = m.Classic!.SessionTimeoutMs,
-                Subscription = m.Classic.Protocols.First(p => p.Name == protocol).Metadata,
-                Assignment = VersionedData.Write(new ConsumerProtocolAssignment
-                {
-                    AssignedPartitions = TopicAssignment.Sorted(m.Assigned)
-                        .Select(t => new ConsumerProtocolAssignment.TopicPartition { Topic = _topics.NameOf(t.Topic) ?? "", Partitions = [.. t.Partitions] })
-                        .Where(t => t.Topic.Length > 0).ToList(),
-                }, 0),
-            }).ToList(),
-        };
-        records.Add(new CoordinatorRecord(OffsetsTopic.GroupKey(group.GroupId), VersionedData.Write(value, OffsetsTopic.GroupMetadataValueVersion)));
+                SessionTimeout = m.Classic.SessionTimeoutMs,
+                Subscription = subscription,
+                Assignment = ConsumerProtocolBytes(m.Assigned, subscription),
+            };
+        });
+        records.Add(new CoordinatorRecord(OffsetsTopic.GroupKey(group.GroupId),
+            OffsetsTopic.GroupValue(ConsumerProtocolType, group.GroupEpoch, protocol, null, Now, members)));
         _logger.LogInformation("Consumer group {Group} downgrades to a classic group ({Members} classic member(s))", group.GroupId, remaining.Count);
         return records;
     }

@@ -164,10 +164,10 @@ internal sealed partial class GroupShard
             return new CoordinatorResult<OffsetDeleteResponse>(response, records);
         }, (error, _) => new OffsetDeleteResponse { ErrorCode = error });
 
-    private HashSet<string> SubscribedTopics(Group group)
+    private static HashSet<string> SubscribedTopics(Group group)
     {
         if (group is ConsumerGroup consumer)
-            return consumer.SubscribedTopicNames(_topics);
+            return consumer.SubscribedTopicNames();
         var classic = (ClassicGroup)group;
         var topics = new HashSet<string>(StringComparer.Ordinal);
         foreach (var m in classic.Members.Values)

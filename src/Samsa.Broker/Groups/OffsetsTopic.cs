@@ -54,23 +54,26 @@ internal static class OffsetsTopic
 
     /// <summary>A classic group at rest: Stable with these members and assignments, or Empty without members.</summary>
     public static byte[] GroupValue(ClassicGroup group, int generation, string? protocol, string? leader, IEnumerable<GroupMember> members, Func<GroupMember, byte[]> assignment, long stateTimestamp) =>
+        GroupValue(group.ProtocolType ?? "", generation, protocol, leader, stateTimestamp, members.Select(m => new GroupMetadataValue.MemberMetadata
+        {
+            MemberId = m.MemberId,
+            GroupInstanceId = m.GroupInstanceId,
+            ClientId = m.ClientId,
+            ClientHost = m.ClientHost,
+            RebalanceTimeout = m.RebalanceTimeoutMs,
+            SessionTimeout = m.SessionTimeoutMs,
+            Subscription = m.MetadataFor(protocol),
+            Assignment = assignment(m),
+        }));
+
+    public static byte[] GroupValue(string protocolType, int generation, string? protocol, string? leader, long stateTimestamp, IEnumerable<GroupMetadataValue.MemberMetadata> members) =>
         VersionedData.Write(new GroupMetadataValue
         {
-            ProtocolType = group.ProtocolType ?? "",
+            ProtocolType = protocolType,
             Generation = generation,
             Protocol = protocol,
             Leader = leader,
             CurrentStateTimestamp = stateTimestamp,
-            Members = members.Select(m => new GroupMetadataValue.MemberMetadata
-            {
-                MemberId = m.MemberId,
-                GroupInstanceId = m.GroupInstanceId,
-                ClientId = m.ClientId,
-                ClientHost = m.ClientHost,
-                RebalanceTimeout = m.RebalanceTimeoutMs,
-                SessionTimeout = m.SessionTimeoutMs,
-                Subscription = m.MetadataFor(protocol),
-                Assignment = assignment(m),
-            }).ToList(),
+            Members = members.ToList(),
         }, GroupMetadataValueVersion);
 }

@@ -63,7 +63,11 @@ internal sealed class ProxiedCluster : IAsyncDisposable
         }
     }
 
-    private byte[] Rewrite(CapturedFrame request, byte[] body)
+    private byte[] Rewrite(CapturedFrame request, byte[] body) =>
+        RewriteAddresses(request, body, (host, port) => ProxyFor(host, port).Port);
+
+    /// <summary>Points the broker addresses of Metadata and FindCoordinator answers at the proxy ports <paramref name="proxyPort"/> gives.</summary>
+    public static byte[] RewriteAddresses(CapturedFrame request, byte[] body, Func<string, int, int> proxyPort)
     {
         short version = request.ApiVersion;
         switch ((ApiKey)request.ApiKey)
@@ -72,16 +76,16 @@ internal sealed class ProxiedCluster : IAsyncDisposable
             {
                 var m = KafkaFrame.ReadResponse<MetadataResponse>(body, version, out int correlation);
                 foreach (var b in m.Brokers)
-                    (b.Host, b.Port) = ("127.0.0.1", ProxyFor(b.Host, b.Port).Port);
+                    (b.Host, b.Port) = ("127.0.0.1", proxyPort(b.Host, b.Port));
                 return Encode(m, version, correlation);
             }
             case ApiKey.FindCoordinator:
             {
                 var f = KafkaFrame.ReadResponse<FindCoordinatorResponse>(body, version, out int correlation);
                 if (f.Port > 0)
-                    (f.Host, f.Port) = ("127.0.0.1", ProxyFor(f.Host, f.Port).Port);
+                    (f.Host, f.Port) = ("127.0.0.1", proxyPort(f.Host, f.Port));
                 foreach (var c in f.Coordinators.Where(c => c.Port > 0))
-                    (c.Host, c.Port) = ("127.0.0.1", ProxyFor(c.Host, c.Port).Port);
+                    (c.Host, c.Port) = ("127.0.0.1", proxyPort(c.Host, c.Port));
                 return Encode(f, version, correlation);
             }
             default:

@@ -23,7 +23,7 @@ public sealed class Kip848GoldenTests
         string upstream = mock.BootstrapServers.Split(',')[0];
         var upstreamEndpoint = IPEndPoint.Parse(upstream);
         int port = 0;
-        await using var proxy = new FrameCaptureProxy(upstreamEndpoint, 0, (request, body) => Rewrite(request, body, port));
+        await using var proxy = new FrameCaptureProxy(upstreamEndpoint, 0, (request, body) => Samsa.Interop.Tests.Groups.ProxiedCluster.RewriteAddresses(request, body, (_, _) => port));
         port = proxy.Port;
         string bootstrap = $"127.0.0.1:{port}";
 
@@ -52,39 +52,5 @@ public sealed class Kip848GoldenTests
         Assert.Contains("k848", first.SubscribedTopicNames!);
         Assert.Contains(heartbeats, h => h.MemberEpoch == -1); // leaving on close
 
-    }
-
-    /// <summary>Points Metadata and FindCoordinator answers at the proxy.</summary>
-    private static byte[] Rewrite(CapturedFrame request, byte[] body, int proxyPort)
-    {
-        short version = request.ApiVersion;
-        switch ((ApiKey)request.ApiKey)
-        {
-            case ApiKey.Metadata:
-            {
-                var m = KafkaFrame.ReadResponse<MetadataResponse>(body, version, out int correlation);
-                foreach (var b in m.Brokers)
-                    (b.Host, b.Port) = ("127.0.0.1", proxyPort);
-                return Encode(m, version, correlation);
-            }
-            case ApiKey.FindCoordinator:
-            {
-                var f = KafkaFrame.ReadResponse<FindCoordinatorResponse>(body, version, out int correlation);
-                if (f.Port > 0)
-                    (f.Host, f.Port) = ("127.0.0.1", proxyPort);
-                foreach (var c in f.Coordinators.Where(c => c.Port > 0))
-                    (c.Host, c.Port) = ("127.0.0.1", proxyPort);
-                return Encode(f, version, correlation);
-            }
-            default:
-                return body;
-        }
-    }
-
-    private static byte[] Encode(IResponse response, short version, int correlation)
-    {
-        using var buffer = new PooledBufferWriter();
-        KafkaFrame.WriteResponse(buffer, response, version, correlation);
-        return buffer.WrittenSpan[4..].ToArray();
     }
 }

@@ -216,7 +216,7 @@ internal sealed class ConsumerGroup(string groupId, TimeProvider time, IReadOnly
         return topics.Distinct(StringComparer.Ordinal);
     }
 
-    public HashSet<string> SubscribedTopicNames(ITopicCatalog topics)
+    public HashSet<string> SubscribedTopicNames()
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var m in _members.Values)

@@ -49,8 +49,9 @@ internal sealed record ConsumerGroupMember
     /// <summary>What the assignment depends on: a change bumps the group epoch.</summary>
     public bool SameSubscription(ConsumerGroupMember other) =>
         SubscribedTopicRegex == other.SubscribedTopicRegex && ServerAssignor == other.ServerAssignor && RackId == other.RackId
-        && SubscribedTopicNames.Count == other.SubscribedTopicNames.Count
-        && SubscribedTopicNames.Order(StringComparer.Ordinal).SequenceEqual(other.SubscribedTopicNames.Order(StringComparer.Ordinal), StringComparer.Ordinal);
+        && (ReferenceEquals(SubscribedTopicNames, other.SubscribedTopicNames)
+            || (SubscribedTopicNames.Count == other.SubscribedTopicNames.Count
+                && SubscribedTopicNames.Order(StringComparer.Ordinal).SequenceEqual(other.SubscribedTopicNames.Order(StringComparer.Ordinal), StringComparer.Ordinal)));
 
     /// <summary>The fields of the current assignment record.</summary>
     public bool SameAssignmentState(ConsumerGroupMember other) =>
