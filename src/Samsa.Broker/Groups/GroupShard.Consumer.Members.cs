@@ -16,8 +16,7 @@ internal sealed partial class GroupShard
     private IReadOnlyDictionary<string, IReadOnlyDictionary<Guid, IReadOnlySet<int>>> ComputeTarget(
         ConsumerGroup group,
         IReadOnlyList<ConsumerGroupMember> members,
-        Func<ConsumerGroupMember, IReadOnlyDictionary<Guid, IReadOnlySet<int>>> currentTarget,
-        IReadOnlyDictionary<string, IReadOnlyList<string>> newRegexes)
+        Func<ConsumerGroupMember, IReadOnlyDictionary<Guid, IReadOnlySet<int>>> currentTarget)
     {
         string preferred = ConsumerGroup.Preferred(members, AssignorNames);
         var assignor = _options.ConsumerAssignors.First(a => a.Name == preferred);
@@ -25,7 +24,7 @@ internal sealed partial class GroupShard
         foreach (var m in members)
         {
             var ids = new HashSet<Guid>();
-            foreach (var name in SubscribedTopicsOf(group, m, newRegexes))
+            foreach (var name in group.SubscribedTopicsOf(m))
             {
                 if (_topics.TryGet(name, out var id, out _))
                     ids.Add(id);
@@ -39,13 +38,6 @@ internal sealed partial class GroupShard
     private IReadOnlyList<string> AssignorNames => _assignorNames ??= _options.ConsumerAssignors.Select(a => a.Name).ToList();
 
     private IReadOnlyList<string>? _assignorNames;
-
-    private static IEnumerable<string> SubscribedTopicsOf(ConsumerGroup group, ConsumerGroupMember member, IReadOnlyDictionary<string, IReadOnlyList<string>> newRegexes)
-    {
-        if (member.SubscribedTopicRegex is { } regex && newRegexes.TryGetValue(regex, out var matched))
-            return member.SubscribedTopicNames.Concat(matched).Distinct(StringComparer.Ordinal);
-        return group.SubscribedTopicsOf(member);
-    }
 
     private sealed class CatalogTopics(ITopicCatalog topics) : ITopicMetadata
     {
@@ -218,6 +210,45 @@ internal sealed partial class GroupShard
             yield return ConsumerGroupRecords.TargetTombstone(group.GroupId, memberId);
         yield return ConsumerGroupRecords.TargetEpochTombstone(group.GroupId);
         yield return ConsumerGroupRecords.EpochTombstone(group.GroupId);
+    }
+
+    private static string RegexTimerKey(string groupId) => $"resolve-regexes-{groupId}";
+
+    /// <summary>
+    /// Resolves, after the request that brought it, every regex of the group that has no resolution
+    /// yet: Kafka's background regex refresh. A member that subscribes to a new regex is first
+    /// assigned its named topics, and the regex's topics from its next heartbeat, once this bumps the
+    /// epoch — librdkafka's tests count on that order. One resolution at a time per group; it also
+    /// runs for a regex left unresolved by a restart, on the next heartbeat that carries it.
+    /// </summary>
+    private void ScheduleRegexResolution(string groupId)
+    {
+        string key = RegexTimerKey(groupId);
+        if (!HasTimer(key))
+            ScheduleTimer(key, TimeSpan.Zero, () => ResolveRegexes(groupId));
+    }
+
+    private List<CoordinatorRecord> ResolveRegexes(string groupId)
+    {
+        var records = new List<CoordinatorRecord>();
+        if (_groups.GetValueOrDefault(groupId) is not ConsumerGroup { Deleted: false } group)
+            return records;
+        bool bump = false;
+        foreach (var regex in group.Members.Values.Select(m => m.SubscribedTopicRegex).OfType<string>().Distinct(StringComparer.Ordinal))
+        {
+            if (group.Regexes.ContainsKey(regex))
+                continue;
+            var matched = TopicRegex.Resolve(regex, _topics.Names);
+            records.Add(ConsumerGroupRecords.Regex(groupId, regex, matched, Now));
+            // A regex that matches nothing changes no member's topics.
+            bump |= matched.Count > 0;
+        }
+        if (bump)
+        {
+            records.Add(ConsumerGroupRecords.Epoch(groupId, group.GroupEpoch + 1));
+            _logger.LogInformation("Consumer group {Group} moved to epoch {Epoch} (regex resolved)", groupId, group.GroupEpoch + 1);
+        }
+        return records;
     }
 
     /// <summary>

@@ -151,6 +151,8 @@ internal sealed partial class GroupShard
                 else
                     CancelTimer(RebalanceTimerKey(groupId, reconciled.MemberId));
             }
+            if (step.RegexPending)
+                ScheduleRegexResolution(groupId);
             step.Log(this);
         });
     }
@@ -162,7 +164,7 @@ internal sealed partial class GroupShard
     }
 
     /// <summary>The outcome of <see cref="Advance"/>: the member as reconciled, and what changed.</summary>
-    private readonly record struct MemberStep(ConsumerGroupMember Member, bool Bumped, int GroupEpoch, bool AssignmentChanged, string GroupId)
+    private readonly record struct MemberStep(ConsumerGroupMember Member, bool Bumped, int GroupEpoch, bool AssignmentChanged, string GroupId, bool RegexPending)
     {
         public void Log(GroupShard shard)
         {
@@ -182,16 +184,16 @@ internal sealed partial class GroupShard
     {
         // A static member taking its old place is not new: its replacement records are written already.
         bool isNew = replaced is null && group.Member(member.MemberId) is null;
-        bool bump = isNew || !updated.SameSubscription(member);
+        // A regex nobody in the group resolved yet is resolved after this request, as Kafka resolves
+        // it in the background (see ResolveRegexes): the member is assigned its named topics now and
+        // the regex's topics once the resolution bumps the epoch. A change to a regex that is already
+        // resolved bumps now, and so does leaving a regex whose topics the member was given.
+        bool regexPending = updated.SubscribedTopicRegex is { } regex && !group.Regexes.ContainsKey(regex);
+        bool dropsRegexTopics = member.SubscribedTopicRegex is { } previous && previous != updated.SubscribedTopicRegex
+            && group.Regexes.TryGetValue(previous, out var previousTopics) && previousTopics.Count > 0;
+        bool bump = isNew || !updated.SameSubscription(member, ignoringRegex: regexPending && !dropsRegexTopics);
         if (isNew || !updated.SameMetadata(member))
             records.Add(ConsumerGroupRecords.Member(group.GroupId, updated));
-        var regexes = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-        if (updated.SubscribedTopicRegex is { } regex && !group.Regexes.ContainsKey(regex))
-        {
-            var matched = TopicRegex.Resolve(regex, _topics.Names);
-            regexes[regex] = matched;
-            records.Add(ConsumerGroupRecords.Regex(group.GroupId, regex, matched, Now));
-        }
         if (member.SubscribedTopicRegex != updated.SubscribedTopicRegex)
             records.AddRange(UnusedRegexTombstones(group, [member], replacement: updated));
         if (group.MetadataStale)
@@ -215,7 +217,7 @@ internal sealed partial class GroupShard
         if (groupEpoch > group.AssignmentEpoch)
         {
             var members = group.Members.Values.Where(m => m.MemberId != updated.MemberId && !ReferenceEquals(m, replaced)).Append(updated).ToList();
-            var computed = ComputeTarget(group, members, CurrentTarget, regexes);
+            var computed = ComputeTarget(group, members, CurrentTarget);
             foreach (var m in members)
             {
                 var after = computed[m.MemberId];
@@ -238,7 +240,7 @@ internal sealed partial class GroupShard
         bool assignmentChanged = isNew || !reconciled.SameAssignmentState(updated);
         if (assignmentChanged)
             records.Add(ConsumerGroupRecords.Current(group.GroupId, reconciled));
-        return new MemberStep(reconciled, bump, groupEpoch, assignmentChanged, group.GroupId);
+        return new MemberStep(reconciled, bump, groupEpoch, assignmentChanged, group.GroupId, regexPending);
     }
 
     /// <summary>Kafka's member ids are random UUIDs in base64url (22 characters).</summary>

@@ -98,6 +98,18 @@ internal sealed class ConsumerGroupHarness
 
         public string[] Topics => topics;
 
+        private bool _subscriptionChanged;
+
+        /// <summary>Changes the subscription; the next heartbeat carries it (as a client sends it).</summary>
+        public void Subscribe(string[] names, string? regex = null)
+        {
+            topics = names;
+            regexValue = regex;
+            _subscriptionChanged = true;
+        }
+
+        private string? regexValue = regex;
+
         /// <summary>Partitions owned, as "topic-partition" strings, sorted.</summary>
         public IReadOnlyList<string> Partitions => Owned.SelectMany(t => t.Value.Select(p => $"{h.Topics.NameOf(t.Key)}-{p}")).Order(StringComparer.Ordinal).ToList();
 
@@ -114,14 +126,15 @@ internal sealed class ConsumerGroupHarness
                 MemberEpoch = epoch ?? (first ? 0 : Epoch),
                 InstanceId = InstanceId,
                 RebalanceTimeoutMs = first ? 30_000 : -1,
-                SubscribedTopicNames = first && regex is null ? [.. topics] : null,
-                SubscribedTopicRegex = first ? regex : null,
+                SubscribedTopicNames = first || _subscriptionChanged ? [.. topics] : null,
+                SubscribedTopicRegex = first || _subscriptionChanged ? regexValue ?? (first ? null : "") : null,
                 TopicPartitions = first ? [] : Owned.Select(t => new ConsumerGroupHeartbeatRequest.OwnedTopicPartitions { TopicId = t.Key, Partitions = [.. t.Value] }).ToList(),
             });
             LastError = response.ErrorCode;
             if (response.ErrorCode != ErrorCode.None)
                 return response;
             Joined = true;
+            _subscriptionChanged = false;
             MemberId = response.MemberId ?? MemberId;
             Epoch = response.MemberEpoch;
             if (response.Assignment is { } assignment)

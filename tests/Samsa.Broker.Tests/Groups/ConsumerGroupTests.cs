@@ -246,6 +246,12 @@ public sealed class ConsumerGroupTests
         var a = h.NewMember(G, "a", [], regex: "orders-.*");
         Assert.Equal(ErrorCode.InvalidRegularExpression, h.NewMember(G, "bad", [], regex: "(").Beat().ErrorCode);
         h.Topics.Add("orders-eu", 2);
+        int epoch = a.Beat().MemberEpoch;
+        // Kafka resolves a new regex in the background: the join answers before it is resolved,
+        // and the resolution bumps the epoch so that the next heartbeat brings the topics.
+        Assert.Empty(a.Partitions);
+        h.Time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(epoch + 1, h.View(G)!.Epoch);
         a.Beat();
         Assert.Equal(["orders-eu-0", "orders-eu-1"], a.Partitions);
 
@@ -263,6 +269,54 @@ public sealed class ConsumerGroupTests
         h.Coordinator.TopicsChanged(["orders-us"]);
         a.Beat();
         Assert.DoesNotContain("orders-us-0", a.Partitions);
+    }
+
+    [Fact]
+    public void Named_topics_are_assigned_at_once_and_a_new_regex_one_heartbeat_later()
+    {
+        var h = WithTopic(2, out _);
+        h.Topics.Add("logs-a", 1);
+        var a = h.NewMember(G, "a", ["t"], regex: "logs-.*");
+        a.Beat();
+        Assert.Equal(["t-0", "t-1"], a.Partitions);
+        h.Time.Advance(TimeSpan.FromMilliseconds(1));
+        a.Beat();
+        Assert.Equal(["logs-a-0", "t-0", "t-1"], a.Partitions);
+
+        // A second member bringing the same, resolved regex rebalances at once.
+        var b = h.NewMember(G, "b", [], regex: "logs-.*");
+        Settle(a, b);
+        Assert.Equal(3, a.Count + b.Count);
+
+        // Moving to a regex that matches nothing takes the old regex's topics away.
+        int before = h.View(G)!.Epoch;
+        b.Subscribe([], regex: "nothing-.*");
+        b.Beat();
+        h.Time.Advance(TimeSpan.FromMilliseconds(1));
+        Settle(a, b);
+        Assert.True(h.View(G)!.Epoch > before);
+        Assert.Equal(["logs-a-0", "t-0", "t-1"], a.Partitions);
+        Assert.Empty(b.Partitions);
+    }
+
+    [Fact]
+    public void A_regex_whose_resolution_was_not_written_is_resolved_on_a_later_heartbeat()
+    {
+        var h = WithTopic(1, out _);
+        h.Topics.Add("logs-a", 1);
+        var a = h.NewMember(G, "a", ["t"], regex: "logs-.*");
+        h.Log.FailingKeyType = 16; // ConsumerGroupRegularExpression: the resolution's write fails
+        a.Beat();
+        h.Time.Advance(TimeSpan.FromMilliseconds(1));
+        a.Beat();
+        Assert.Equal(["t-0"], a.Partitions);
+        Assert.DoesNotContain(h.View(G)!.Members.Single().Target, t => t.Topic == "logs-a");
+
+        h.Log.FailingKeyType = null;
+        a.Beat();
+        h.Time.Advance(TimeSpan.FromMilliseconds(1));
+        a.Beat();
+        Assert.Equal(["logs-a-0", "t-0"], a.Partitions);
     }
 
     [Fact]

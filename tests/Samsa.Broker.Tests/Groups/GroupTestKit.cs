@@ -21,11 +21,14 @@ internal sealed class MemoryOffsetsLog : IOffsetsLog
     /// <summary>While set, every append fails as a full disk would, writing nothing.</summary>
     public bool Failing { get; set; }
 
+    /// <summary>Fails, as <see cref="Failing"/> does, the appends that hold a record of this key type.</summary>
+    public short? FailingKeyType { get; set; }
+
     public int Appends { get; private set; }
 
     public void Append(int partition, IReadOnlyList<CoordinatorRecord> records)
     {
-        if (Failing)
+        if (Failing || (FailingKeyType is { } type && records.Any(r => System.Buffers.Binary.BinaryPrimitives.ReadInt16BigEndian(r.Key) == type)))
             throw new IOException("No space left on device (test)");
         Appends++;
         if (!Partitions.TryGetValue(partition, out var list))

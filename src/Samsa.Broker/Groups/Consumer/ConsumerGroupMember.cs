@@ -47,8 +47,8 @@ internal sealed record ConsumerGroupMember
         && RebalanceTimeoutMs == other.RebalanceTimeoutMs && SameSubscription(other) && Equals(Classic, other.Classic);
 
     /// <summary>What the assignment depends on: a change bumps the group epoch.</summary>
-    public bool SameSubscription(ConsumerGroupMember other) =>
-        SubscribedTopicRegex == other.SubscribedTopicRegex && ServerAssignor == other.ServerAssignor && RackId == other.RackId
+    public bool SameSubscription(ConsumerGroupMember other, bool ignoringRegex = false) =>
+        (ignoringRegex || SubscribedTopicRegex == other.SubscribedTopicRegex) && ServerAssignor == other.ServerAssignor && RackId == other.RackId
         && (ReferenceEquals(SubscribedTopicNames, other.SubscribedTopicNames)
             || (SubscribedTopicNames.Count == other.SubscribedTopicNames.Count
                 && SubscribedTopicNames.Order(StringComparer.Ordinal).SequenceEqual(other.SubscribedTopicNames.Order(StringComparer.Ordinal), StringComparer.Ordinal)));
