@@ -9,6 +9,16 @@ public enum AutoOffsetReset
     None,
 }
 
+/// <summary>group.protocol: which group membership protocol a subscribing consumer speaks.</summary>
+public enum GroupProtocol
+{
+    /// <summary>JoinGroup/SyncGroup/Heartbeat; the group leader's client assigns (the default, as in the Java 4.x client).</summary>
+    Classic,
+
+    /// <summary>KIP-848: ConsumerGroupHeartbeat; the broker assigns and members reconcile (Kafka 4).</summary>
+    Consumer,
+}
+
 public enum IsolationLevel
 {
     ReadUncommitted,
@@ -49,9 +59,31 @@ public sealed record ConsumerOptions
 
     public int MaxPollRecords { get; init; } = 500;
 
-    public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromSeconds(45);
+    /// <summary>group.protocol (default classic).</summary>
+    public GroupProtocol GroupProtocol { get; init; } = GroupProtocol.Classic;
 
-    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(3);
+    /// <summary>group.remote.assignor: the server-side assignor to ask for (consumer protocol only); null lets the broker choose.</summary>
+    public string? GroupRemoteAssignor { get; init; }
+
+    /// <summary>session.timeout.ms (classic protocol; with the consumer protocol the broker's group.consumer.session.timeout.ms applies).</summary>
+    public TimeSpan SessionTimeout
+    {
+        get => _sessionTimeout ?? TimeSpan.FromSeconds(45);
+        init => _sessionTimeout = value;
+    }
+
+    /// <summary>heartbeat.interval.ms (classic protocol; with the consumer protocol the broker sends the interval).</summary>
+    public TimeSpan HeartbeatInterval
+    {
+        get => _heartbeatInterval ?? TimeSpan.FromSeconds(3);
+        init => _heartbeatInterval = value;
+    }
+
+    // Set only when the user set them: the consumer protocol refuses these settings, as the Java
+    // client does, and a default must not count as a setting.
+    private TimeSpan? _sessionTimeout;
+    private TimeSpan? _heartbeatInterval;
+    private IReadOnlyList<string>? _partitionAssignmentStrategy;
 
     public TimeSpan MaxPollInterval { get; init; } = TimeSpan.FromMinutes(5);
 
@@ -66,7 +98,13 @@ public sealed record ConsumerOptions
     public TimeSpan AutoCommitInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>partition.assignment.strategy, in preference order (Java 4.x: range, cooperative-sticky).</summary>
-    public IReadOnlyList<string> PartitionAssignmentStrategy { get; init; } = ["range", "cooperative-sticky"];
+    public IReadOnlyList<string> PartitionAssignmentStrategy
+    {
+        get => _partitionAssignmentStrategy ?? DefaultAssignors;
+        init => _partitionAssignmentStrategy = value;
+    }
+
+    private static readonly IReadOnlyList<string> DefaultAssignors = ["range", "cooperative-sticky"];
 
     public IsolationLevel IsolationLevel { get; init; } = IsolationLevel.ReadUncommitted;
 
@@ -103,6 +141,16 @@ public sealed record ConsumerOptions
         ["fetch.max.bytes"] = (o, k, v) => o with { FetchMaxBytes = Int(k, v) },
         ["max.partition.fetch.bytes"] = (o, k, v) => o with { MaxPartitionFetchBytes = Int(k, v) },
         ["max.poll.records"] = (o, k, v) => o with { MaxPollRecords = Int(k, v) },
+        ["group.protocol"] = (o, k, v) => o with
+        {
+            GroupProtocol = v.ToLowerInvariant() switch
+            {
+                "classic" => GroupProtocol.Classic,
+                "consumer" => GroupProtocol.Consumer,
+                _ => throw new KafkaConfigException(k, $"{k}: '{v}' is not classic or consumer."),
+            },
+        },
+        ["group.remote.assignor"] = (o, _, v) => o with { GroupRemoteAssignor = v.Length == 0 ? null : v },
         ["session.timeout.ms"] = (o, k, v) => o with { SessionTimeout = Ms(k, v) },
         ["heartbeat.interval.ms"] = (o, k, v) => o with { HeartbeatInterval = Ms(k, v) },
         ["max.poll.interval.ms"] = (o, k, v) => o with { MaxPollInterval = Ms(k, v) },
@@ -177,6 +225,19 @@ public sealed record ConsumerOptions
         Positive("fetch.max.bytes", FetchMaxBytes);
         Positive("max.partition.fetch.bytes", MaxPartitionFetchBytes);
         Positive("max.poll.records", MaxPollRecords);
+        if (GroupProtocol == GroupProtocol.Consumer)
+        {
+            // The Java client's rule: the broker owns these with the consumer protocol.
+            foreach (var (key, set) in new[] { ("partition.assignment.strategy", _partitionAssignmentStrategy is not null), ("session.timeout.ms", _sessionTimeout is not null), ("heartbeat.interval.ms", _heartbeatInterval is not null) })
+            {
+                if (set)
+                    throw new KafkaConfigException(key, $"{key} is not supported when group.protocol is consumer: the broker decides it (group.consumer.* settings){(key == "partition.assignment.strategy" ? "; use group.remote.assignor to ask for a server-side assignor" : "")}.");
+            }
+        }
+        else if (GroupRemoteAssignor is not null)
+        {
+            throw new KafkaConfigException("group.remote.assignor", "group.remote.assignor is only used when group.protocol is consumer.");
+        }
         if (HeartbeatInterval >= SessionTimeout)
             throw new KafkaConfigException("heartbeat.interval.ms", $"heartbeat.interval.ms ({HeartbeatInterval.TotalMilliseconds}) must be lower than session.timeout.ms ({SessionTimeout.TotalMilliseconds}).");
         if (HeartbeatInterval <= TimeSpan.Zero)

@@ -120,6 +120,15 @@ public sealed partial class KafkaConsumer<TKey, TValue>
                     throw new CommitFailedException(error,
                         $"Commit failed with {error}: this member is no longer part of the group's current generation (it was rebalanced away, " +
                         "probably because poll was not called within max.poll.interval.ms). Poll again to rejoin; uncommitted records may be delivered again.");
+                case ErrorCode.FencedMemberEpoch:
+                    throw new CommitFailedException(error,
+                        "Commit failed with FENCED_MEMBER_EPOCH: the group fenced this member and gave its partitions to others. Poll again to rejoin; uncommitted records may be delivered again.");
+                case ErrorCode.StaleMemberEpoch:
+                    // The consumer protocol: the epoch moved on between the heartbeat and the commit;
+                    // the next attempt carries the new one.
+                    if (!retry || _time.GetTimestamp() >= deadline)
+                        throw new CommitFailedException(error, "Commit failed with STALE_MEMBER_EPOCH: the member's epoch moved on while committing. Poll again and commit again.");
+                    break;
                 case ErrorCode.RebalanceInProgress:
                     throw new KafkaException(error, "Commit refused: the group is rebalancing. Poll to complete the rebalance, then commit again.");
                 case ErrorCode.NotCoordinator or ErrorCode.CoordinatorNotAvailable or ErrorCode.RequestTimedOut:

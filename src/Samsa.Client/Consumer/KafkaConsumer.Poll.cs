@@ -123,7 +123,7 @@ public sealed partial class KafkaConsumer<TKey, TValue>
                     Notify(ref listenerError, l => l.OnPartitionsRevoked(plan.Revoked.Select(TopicPartition.From).ToList()));
                     Forget(plan.Revoked);
                 }
-                if (step.AfterSync)
+                if (step.SetsAssignment)
                 {
                     // Subscription reports the topics a pattern matches now.
                     _subscriptions.UpdateMatchedTopics(_cluster.Metadata.Topics.Keys);

@@ -29,7 +29,7 @@ public sealed partial class KafkaConsumer<TKey, TValue> : IDisposable, IAsyncDis
     private readonly ClusterClient _cluster;
     private readonly SubscriptionState _subscriptions = new();
     private readonly Fetcher<TKey, TValue> _fetcher;
-    private readonly ConsumerCoordinator? _coordinator;
+    private readonly GroupMemberLoop? _coordinator;
     private readonly AsyncSignal _signal = new();
     private readonly ConcurrentQueue<Action> _completedCommits = new();
     private IConsumerRebalanceListener? _listener;
@@ -56,7 +56,9 @@ public sealed partial class KafkaConsumer<TKey, TValue> : IDisposable, IAsyncDis
             _log, _time);
         _fetcher = new Fetcher<TKey, TValue>(_cluster, _options, keys, values, _log, _signal.Set);
         if (!string.IsNullOrWhiteSpace(options.GroupId))
-            _coordinator = new ConsumerCoordinator(_cluster, _options, _log, _signal.Set);
+            _coordinator = _options.GroupProtocol == GroupProtocol.Consumer
+                ? new ConsumerProtocolLoop(_cluster, _options, _log, _signal.Set)
+                : new ConsumerCoordinator(_cluster, _options, _log, _signal.Set);
     }
 
     /// <summary>From Kafka-style settings (bootstrap.servers, group.id, ...); a bad or unknown key is named in the error.</summary>
@@ -103,7 +105,7 @@ public sealed partial class KafkaConsumer<TKey, TValue> : IDisposable, IAsyncDis
         var anchored = new Regex($"^(?:{pattern})$", pattern.Options);
         _subscriptions.Subscribe(anchored);
         _listener = listener;
-        _coordinator!.Subscribe(new SubscriptionSnapshot([], anchored));
+        _coordinator!.Subscribe(new SubscriptionSnapshot([], anchored, pattern.ToString()));
     }
 
     /// <summary>Standalone consumption of exactly these partitions: no group membership, no rebalances (commits still need group.id).</summary>

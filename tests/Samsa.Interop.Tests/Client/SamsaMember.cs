@@ -18,6 +18,7 @@ internal sealed class SamsaMember : IDisposable
     private volatile bool _stop;
     private volatile bool _paused;
 
+    /// <param name="strategy">A classic assignor, or "consumer" for the consumer protocol (KIP-848).</param>
     public SamsaMember(string bootstrap, string group, string topic, string strategy = "range", string? instanceId = null,
         bool autoCommit = false, int maxPollIntervalMs = 300_000, Func<ConsumerOptions, ConsumerOptions>? configure = null)
     {
@@ -26,14 +27,15 @@ internal sealed class SamsaMember : IDisposable
             BootstrapServers = bootstrap,
             GroupId = group,
             GroupInstanceId = instanceId,
-            PartitionAssignmentStrategy = [strategy],
-            SessionTimeout = TimeSpan.FromSeconds(6),
-            HeartbeatInterval = TimeSpan.FromMilliseconds(500),
             MaxPollInterval = TimeSpan.FromMilliseconds(maxPollIntervalMs),
             EnableAutoCommit = autoCommit,
             AutoOffsetReset = AutoOffsetReset.Earliest,
             MetadataMaxAge = TimeSpan.FromSeconds(1),
         };
+        // "consumer": KIP-848, where the broker owns the assignor, session timeout and heartbeat interval.
+        options = strategy == "consumer"
+            ? options with { GroupProtocol = GroupProtocol.Consumer }
+            : options with { PartitionAssignmentStrategy = [strategy], SessionTimeout = TimeSpan.FromSeconds(6), HeartbeatInterval = TimeSpan.FromMilliseconds(500) };
         options = configure?.Invoke(options) ?? options;
         _consumer = new KafkaConsumer<string, string>(options, loggerFactory: TestLogging.Factory);
         var listener = new RebalanceListener(

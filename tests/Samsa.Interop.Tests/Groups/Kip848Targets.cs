@@ -53,6 +53,9 @@ public sealed class MockClusterKip848Target : IKip848Target
 
     public string Bootstrap => _mock.BootstrapServers;
 
+    /// <summary>The mock itself, for scenarios that inject errors or move the coordinator.</summary>
+    public MockCluster Mock => _mock;
+
     // Long enough for a static member's close-and-rejoin on a loaded machine, short enough that
     // waiting for a dead member to expire costs a few seconds.
     public TimeSpan SessionTimeout { get; } = TimeSpan.FromSeconds(5);

@@ -20,7 +20,7 @@ internal sealed partial class ConsumerCoordinator
         var before = RebalancePlan.BeforeJoin(_mode, _owned, _membership.PartitionsLost || _lostOnRejoin);
         if (before.Revoked.Count > 0 || before.Lost.Count > 0)
         {
-            var handed = Hand(before, afterSync: false);
+            var handed = Hand(before, setsAssignment: false);
             await handed.Done.Task.WaitAsync(token).ConfigureAwait(false);
             _owned.ExceptWith(before.Revoked);
             _owned.ExceptWith(before.Lost);
@@ -34,12 +34,12 @@ internal sealed partial class ConsumerCoordinator
         var protocols = _assignors.Select(a => new JoinGroupRequest.JoinGroupRequestProtocol
         {
             Name = a.Name,
-            Metadata = ConsumerProtocol.EncodeSubscription(topics, owned, _membership.GenerationId, _options.ClientRack,
+            Metadata = ConsumerProtocol.EncodeSubscription(topics, owned, _membership.GenerationId, Options.ClientRack,
                 a.SubscriptionUserData(lastAssignment, _previousGeneration)),
         }).ToList();
         var join = _membership.BeginJoin(protocols);
         // The coordinator parks a JoinGroup until every member rejoined or the rebalance timed out.
-        var parked = _options.MaxPollInterval + TimeSpan.FromSeconds(5);
+        var parked = Options.MaxPollInterval + TimeSpan.FromSeconds(5);
         var joined = await SendParkedAsync<JoinGroupResponse>(coordinator, join, parked, token).ConfigureAwait(false);
         if (joined is null)
             return;
@@ -54,7 +54,7 @@ internal sealed partial class ConsumerCoordinator
                 assignments = [];
                 break;
             default:
-                _log.LogDebug("Group {Group}: JoinGroup answered {Error}", _options.GroupId, joined.ErrorCode);
+                Log.LogDebug("Group {Group}: JoinGroup answered {Error}", Options.GroupId, joined.ErrorCode);
                 await FollowAsync(step, token).ConfigureAwait(false);
                 return;
         }
@@ -64,7 +64,7 @@ internal sealed partial class ConsumerCoordinator
         step = _membership.OnSyncResponse(synced);
         if (step != GroupStep.Assigned)
         {
-            _log.LogDebug("Group {Group}: SyncGroup answered {Error}", _options.GroupId, synced.ErrorCode);
+            Log.LogDebug("Group {Group}: SyncGroup answered {Error}", Options.GroupId, synced.ErrorCode);
             await FollowAsync(step, token).ConfigureAwait(false);
             return;
         }
@@ -77,10 +77,10 @@ internal sealed partial class ConsumerCoordinator
         _previousAssignment = [.. after.Owned];
         _previousGeneration = _membership.GenerationId;
         _generation = new GenerationInfo(_membership.GenerationId, _membership.MemberId);
-        _log.LogInformation("Group {Group}: joined generation {Generation} as {Role} ({Protocol}); assigned {Partitions}",
-            _options.GroupId, _membership.GenerationId, _membership.IsLeader ? "leader" : "follower", _membership.ProtocolName,
+        Log.LogInformation("Group {Group}: joined generation {Generation} as {Role} ({Protocol}); assigned {Partitions}",
+            Options.GroupId, _membership.GenerationId, _membership.IsLeader ? "leader" : "follower", _membership.ProtocolName,
             string.Join(",", after.Owned.Select(tp => $"{tp.Topic}-{tp.Partition}")));
-        _lastHanded = Hand(after, afterSync: true);
+        _lastHanded = Hand(after, setsAssignment: true);
     }
 
     /// <summary>Sends a request the coordinator may hold for a whole rebalance; null when the connection failed (the loop finds the coordinator again).</summary>
@@ -89,25 +89,17 @@ internal sealed partial class ConsumerCoordinator
     {
         try
         {
-            var connection = await _cluster.ConnectAsync(coordinator, ConnectionPurpose.Coordinator, token).ConfigureAwait(false);
+            var connection = await Cluster.ConnectAsync(coordinator, ConnectionPurpose.Coordinator, token).ConfigureAwait(false);
             return await connection.SendAsync<TResponse>(request, timeout, token).ConfigureAwait(false);
         }
         catch (KafkaConnectionException e)
         {
-            _log.LogInformation("Group {Group}: {Api} failed: {Message}", _options.GroupId, request.ApiKey, e.Message);
+            Log.LogInformation("Group {Group}: {Api} failed: {Message}", Options.GroupId, request.ApiKey, e.Message);
             _membership.Abandon();
             ForgetCoordinator();
-            await DelayAsync(_options.RetryBackoff, token).ConfigureAwait(false);
+            await DelayAsync(Options.RetryBackoff, token).ConfigureAwait(false);
             return null;
         }
-    }
-
-    private PendingRebalance Hand(RebalancePlan plan, bool afterSync)
-    {
-        var pending = new PendingRebalance(plan, afterSync);
-        _toApp.Enqueue(pending);
-        _signalApp();
-        return pending;
     }
 
     /// <summary>The leader's job: decode every member's subscription, read partition counts, run the chosen assignor.</summary>
@@ -120,13 +112,13 @@ internal sealed partial class ConsumerCoordinator
             return new MemberSubscription(m.MemberId, m.GroupInstanceId, subscription.Topics, owned, subscription.GenerationId, subscription.UserData);
         }).ToList();
         var topics = members.SelectMany(m => m.Topics).Distinct(StringComparer.Ordinal).ToList();
-        var metadata = await _cluster.RefreshMetadataAsync(topics, token).ConfigureAwait(false);
-        _lastMetadataRefresh = _time.GetTimestamp();
+        var metadata = await Cluster.RefreshMetadataAsync(topics, token).ConfigureAwait(false);
+        _lastMetadataRefresh = Time.GetTimestamp();
         var counts = metadata.PartitionCounts(topics);
         var assignor = _assignors.First(a => a.Name == _membership.ProtocolName);
         var result = assignor.Assign(counts, members);
         _assignedCounts = counts;
-        _log.LogDebug("Group {Group}: leader assigned {Members} members with {Assignor}", _options.GroupId, members.Count, assignor.Name);
+        Log.LogDebug("Group {Group}: leader assigned {Members} members with {Assignor}", Options.GroupId, members.Count, assignor.Name);
         return result.Select(kv => new SyncGroupRequest.SyncGroupRequestAssignment
         {
             MemberId = kv.Key,
@@ -138,8 +130,8 @@ internal sealed partial class ConsumerCoordinator
     {
         if (subscription.Pattern is null)
             return new SortedSet<string>(subscription.Topics, StringComparer.Ordinal);
-        var metadata = await _cluster.RefreshMetadataAsync(null, token).ConfigureAwait(false);
-        _lastMetadataRefresh = _time.GetTimestamp();
+        var metadata = await Cluster.RefreshMetadataAsync(null, token).ConfigureAwait(false);
+        _lastMetadataRefresh = Time.GetTimestamp();
         return Matching(subscription, metadata);
     }
 
@@ -152,8 +144,8 @@ internal sealed partial class ConsumerCoordinator
     /// </summary>
     private async Task CheckMetadataAsync(SubscriptionSnapshot subscription, CancellationToken token)
     {
-        _lastMetadataRefresh = _time.GetTimestamp();
-        var metadata = await _cluster.RefreshMetadataAsync(subscription.Pattern is null ? _joinedTopics : null, token).ConfigureAwait(false);
+        _lastMetadataRefresh = Time.GetTimestamp();
+        var metadata = await Cluster.RefreshMetadataAsync(subscription.Pattern is null ? _joinedTopics : null, token).ConfigureAwait(false);
         if (subscription.Pattern is not null && !Matching(subscription, metadata).SetEquals(_joinedTopics))
         {
             _membership.RequestRejoin("the subscription pattern matches a different set of topics");

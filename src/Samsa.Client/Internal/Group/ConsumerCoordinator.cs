@@ -9,29 +9,6 @@ using Samsa.Protocol.Messages;
 
 namespace Samsa.Client.Internal.Group;
 
-/// <summary>The generation commits are made in: (-1, "") outside a group, as Kafka's standalone commits.</summary>
-internal sealed record GenerationInfo(int GenerationId, string MemberId)
-{
-    public static readonly GenerationInfo None = new(-1, "");
-}
-
-/// <summary>What the application subscribed to, published to the group loop as one immutable value.</summary>
-internal sealed record SubscriptionSnapshot(IReadOnlyCollection<string> Topics, Regex? Pattern);
-
-/// <summary>
-/// A rebalance step the application must carry out on its poll thread (commit, listener, change
-/// of assignment); the group loop waits on <see cref="Done"/> where the protocol requires it.
-/// </summary>
-internal sealed class PendingRebalance(RebalancePlan plan, bool afterSync)
-{
-    public RebalancePlan Plan => plan;
-
-    /// <summary>False: the revocation before a JoinGroup. True: the assignment a SyncGroup returned.</summary>
-    public bool AfterSync => afterSync;
-
-    public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-}
-
 /// <summary>
 /// The consumer's side of the classic group protocol, run by one background loop that alone owns
 /// <see cref="GroupMembership"/>: it finds the coordinator, joins (as leader it runs the assignor),
@@ -42,21 +19,11 @@ internal sealed class PendingRebalance(RebalancePlan plan, bool afterSync)
 /// (so listeners run there), and waits for those steps only before a JoinGroup (an eager member
 /// must commit and revoke first) and before the second round of a cooperative rebalance.
 /// </summary>
-internal sealed partial class ConsumerCoordinator : IAsyncDisposable
+internal sealed partial class ConsumerCoordinator : GroupMemberLoop
 {
-    private readonly ClusterClient _cluster;
-    private readonly ConsumerOptions _options;
-    private readonly ILogger _log;
-    private readonly TimeProvider _time;
-    private readonly Action _signalApp;
     private readonly GroupMembership _membership;
     private readonly List<IPartitionAssignor> _assignors;
     private readonly RebalanceMode _mode;
-    private readonly AsyncSignal _wake = new();
-    private readonly ConcurrentQueue<PendingRebalance> _toApp = new();
-    private readonly SemaphoreSlim _coordinatorLookup = new(1, 1);
-    private CancellationTokenSource _stop = new();
-    private Task _loop = Task.CompletedTask;
     private HashSet<(string Topic, int Partition)> _owned = [];
     private List<(string Topic, int Partition)> _previousAssignment = [];
     private int _previousGeneration = -1;
@@ -68,95 +35,48 @@ internal sealed partial class ConsumerCoordinator : IAsyncDisposable
     private volatile SubscriptionSnapshot? _subscription;
     private volatile bool _rejoinRequested;
     private volatile bool _polled;
-    private volatile BrokerNode? _coordinator;
     private volatile GenerationInfo _generation = GenerationInfo.None;
-    private volatile KafkaException? _fatal;
 
     public ConsumerCoordinator(ClusterClient cluster, ConsumerOptions options, ILogger log, Action signalApp)
+        : base(cluster, options, log, signalApp)
     {
-        _cluster = cluster;
-        _options = options;
-        _log = log;
-        _time = cluster.Time;
-        _signalApp = signalApp;
         _membership = new GroupMembership(
             new MembershipOptions(options.GroupId!, options.GroupInstanceId, options.SessionTimeout, options.MaxPollInterval, options.HeartbeatInterval),
-            _time);
+            Time);
         _assignors = options.PartitionAssignmentStrategy.Select(PartitionAssignors.Create).ToList();
         // Kafka's rule: the protocol is the one every configured assignor supports, so listing
         // range and cooperative-sticky stays eager (the first step of the rolling upgrade).
         _mode = _assignors.All(a => a.IsCooperative) ? RebalanceMode.Cooperative : RebalanceMode.Eager;
-        _lastMetadataRefresh = _time.GetTimestamp();
+        _lastMetadataRefresh = Time.GetTimestamp();
     }
 
-    public GenerationInfo Generation => _generation;
+    public override GenerationInfo Generation => _generation;
 
-    /// <summary>Set when the group refused us for good (fenced static member, bad configuration); the next poll throws it.</summary>
-    public KafkaException? FatalError => _fatal;
-
-    public bool TryTakeRebalance(out PendingRebalance rebalance) => _toApp.TryDequeue(out rebalance!);
-
-    /// <summary>A new subscription: (re)starts the loop and makes the member rejoin.</summary>
-    public void Subscribe(SubscriptionSnapshot subscription)
+    protected override void OnSubscribe(SubscriptionSnapshot subscription)
     {
         _subscription = subscription;
         _rejoinRequested = true;
-        if (_loop.IsCompleted)
-        {
-            _stop.Dispose();
-            _stop = new CancellationTokenSource();
-            _loop = Task.Run(RunAsync);
-        }
-        _wake.Set();
     }
 
+    protected override void OnConnectionLost() => _membership.Abandon();
+
     /// <summary>Called by every poll: the application is alive; the first poll starts the join.</summary>
-    public void OnPoll()
+    public override void OnPoll()
     {
         _membership.OnPoll();
         if (!_polled)
         {
             _polled = true;
-            _wake.Set();
+            Wake.Set();
         }
     }
 
-    private async Task RunAsync()
-    {
-        var token = _stop.Token;
-        while (!token.IsCancellationRequested)
-        {
-            try
-            {
-                await StepAsync(token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e) when (e is KafkaConnectionException or KafkaException { IsRetriable: true } or TimeoutException)
-            {
-                _log.LogInformation("Group {Group}: {Message}; finding the coordinator again", _options.GroupId, e.Message);
-                _membership.Abandon();
-                ForgetCoordinator();
-                await DelayAsync(_options.RetryBackoff, token).ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                _log.LogError(e, "Group {Group}: the group loop failed", _options.GroupId);
-                _fatal = e as KafkaException ?? new KafkaException(ErrorCode.UnknownServerError, $"Group {_options.GroupId}: {e.Message}", e);
-                _signalApp();
-                break;
-            }
-        }
-    }
-
-    private async Task StepAsync(CancellationToken token)
+    protected override async Task StepAsync(CancellationToken token)
     {
         var subscription = _subscription;
         if (subscription is null || !_polled || _membership.State == MemberState.Fatal)
         {
-            await _wake.WaitAsync(Timeout.InfiniteTimeSpan, _time, token).ConfigureAwait(false);
+            await Wake.WaitAsync(Timeout.InfiniteTimeSpan, Time, token).ConfigureAwait(false);
             return;
         }
         var coordinator = await CoordinatorAsync(token).ConfigureAwait(false);
@@ -170,7 +90,7 @@ internal sealed partial class ConsumerCoordinator : IAsyncDisposable
             await LeaveForPollTimeoutAsync(coordinator, token).ConfigureAwait(false);
             return;
         }
-        if (_lastHanded is { AfterSync: true, Plan.RejoinAfterRevoke: true } handed && handed.Done.Task.IsCompleted)
+        if (_lastHanded is { SetsAssignment: true, Plan.RejoinAfterRevoke: true } handed && handed.Done.Task.IsCompleted)
         {
             _lastHanded = null;
             _membership.RequestRejoin("revoked partitions that move to other members (cooperative rebalance)");
@@ -182,7 +102,7 @@ internal sealed partial class ConsumerCoordinator : IAsyncDisposable
             _membership.RequestRejoin("subscription changed");
             return;
         }
-        if (_time.GetElapsedTime(_lastMetadataRefresh) >= _options.MetadataMaxAge)
+        if (Time.GetElapsedTime(_lastMetadataRefresh) >= Options.MetadataMaxAge)
         {
             await CheckMetadataAsync(subscription, token).ConfigureAwait(false);
             return;
@@ -193,8 +113,8 @@ internal sealed partial class ConsumerCoordinator : IAsyncDisposable
             return;
         }
         // Wake at least every second to check max.poll.interval.ms, which the poll loop does not signal.
-        var wait = Min(_membership.UntilHeartbeat(), _options.MetadataMaxAge - _time.GetElapsedTime(_lastMetadataRefresh));
-        await _wake.WaitAsync(Min(wait, TimeSpan.FromSeconds(1)), _time, token).ConfigureAwait(false);
+        var wait = Min(_membership.UntilHeartbeat(), Options.MetadataMaxAge - Time.GetElapsedTime(_lastMetadataRefresh));
+        await Wake.WaitAsync(Min(wait, TimeSpan.FromSeconds(1)), Time, token).ConfigureAwait(false);
     }
 
     private async Task HeartbeatAsync(BrokerNode coordinator, CancellationToken token)
@@ -203,14 +123,14 @@ internal sealed partial class ConsumerCoordinator : IAsyncDisposable
         GroupStep step;
         try
         {
-            var response = await _cluster.SendAsync<HeartbeatResponse>(coordinator, ConnectionPurpose.Coordinator, request, token).ConfigureAwait(false);
+            var response = await Cluster.SendAsync<HeartbeatResponse>(coordinator, ConnectionPurpose.Coordinator, request, token).ConfigureAwait(false);
             step = _membership.OnHeartbeatResponse(response);
             if (response.ErrorCode != ErrorCode.None)
-                _log.LogDebug("Group {Group}: heartbeat answered {Error}", _options.GroupId, response.ErrorCode);
+                Log.LogDebug("Group {Group}: heartbeat answered {Error}", Options.GroupId, response.ErrorCode);
         }
         catch (KafkaConnectionException e)
         {
-            _log.LogDebug("Group {Group}: heartbeat failed: {Message}", _options.GroupId, e.Message);
+            Log.LogDebug("Group {Group}: heartbeat failed: {Message}", Options.GroupId, e.Message);
             step = _membership.OnHeartbeatFailed();
         }
         await FollowAsync(step, token).ConfigureAwait(false);
@@ -224,8 +144,8 @@ internal sealed partial class ConsumerCoordinator : IAsyncDisposable
     /// </summary>
     private async Task LeaveForPollTimeoutAsync(BrokerNode coordinator, CancellationToken token)
     {
-        _log.LogWarning("Group {Group}: no poll within max.poll.interval.ms ({Ms} ms); leaving the group. Poll more often, lower max.poll.records or raise max.poll.interval.ms",
-            _options.GroupId, _options.MaxPollInterval.TotalMilliseconds);
+        Log.LogWarning("Group {Group}: no poll within max.poll.interval.ms ({Ms} ms); leaving the group. Poll more often, lower max.poll.records or raise max.poll.interval.ms",
+            Options.GroupId, Options.MaxPollInterval.TotalMilliseconds);
         var leave = _membership.Leave("consumer poll timeout has expired");
         _polled = false;
         _lostOnRejoin = true;
@@ -238,13 +158,13 @@ internal sealed partial class ConsumerCoordinator : IAsyncDisposable
     {
         try
         {
-            var response = await _cluster.SendAsync<LeaveGroupResponse>(coordinator, ConnectionPurpose.Coordinator, leave, token).ConfigureAwait(false);
+            var response = await Cluster.SendAsync<LeaveGroupResponse>(coordinator, ConnectionPurpose.Coordinator, leave, token).ConfigureAwait(false);
             if (response.ErrorCode != ErrorCode.None)
-                _log.LogInformation("Group {Group}: LeaveGroup answered {Error}", _options.GroupId, response.ErrorCode);
+                Log.LogInformation("Group {Group}: LeaveGroup answered {Error}", Options.GroupId, response.ErrorCode);
         }
         catch (KafkaConnectionException e)
         {
-            _log.LogInformation("Group {Group}: LeaveGroup failed ({Message}); the session timeout will remove the member", _options.GroupId, e.Message);
+            Log.LogInformation("Group {Group}: LeaveGroup failed ({Message}); the session timeout will remove the member", Options.GroupId, e.Message);
         }
     }
 
@@ -253,65 +173,27 @@ internal sealed partial class ConsumerCoordinator : IAsyncDisposable
         switch (step)
         {
             case GroupStep.RejoinAfterBackoff:
-                await DelayAsync(_options.RetryBackoff, token).ConfigureAwait(false);
+                await DelayAsync(Options.RetryBackoff, token).ConfigureAwait(false);
                 break;
             case GroupStep.FindCoordinator:
                 ForgetCoordinator();
-                await DelayAsync(_options.RetryBackoff, token).ConfigureAwait(false);
+                await DelayAsync(Options.RetryBackoff, token).ConfigureAwait(false);
                 break;
             case GroupStep.Fatal:
-                _fatal = _membership.FatalError == ErrorCode.FencedInstanceId
+                Fail(_membership.FatalError == ErrorCode.FencedInstanceId
                     ? new KafkaException(ErrorCode.FencedInstanceId,
-                        $"Group {_options.GroupId}: another consumer joined with group.instance.id '{_options.GroupInstanceId}'; this one is fenced. Give every instance its own id.")
-                    : KafkaException.FromError(_membership.FatalError, $"group {_options.GroupId}");
-                _log.LogError("Group {Group}: {Message}", _options.GroupId, _fatal.Message);
-                _signalApp();
+                        $"Group {Options.GroupId}: another consumer joined with group.instance.id '{Options.GroupInstanceId}'; this one is fenced. Give every instance its own id.")
+                    : KafkaException.FromError(_membership.FatalError, $"group {Options.GroupId}"));
                 break;
         }
     }
-
-    private async Task<BrokerNode> CoordinatorAsync(CancellationToken token)
-    {
-        if (_coordinator is { } known)
-            return known;
-        await _coordinatorLookup.WaitAsync(token).ConfigureAwait(false);
-        try
-        {
-            if (_coordinator is { } found)
-                return found;
-            var node = await _cluster.FindCoordinatorAsync(_options.GroupId!, token).ConfigureAwait(false);
-            _log.LogDebug("Group {Group}: coordinator is {Node}", _options.GroupId, node);
-            _coordinator = node;
-            return node;
-        }
-        finally
-        {
-            _coordinatorLookup.Release();
-        }
-    }
-
-    /// <summary>The coordinator for commits and offset fetches from the application side (standalone consumers included).</summary>
-    public Task<BrokerNode> CoordinatorForOffsetsAsync(CancellationToken token) => CoordinatorAsync(token);
-
-    public void ForgetCoordinator()
-    {
-        if (_coordinator is { } node)
-        {
-            _cluster.Drop(node, ConnectionPurpose.Coordinator);
-            _coordinator = null;
-        }
-    }
-
-    private Task DelayAsync(TimeSpan delay, CancellationToken token) => Task.Delay(delay, _time, token);
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     /// <summary>
     /// Stops the loop and, unless static, leaves the group (Close, Unsubscribe). The application
     /// has already revoked its partitions. A JoinGroup or SyncGroup in flight is abandoned with its
     /// connection, so the LeaveGroup does not queue behind a parked request.
     /// </summary>
-    public async Task LeaveAsync(string reason, CancellationToken token)
+    public override async Task LeaveAsync(string reason, CancellationToken token)
     {
         await StopLoopAsync().ConfigureAwait(false);
         _subscription = null;
@@ -321,30 +203,10 @@ internal sealed partial class ConsumerCoordinator : IAsyncDisposable
         _generation = GenerationInfo.None;
         _owned = [];
         _lastHanded = null;
-        while (_toApp.TryDequeue(out var pending))
-            pending.Done.TrySetCanceled(token);
+        CancelHandedSteps(token);
         if (leave is null)
             return;
         var coordinator = await CoordinatorAsync(token).ConfigureAwait(false);
         await SendLeaveAsync(coordinator, leave, token).ConfigureAwait(false);
-    }
-
-    private async Task StopLoopAsync()
-    {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _loop.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await StopLoopAsync().ConfigureAwait(false);
-        _stop.Dispose();
-        _coordinatorLookup.Dispose();
     }
 }
