@@ -21,12 +21,14 @@ internal static class ConsumeCommand
         var offset = new Option<string?>("--offset") { Description = "with --partition: an offset, 'earliest' or 'latest'" };
         var maxMessages = new Option<int?>("--max-messages") { Description = "exit after this many records" };
         var timeout = new Option<int?>("--timeout-ms") { Description = "exit after this long with no record" };
-        var strategy = new Option<string>("--strategy") { Description = "range|roundrobin|sticky|cooperative-sticky", DefaultValueFactory = _ => "range" };
+        var strategy = new Option<string?>("--strategy") { Description = "classic protocol assignor: range (default)|roundrobin|sticky|cooperative-sticky" };
+        var groupProtocol = new Option<string>("--group-protocol") { Description = "group.protocol: classic (default) or consumer (KIP-848: the broker assigns)", DefaultValueFactory = _ => "classic" };
+        var remoteAssignor = new Option<string?>("--remote-assignor") { Description = "group.remote.assignor with --group-protocol consumer: uniform or range" };
         var instanceId = new Option<string?>("--instance-id") { Description = "group.instance.id: a static member" };
         var format = new Option<string>("--format") { Description = "output per record, with {key} {value} {topic} {partition} {offset} {timestamp} {headers}", DefaultValueFactory = _ => "{value}" };
         var command = new Command("consume", "Print records from topics.")
         {
-            topics, bootstrap, pattern, group, fromBeginning, partition, offset, maxMessages, timeout, strategy, instanceId, format, verbose,
+            topics, bootstrap, pattern, group, fromBeginning, partition, offset, maxMessages, timeout, strategy, groupProtocol, remoteAssignor, instanceId, format, verbose,
         };
         command.SetAction((r, ct) => Common.RunAsync(r, verbose, "consume", async () =>
         {
@@ -34,14 +36,20 @@ internal static class ConsumeCommand
             string? regex = r.GetValue(pattern);
             if ((names.Length == 0) == (regex is null))
                 throw new ArgumentException("Give topic names or --pattern (one of the two).");
+            var protocol = ConsumerOptions.FromProperties([new("group.protocol", r.GetValue(groupProtocol)!)]).GroupProtocol;
             var options = Common.ConsumerOptions(r.GetValue(bootstrap)!) with
             {
                 GroupId = r.GetValue(group),
                 GroupInstanceId = r.GetValue(instanceId),
                 AutoOffsetReset = r.GetValue(fromBeginning) ? AutoOffsetReset.Earliest : AutoOffsetReset.Latest,
-                PartitionAssignmentStrategy = [r.GetValue(strategy)!],
                 EnableAutoCommit = r.GetValue(group) is not null,
+                GroupProtocol = protocol,
+                GroupRemoteAssignor = r.GetValue(remoteAssignor),
             };
+            if (r.GetValue(strategy) is { } assignor)
+                options = options with { PartitionAssignmentStrategy = [assignor] };
+            else if (protocol == GroupProtocol.Classic)
+                options = options with { PartitionAssignmentStrategy = ["range"] };
             await using var consumer = new KafkaConsumer<string?, string?>(options);
             if (r.GetValue(partition) is { } p)
             {

@@ -217,4 +217,48 @@ public sealed class OurConsumerKip848OnSamsaTests : OurConsumerKip848Tests
         await Eventually.True(() => a.Assigned.Count == 4, "the new partitions are assigned");
         NoneLost(a);
     }
+
+    [Fact]
+    public async Task A_rolling_upgrade_from_the_classic_protocol_to_the_consumer_protocol_loses_nothing()
+    {
+        await Target.CreateTopicAsync("roll", 6);
+        var all = new List<SamsaMember>();
+        var live = new List<SamsaMember>();
+        for (int i = 0; i < 3; i++)
+        {
+            var classic = new SamsaMember(Target.Bootstrap, "roll-g", "roll", "cooperative-sticky", autoCommit: true);
+            all.Add(classic);
+            live.Add(classic);
+        }
+        try
+        {
+            await Eventually.True(() => Split(live, 6), "three classic members own two partitions each");
+            int produced = 0;
+            for (int step = 0; step < 3; step++)
+            {
+                await Produce(Target.Bootstrap, "roll", 60, prefix: $"s{step}-");
+                produced += 60;
+                // One member at a time rolls to the consumer protocol; the group keeps consuming.
+                var old = live[0];
+                live.RemoveAt(0);
+                old.Dispose();
+                var upgraded = Member("roll-g", "roll", autoCommit: true);
+                all.Add(upgraded);
+                live.Add(upgraded);
+                await Eventually.True(() => Split(live, 6), $"after rolling member {step + 1}, the partitions are split again");
+            }
+            await Produce(Target.Bootstrap, "roll", 60, prefix: "last-");
+            produced += 60;
+            await Eventually.True(() => all.SelectMany(m => m.Received).Select(r => r.Value).Distinct().Count() == produced,
+                "every record produced during the upgrade was consumed");
+            Assert.All(all, m => Assert.Null(m.Failure));
+            await using var admin = new Samsa.Client.Admin.KafkaAdminClient(new Samsa.Client.Admin.AdminOptions { BootstrapServers = Target.Bootstrap });
+            Assert.Equal(Samsa.Client.Admin.GroupType.Consumer, (await admin.DescribeGroupAsync("roll-g")).Type);
+        }
+        finally
+        {
+            foreach (var m in live.Where(m => !all.Skip(3).Contains(m)))
+                m.Dispose();
+        }
+    }
 }
