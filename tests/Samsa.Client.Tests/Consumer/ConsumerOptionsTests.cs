@@ -27,8 +27,9 @@ public class ConsumerOptionsTests
             ("request.timeout.ms", "5000"), ("default.api.timeout.ms", "6000"), ("auto.offset.reset", "earliest"), ("enable.auto.commit", "false"),
             ("auto.commit.interval.ms", "100"), ("partition.assignment.strategy", "org.apache.kafka.clients.consumer.CooperativeStickyAssignor, roundrobin"),
             ("isolation.level", "read_committed"), ("retry.backoff.ms", "1"), ("reconnect.backoff.ms", "2"), ("reconnect.backoff.max.ms", "3"),
-            ("metadata.max.age.ms", "4"), ("check.crcs", "false"), ("allow.auto.create.topics", "false"), ("client.rack", "r1"));
-        Assert.Equal(26, ConsumerOptions.KnownKeys.Count);
+            ("metadata.max.age.ms", "4"), ("check.crcs", "false"), ("allow.auto.create.topics", "false"), ("client.rack", "r1"),
+            ("group.protocol", "classic"));
+        Assert.Equal(28, ConsumerOptions.KnownKeys.Count);
         Assert.Equal(("g", "i", 7, AutoOffsetReset.Earliest, IsolationLevel.ReadCommitted), (o.GroupId, o.GroupInstanceId, o.MaxPollRecords, o.AutoOffsetReset, o.IsolationLevel));
         Assert.Equal(["cooperative-sticky", "roundrobin"], o.PartitionAssignmentStrategy);
         Assert.Same(o, o.Validate(subscribing: true));
@@ -45,6 +46,26 @@ public class ConsumerOptionsTests
         var ex = Assert.Throws<KafkaConfigException>(() => From((key, value)));
         Assert.Equal(key, ex.Key);
         Assert.Contains(key, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_consumer_protocol_refuses_what_the_broker_decides_as_the_java_client_does()
+    {
+        var consumer = From(("bootstrap.servers", "localhost:9092"), ("group.id", "g"), ("group.protocol", "consumer"), ("group.remote.assignor", "range"));
+        Assert.Equal((GroupProtocol.Consumer, "range"), (consumer.GroupProtocol, consumer.GroupRemoteAssignor));
+        consumer.Validate(subscribing: true);
+        foreach (var (key, value) in new[] { ("partition.assignment.strategy", "range"), ("session.timeout.ms", "45000"), ("heartbeat.interval.ms", "3000") })
+        {
+            // Even the default value counts: the user set it.
+            var ex = Assert.Throws<KafkaConfigException>(() => From(("bootstrap.servers", "localhost:9092"), ("group.id", "g"), ("group.protocol", "consumer"), (key, value)).Validate(true));
+            Assert.Equal(key, ex.Key);
+            Assert.Contains("group.protocol", ex.Message, StringComparison.Ordinal);
+        }
+        Assert.Equal("group.remote.assignor", Assert.Throws<KafkaConfigException>(() => From(("bootstrap.servers", "localhost:9092"), ("group.remote.assignor", "uniform")).Validate(false)).Key);
+        Assert.Equal("group.protocol", Assert.Throws<KafkaConfigException>(() => From(("group.protocol", "eager"))).Key);
+        // A copy keeps what was set: with-expressions do not turn settings into defaults.
+        var copied = new ConsumerOptions { BootstrapServers = "localhost:9092", SessionTimeout = TimeSpan.FromSeconds(45) } with { GroupProtocol = GroupProtocol.Consumer };
+        Assert.Equal("session.timeout.ms", Assert.Throws<KafkaConfigException>(() => copied.Validate(false)).Key);
     }
 
     [Fact]
