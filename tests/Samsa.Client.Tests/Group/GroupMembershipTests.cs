@@ -213,4 +213,56 @@ public class GroupMembershipTests
         if (!fatal)
             Assert.Equal("m-1", m.BeginJoin(Protocols()).MemberId); // rejoins with its member id
     }
+
+    [Fact]
+    public void The_membership_tracks_what_the_application_owns_across_rebalances()
+    {
+        var m = Create();
+        JoinAsLeader(m);
+        Sync(m);
+        var first = m.PlanAfterSync(RebalanceMode.Cooperative, [("t", 0), ("t", 1)]);
+        Assert.Equal([("t", 0), ("t", 1)], first.Assigned);
+        Assert.Equal([("t", 0), ("t", 1)], m.Owned.Order());
+        Assert.Equal((1, 2), (m.PreviousGeneration, m.PreviousAssignment.Count));
+
+        // Cooperative: nothing is given up before the join, and the sync revokes only what moved.
+        var before = m.PlanBeforeJoin(RebalanceMode.Cooperative);
+        Assert.Empty(before.Revoked);
+        m.GaveUp(before);
+        m.RequestRejoin("test");
+        JoinAsLeader(m, generation: 2);
+        Sync(m);
+        var second = m.PlanAfterSync(RebalanceMode.Cooperative, [("t", 0)]);
+        Assert.Equal([("t", 1)], second.Revoked);
+        Assert.True(second.RejoinAfterRevoke);
+        Assert.Equal([("t", 0)], m.Owned);
+        Assert.Equal(2, m.PreviousGeneration);
+
+        // Eager: everything is revoked before the next join, and the membership forgets it once given up.
+        var eager = m.PlanBeforeJoin(RebalanceMode.Eager);
+        Assert.Equal([("t", 0)], eager.Revoked);
+        m.GaveUp(eager);
+        Assert.Empty(m.Owned);
+    }
+
+    [Fact]
+    public void Partitions_held_through_a_poll_timeout_are_lost_on_the_next_join_and_a_close_forgets_them()
+    {
+        var m = Create();
+        JoinAsLeader(m);
+        Sync(m);
+        m.PlanAfterSync(RebalanceMode.Cooperative, [("t", 0), ("t", 1)]);
+        Assert.NotNull(m.Leave("poll timeout", pollTimeout: true));
+        var plan = m.PlanBeforeJoin(RebalanceMode.Cooperative);
+        Assert.Equal([("t", 0), ("t", 1)], plan.Lost);
+        Assert.Empty(plan.Revoked);
+        m.GaveUp(plan);
+        Assert.Empty(m.PlanBeforeJoin(RebalanceMode.Cooperative).Lost);
+
+        JoinAsLeader(m, generation: 2);
+        Sync(m);
+        m.PlanAfterSync(RebalanceMode.Cooperative, [("t", 0)]);
+        m.Leave("closing");
+        Assert.Empty(m.Owned);
+    }
 }

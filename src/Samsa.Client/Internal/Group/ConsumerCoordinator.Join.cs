@@ -17,25 +17,23 @@ internal sealed partial class ConsumerCoordinator
         _rejoinRequested = false;
         if (_lastHanded is { } previous && !previous.Done.Task.IsCompleted)
             await previous.Done.Task.WaitAsync(token).ConfigureAwait(false);
-        var before = RebalancePlan.BeforeJoin(_mode, _owned, _membership.PartitionsLost || _lostOnRejoin);
+        var before = _membership.PlanBeforeJoin(_mode);
         if (before.Revoked.Count > 0 || before.Lost.Count > 0)
         {
             var handed = Hand(before, setsAssignment: false);
             await handed.Done.Task.WaitAsync(token).ConfigureAwait(false);
-            _owned.ExceptWith(before.Revoked);
-            _owned.ExceptWith(before.Lost);
         }
-        _lostOnRejoin = false;
+        _membership.GaveUp(before);
 
         var topics = await TopicsToJoinAsync(subscription, token).ConfigureAwait(false);
         _joinedTopics = topics;
-        var owned = _mode == RebalanceMode.Cooperative ? _owned : [];
-        var lastAssignment = _previousAssignment.Select(TopicPartition.From).ToList();
+        var owned = _mode == RebalanceMode.Cooperative ? _membership.Owned : [];
+        var lastAssignment = _membership.PreviousAssignment.Select(TopicPartition.From).ToList();
         var protocols = _assignors.Select(a => new JoinGroupRequest.JoinGroupRequestProtocol
         {
             Name = a.Name,
             Metadata = ConsumerProtocol.EncodeSubscription(topics, owned, _membership.GenerationId, Options.ClientRack,
-                a.SubscriptionUserData(lastAssignment, _previousGeneration)),
+                a.SubscriptionUserData(lastAssignment, _membership.PreviousGeneration)),
         }).ToList();
         var join = _membership.BeginJoin(protocols);
         // The coordinator parks a JoinGroup until every member rejoined or the rebalance timed out.
@@ -72,10 +70,7 @@ internal sealed partial class ConsumerCoordinator
         var mode = _assignors.FirstOrDefault(a => a.Name == _membership.ProtocolName)?.IsCooperative == true && _mode == RebalanceMode.Cooperative
             ? RebalanceMode.Cooperative
             : RebalanceMode.Eager;
-        var after = RebalancePlan.AfterSync(mode, _owned, partitions);
-        _owned = after.Owned.ToHashSet();
-        _previousAssignment = [.. after.Owned];
-        _previousGeneration = _membership.GenerationId;
+        var after = _membership.PlanAfterSync(mode, partitions);
         _generation = new GenerationInfo(_membership.GenerationId, _membership.MemberId);
         Log.LogInformation("Group {Group}: joined generation {Generation} as {Role} ({Protocol}); assigned {Partitions}",
             Options.GroupId, _membership.GenerationId, _membership.IsLeader ? "leader" : "follower", _membership.ProtocolName,

@@ -24,13 +24,9 @@ internal sealed partial class ConsumerCoordinator : GroupMemberLoop
     private readonly GroupMembership _membership;
     private readonly List<IPartitionAssignor> _assignors;
     private readonly RebalanceMode _mode;
-    private HashSet<(string Topic, int Partition)> _owned = [];
-    private List<(string Topic, int Partition)> _previousAssignment = [];
-    private int _previousGeneration = -1;
     private Dictionary<string, int> _assignedCounts = [];
     private SortedSet<string> _joinedTopics = new(StringComparer.Ordinal);
     private PendingRebalance? _lastHanded;
-    private bool _lostOnRejoin;
     private long _lastMetadataRefresh;
     private volatile SubscriptionSnapshot? _subscription;
     private volatile bool _rejoinRequested;
@@ -146,9 +142,8 @@ internal sealed partial class ConsumerCoordinator : GroupMemberLoop
     {
         Log.LogWarning("Group {Group}: no poll within max.poll.interval.ms ({Ms} ms); leaving the group. Poll more often, lower max.poll.records or raise max.poll.interval.ms",
             Options.GroupId, Options.MaxPollInterval.TotalMilliseconds);
-        var leave = _membership.Leave("consumer poll timeout has expired");
+        var leave = _membership.Leave("consumer poll timeout has expired", pollTimeout: true);
         _polled = false;
-        _lostOnRejoin = true;
         _generation = GenerationInfo.None;
         if (leave is not null)
             await SendLeaveAsync(coordinator, leave, token).ConfigureAwait(false);
@@ -201,7 +196,6 @@ internal sealed partial class ConsumerCoordinator : GroupMemberLoop
             ForgetCoordinator();
         var leave = _membership.Leave(reason);
         _generation = GenerationInfo.None;
-        _owned = [];
         _lastHanded = null;
         CancelHandedSteps(token);
         if (leave is null)

@@ -87,6 +87,41 @@ internal sealed class GroupMembership(MembershipOptions options, TimeProvider ti
 
     public bool IsStatic => options.GroupInstanceId is not null;
 
+    private HashSet<(string Topic, int Partition)> _owned = [];
+    private bool _lostOnRejoin;
+
+    /// <summary>What the application owns now (as far as the group is concerned).</summary>
+    public IReadOnlyCollection<(string Topic, int Partition)> Owned => _owned;
+
+    /// <summary>The assignment of the last generation we synced, for the sticky assignors' user data.</summary>
+    public IReadOnlyList<(string Topic, int Partition)> PreviousAssignment { get; private set; } = [];
+
+    public int PreviousGeneration { get; private set; } = -1;
+
+    /// <summary>
+    /// Before a JoinGroup: what the application must give up first. Eager members revoke what they
+    /// own; a member dropped from its generation, or one that left because it stopped polling, has
+    /// lost it instead. <see cref="GaveUp"/> records that the application did so.
+    /// </summary>
+    public RebalancePlan PlanBeforeJoin(RebalanceMode mode) => RebalancePlan.BeforeJoin(mode, _owned, PartitionsLost || _lostOnRejoin);
+
+    public void GaveUp(RebalancePlan plan)
+    {
+        _owned.ExceptWith(plan.Revoked);
+        _owned.ExceptWith(plan.Lost);
+        _lostOnRejoin = false;
+    }
+
+    /// <summary>After a SyncGroup gave us <paramref name="assignment"/>: the step for the application; it owns the plan's Owned from now.</summary>
+    public RebalancePlan PlanAfterSync(RebalanceMode mode, IReadOnlyCollection<(string Topic, int Partition)> assignment)
+    {
+        var after = RebalancePlan.AfterSync(mode, _owned, assignment);
+        _owned = after.Owned.ToHashSet();
+        PreviousAssignment = [.. after.Owned];
+        PreviousGeneration = GenerationId;
+        return after;
+    }
+
     public JoinGroupRequest BeginJoin(List<JoinGroupRequest.JoinGroupRequestProtocol> protocols)
     {
         EnsureNotFatal();
@@ -274,8 +309,14 @@ internal sealed class GroupMembership(MembershipOptions options, TimeProvider ti
     /// place until the session times out, so a restart does not rebalance) or when not in a
     /// generation. Either way the member forgets its generation.
     /// </summary>
-    public LeaveGroupRequest? Leave(string reason)
+    /// <param name="pollTimeout">The application stopped polling: it keeps what it owns until it polls again, then is told it lost it.
+    /// Otherwise (close, unsubscribe) the application has revoked everything already.</param>
+    public LeaveGroupRequest? Leave(string reason, bool pollTimeout = false)
     {
+        if (pollTimeout)
+            _lostOnRejoin = true;
+        else
+            _owned = [];
         bool inGroup = MemberId.Length > 0 && State != MemberState.Fatal;
         var request = inGroup && !IsStatic
             ? new LeaveGroupRequest
