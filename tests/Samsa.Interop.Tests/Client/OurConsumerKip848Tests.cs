@@ -198,6 +198,12 @@ public sealed class OurConsumerKip848OnMockClusterTests : OurConsumerKip848Tests
         Mock.Mock.PushRequestErrors((short)ApiKey.ConsumerGroupHeartbeat, (short)ErrorCode.FencedMemberEpoch);
         await Eventually.True(() => a.LostEvents.Count + b.LostEvents.Count == 1 && Split([a, b], 2),
             "the fenced member reported its partition lost and rejoined");
+
+        // The coordinator moves: the old one answers NOT_COORDINATOR and the members find the new one.
+        Mock.Mock.SetCoordinator("group", "inj-g", 1);
+        Forget(b);
+        await Eventually.True(() => a.Assigned.Count == 2, "the member left at the new coordinator owns both partitions");
+        Assert.Equal(1, a.LostEvents.Count + b.LostEvents.Count);
         Assert.Null(a.Failure);
         Assert.Null(b.Failure);
     }
@@ -216,6 +222,22 @@ public sealed class OurConsumerKip848OnSamsaTests : OurConsumerKip848Tests
         await Target.AddPartitionsAsync("grow", 4);
         await Eventually.True(() => a.Assigned.Count == 4, "the new partitions are assigned");
         NoneLost(a);
+    }
+
+    [Fact]
+    public async Task A_broker_without_the_consumer_protocol_fails_the_poll_with_an_error_that_says_what_to_do()
+    {
+        await using var broker = await TempBroker.StartAsync(o => o with { GroupRebalanceProtocols = ["classic"] });
+        await CreateTopic(broker.Bootstrap, "old", 1);
+        await using var consumer = new KafkaConsumer<string, string>(ConsumerProtocolOptions(broker.Bootstrap, "old-g"), loggerFactory: TestLogging.Factory);
+        consumer.Subscribe("old");
+        var error = await Assert.ThrowsAsync<Samsa.Client.KafkaException>(async () =>
+        {
+            for (var until = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < until;)
+                await consumer.PollAsync(TimeSpan.FromMilliseconds(100));
+        });
+        Assert.Equal(ErrorCode.UnsupportedVersion, error.Error);
+        Assert.Contains("group.protocol=classic", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

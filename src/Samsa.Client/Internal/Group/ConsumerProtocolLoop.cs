@@ -245,6 +245,8 @@ internal sealed class ConsumerProtocolLoop : GroupMemberLoop
                 $"Group {Options.GroupId}: group.instance.id '{Options.GroupInstanceId}' is still held by a member that has not left{detail}. Give every instance its own id."),
             ErrorCode.UnsupportedAssignor => new KafkaException(response.ErrorCode,
                 $"Group {Options.GroupId}: group.remote.assignor '{Options.GroupRemoteAssignor}' is not an assignor the broker has{detail}."),
+            ErrorCode.UnsupportedVersion => new KafkaException(response.ErrorCode,
+                $"Group {Options.GroupId}: the broker does not serve the consumer group protocol{detail}. Use group.protocol=classic, or enable it on the broker (group.coordinator.rebalance.protocols)."),
             ErrorCode.InvalidRegularExpression => new KafkaException(response.ErrorCode,
                 $"Group {Options.GroupId}: the broker refused the subscription pattern '{_subscription?.PatternSource}'{detail}. The broker matches RE2 syntax."),
             _ => KafkaException.FromError(response.ErrorCode, $"group {Options.GroupId}{detail}"),
