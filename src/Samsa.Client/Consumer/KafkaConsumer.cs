@@ -36,6 +36,7 @@ public sealed partial class KafkaConsumer<TKey, TValue> : IDisposable, IAsyncDis
     private CancellationTokenSource? _pollCancellation;
     private int _wakeupPending;
     private bool _closed;
+    private bool _closing;
 
     public KafkaConsumer(
         ConsumerOptions options,
@@ -174,9 +175,11 @@ public sealed partial class KafkaConsumer<TKey, TValue> : IDisposable, IAsyncDis
 
     public async ValueTask CloseAsync(CancellationToken cancellationToken = default)
     {
-        if (_closed)
+        // The consumer stays usable until the group is left: a rebalance listener may commit
+        // from OnPartitionsRevoked during close, as the Java consumer allows.
+        if (_closed || _closing)
             return;
-        _closed = true;
+        _closing = true;
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bounded.CancelAfter(TimeSpan.FromSeconds(30));
         try
@@ -201,6 +204,7 @@ public sealed partial class KafkaConsumer<TKey, TValue> : IDisposable, IAsyncDis
         }
         finally
         {
+            _closed = true;
             if (_coordinator is not null)
                 await _coordinator.DisposeAsync().ConfigureAwait(false);
             await _cluster.DisposeAsync().ConfigureAwait(false);

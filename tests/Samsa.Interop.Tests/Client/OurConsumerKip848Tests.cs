@@ -154,6 +154,11 @@ public abstract class OurConsumerKip848Tests : IAsyncLifetime
         Assert.All(rest, r => Assert.StartsWith("after", r.Value));
     }
 
+    [Fact]
+    public async Task The_documented_commit_in_on_partitions_revoked_works_during_dispose() =>
+        await SamsaGroupTests.CommitInRevokedDuringDispose(Target.Bootstrap, "cr-k", ConsumerProtocolOptions(Target.Bootstrap, "cr-k-g") with { EnableAutoCommit = false },
+            Target.CreateTopicAsync);
+
     internal static ConsumerOptions ConsumerProtocolOptions(string bootstrap, string group) => new()
     {
         BootstrapServers = bootstrap,

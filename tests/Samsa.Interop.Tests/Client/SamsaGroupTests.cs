@@ -319,4 +319,43 @@ public class SamsaGroupTests
         Assert.Null(a.Failure);
         Assert.Null(b.Failure);
     }
+
+    [Fact]
+    public async Task The_documented_commit_in_on_partitions_revoked_works_during_dispose()
+    {
+        await using var broker = await Start();
+        await CommitInRevokedDuringDispose(broker.Bootstrap, "cr", Options(broker.Bootstrap, "cr-g") with { EnableAutoCommit = false },
+            (name, partitions) => CreateTopic(broker.Bootstrap, name, partitions));
+    }
+
+    /// <summary>
+    /// docs/consumer.md's pattern, `onRevoked: parts => consumer.CommitSync()`: disposing the
+    /// consumer revokes through the listener, whose commit must work (Java allows it) and be kept.
+    /// </summary>
+    internal static async Task CommitInRevokedDuringDispose(string bootstrap, string topic, ConsumerOptions options, Func<string, int, Task> createTopic)
+    {
+        await createTopic(topic, 1);
+        await Produce(bootstrap, topic, 10);
+        Exception? inListener = null;
+        var consumer = new KafkaConsumer<string, string>(options, loggerFactory: TestLogging.Factory);
+        consumer.Subscribe([topic], new RebalanceListener(onRevoked: _ =>
+        {
+            try
+            {
+                consumer.CommitSync();
+            }
+            catch (Exception e)
+            {
+                inListener = e;
+                throw;
+            }
+        }));
+        await PollUntil(consumer, 10);
+        await consumer.DisposeAsync();
+        Assert.Null(inListener);
+
+        await using var reader = new KafkaConsumer<string, string>(options, loggerFactory: TestLogging.Factory);
+        var committed = await reader.CommittedAsync([new Samsa.Client.TopicPartition(topic, 0)]);
+        Assert.Equal(10, committed.Single().Value?.Offset);
+    }
 }
