@@ -25,6 +25,7 @@ public sealed class SamsaBroker : IAsyncDisposable
     private readonly GroupCoordinator _groups;
     private readonly ConcurrentDictionary<long, (KafkaConnection Connection, Task Task)> _connections = new();
     private readonly CancellationTokenSource _shutdown = new();
+    private volatile bool _stopAccepting;
     private readonly ITimer _idleTimer;
     private readonly ITimer _retentionTimer;
     private readonly ITimer _flushTimer;
@@ -129,11 +130,27 @@ public sealed class SamsaBroker : IAsyncDisposable
             {
                 socket = await _listener.AcceptAsync(_shutdown.Token).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {
-                if (_shutdown.IsCancellationRequested)
+                // Shutdown closes the listener before it cancels: either one ends the loop.
+                _ = e;
+                return;
+            }
+            catch (SocketException e)
+            {
+                // A listener closed under a pending accept fails it with OperationAborted.
+                if (_stopAccepting || _shutdown.IsCancellationRequested)
                     return;
+                // Out of file descriptors and the like: back off rather than spin and flood the log.
                 _logger.LogWarning("Accept failed: {Message}", e.Message);
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(100), _shutdown.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
                 continue;
             }
             socket.NoDelay = true;
@@ -202,6 +219,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         _idleTimer.Dispose();
         _retentionTimer.Dispose();
         _flushTimer.Dispose();
+        _stopAccepting = true;
         _listener.Dispose();
         var inFlight = _connections.Values.Select(c => c.Task).ToList();
         // Let requests being handled finish, then close what is left.
