@@ -26,6 +26,7 @@ public sealed class SamsaBroker : IAsyncDisposable
     private readonly ConcurrentDictionary<long, (KafkaConnection Connection, Task Task)> _connections = new();
     private readonly CancellationTokenSource _shutdown = new();
     private volatile bool _stopAccepting;
+    private DataDirectoryLock? _directoryLock;
     private readonly ITimer _idleTimer;
     private readonly ITimer _retentionTimer;
     private readonly ITimer _flushTimer;
@@ -69,8 +70,28 @@ public sealed class SamsaBroker : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         loggerFactory ??= NullLoggerFactory.Instance;
-        var topics = await TopicManager.OpenAsync(options, loggerFactory.CreateLogger<TopicManager>(), cancellationToken).ConfigureAwait(false);
-        var groups = LoadGroups(options, topics, loggerFactory);
+        var directoryLock = DataDirectoryLock.Acquire(options.DataDirectory);
+        TopicManager topics;
+        GroupCoordinator groups;
+        try
+        {
+            topics = await TopicManager.OpenAsync(options, loggerFactory.CreateLogger<TopicManager>(), cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            directoryLock.Dispose();
+            throw;
+        }
+        try
+        {
+            groups = LoadGroups(options, topics, loggerFactory);
+        }
+        catch
+        {
+            await topics.DisposeAsync().ConfigureAwait(false);
+            directoryLock.Dispose();
+            throw;
+        }
         var listener = new Socket(options.Listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
@@ -82,9 +103,10 @@ public sealed class SamsaBroker : IAsyncDisposable
             listener.Dispose();
             groups.Dispose();
             await topics.DisposeAsync().ConfigureAwait(false);
+            directoryLock.Dispose();
             throw new InvalidOperationException($"Cannot listen on {options.Listen}: {e.Message}", e);
         }
-        var broker = new SamsaBroker(options, loggerFactory, listener, topics, groups);
+        var broker = new SamsaBroker(options, loggerFactory, listener, topics, groups) { _directoryLock = directoryLock };
         broker._acceptLoop = Task.Run(broker.AcceptLoopAsync, CancellationToken.None);
         broker._logger.LogInformation("Samsa broker {NodeId} listening on {Endpoint}, data in {Dir}", options.NodeId, listener.LocalEndPoint, options.DataDirectory);
         return broker;
@@ -230,6 +252,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         await _acceptLoop.ConfigureAwait(false);
         _groups.Dispose();
         await _topics.DisposeAsync().ConfigureAwait(false);
+        _directoryLock?.Dispose();
         _shutdown.Dispose();
     }
 }
