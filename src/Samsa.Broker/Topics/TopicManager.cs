@@ -22,8 +22,23 @@ internal sealed class Topic(string name, Guid id, PartitionLog[] partitions, boo
     /// <summary>Idempotent-producer state of a partition; lock it (with the append) while using it.</summary>
     public ProducerStates ProducersOf(int partition) => _producers.GetOrAdd(partition, _ => new ProducerStates());
 
-    /// <summary>Per-topic overrides of <see cref="TopicConfigs"/> (dynamic topic configs).</summary>
-    public Dictionary<string, string> Configs { get; } = new(StringComparer.Ordinal);
+    private static readonly IReadOnlyDictionary<string, string> NoConfigs = new Dictionary<string, string>(StringComparer.Ordinal);
+    private volatile IReadOnlyDictionary<string, string> _configs = NoConfigs;
+
+    /// <summary>
+    /// Per-topic overrides of <see cref="TopicConfigs"/> (dynamic topic configs). An immutable
+    /// snapshot, swapped whole by <see cref="WithConfigs"/>: the produce path reads it without the
+    /// lock that writers take.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Configs => _configs;
+
+    /// <summary>Publishes a new snapshot: <paramref name="change"/> edits a copy of the current one. Callers serialise writers.</summary>
+    public void WithConfigs(Action<Dictionary<string, string>> change)
+    {
+        var next = new Dictionary<string, string>(_configs, StringComparer.Ordinal);
+        change(next);
+        _configs = next;
+    }
 
     public string Config(string name) => Configs.TryGetValue(name, out var v) ? v : TopicConfigs.Known[name].Default;
 }
@@ -166,11 +181,14 @@ internal sealed partial class TopicManager : IAsyncDisposable
             var id = Guid.NewGuid();
             var logs = Enumerable.Range(0, partitions).Select(p => OpenPartition(name, p, id)).ToArray();
             var topic = new Topic(name, id, logs, name.StartsWith("__", StringComparison.Ordinal));
-            foreach (var (key, value) in configs ?? new Dictionary<string, string?>())
+            topic.WithConfigs(next =>
             {
-                if (value is not null)
-                    topic.Configs[key] = value;
-            }
+                foreach (var (key, value) in configs ?? new Dictionary<string, string?>())
+                {
+                    if (value is not null)
+                        next[key] = value;
+                }
+            });
             if (topic.Configs.Count > 0)
                 WriteConfigs(topic);
             ApplyLogConfig(topic);
@@ -243,15 +261,18 @@ internal sealed partial class TopicManager : IAsyncDisposable
     {
         lock (_createLock)
         {
-            if (replaceAll)
-                topic.Configs.Clear();
-            foreach (var (name, value) in changes)
+            topic.WithConfigs(next =>
             {
-                if (value is null)
-                    topic.Configs.Remove(name);
-                else
-                    topic.Configs[name] = value;
-            }
+                if (replaceAll)
+                    next.Clear();
+                foreach (var (name, value) in changes)
+                {
+                    if (value is null)
+                        next.Remove(name);
+                    else
+                        next[name] = value;
+                }
+            });
             WriteConfigs(topic);
             ApplyLogConfig(topic);
         }
@@ -331,12 +352,15 @@ internal sealed partial class TopicManager : IAsyncDisposable
         string path = Path.Combine(dir, ConfigFile);
         if (!File.Exists(path))
             return;
-        foreach (var line in File.ReadLines(path))
+        topic.WithConfigs(next =>
         {
-            int eq = line.IndexOf('=', StringComparison.Ordinal);
-            if (eq > 0 && TopicConfigs.Known.ContainsKey(line[..eq]))
-                topic.Configs[line[..eq]] = line[(eq + 1)..];
-        }
+            foreach (var line in File.ReadLines(path))
+            {
+                int eq = line.IndexOf('=', StringComparison.Ordinal);
+                if (eq > 0 && TopicConfigs.Known.ContainsKey(line[..eq]))
+                    next[line[..eq]] = line[(eq + 1)..];
+            }
+        });
     }
 
     private static Guid? ReadTopicId(string dir)
