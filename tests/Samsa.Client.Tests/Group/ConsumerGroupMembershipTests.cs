@@ -257,6 +257,35 @@ public class ConsumerGroupMembershipTests
     }
 
     [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Partitions_assigned_by_a_reconciliation_interrupted_by_fencing_or_a_poll_timeout_are_lost_too(bool fenced)
+    {
+        // The application applies a handed step whole, so once it is done it holds the new set
+        // whatever happened meanwhile; reporting only the old set lost would leave it holding a-1.
+        var m = StableOwningA0();
+        Beat(m, Answer(2, [Topic(A, 1)]));
+        Assert.True(m.TryStartReconciliation(NameOf, out _, out _));
+        if (fenced)
+        {
+            Beat(m, Error(ErrorCode.FencedMemberEpoch));
+        }
+        else
+        {
+            Assert.True(m.Leave(pollTimeout: true));
+            m.CreateHeartbeat();
+            m.OnHeartbeatResponse(new ConsumerGroupHeartbeatResponse { MemberEpoch = -1 });
+        }
+        var interrupted = m.State;
+
+        m.CompleteReconciliation();
+        Assert.Equal(interrupted, m.State); // not acknowledged
+        Assert.Equal([new OwnedPartition(A, "a", 1)], m.Owned);
+        m.CompleteLost();
+        Assert.Empty(m.Owned);
+    }
+
+    [Theory]
     [InlineData(ErrorCode.NotCoordinator)]
     [InlineData(ErrorCode.CoordinatorNotAvailable)]
     public void A_moved_coordinator_is_found_again_and_sent_every_field(ErrorCode error)
