@@ -421,6 +421,7 @@ public class ConsumerGroupMembershipTests
 
     [Theory]
     [InlineData(true)]
+    [InlineData(false)]
     public void Leaving_from_stable_gives_everything_up_and_ends_unsubscribed_answered_or_not(bool answered)
     {
         var m = StableOwningA0();

@@ -228,7 +228,11 @@ internal sealed class ConsumerGroupMembership(ConsumerMembershipOptions options,
         _inFlight = false;
         ResetSentFields();
         if (State == ConsumerMemberState.Leaving)
+        {
+            // As if answered: the broker drops us, by the leave or by the session timeout.
             Transition(_staleAfterLeave ? ConsumerMemberState.Stale : ConsumerMemberState.Unsubscribed);
+            MemberEpoch = 0;
+        }
     }
 
     /// <summary>True when the broker's last assignment differs from what the application owns and no reconciliation runs.</summary>
