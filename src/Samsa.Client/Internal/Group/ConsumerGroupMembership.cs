@@ -228,7 +228,11 @@ internal sealed class ConsumerGroupMembership(ConsumerMembershipOptions options,
         _inFlight = false;
         ResetSentFields();
         if (State == ConsumerMemberState.Leaving)
+        {
+            // As if answered: the broker drops us, by the leave or by the session timeout.
             Transition(_staleAfterLeave ? ConsumerMemberState.Stale : ConsumerMemberState.Unsubscribed);
+            MemberEpoch = 0;
+        }
     }
 
     /// <summary>True when the broker's last assignment differs from what the application owns and no reconciliation runs.</summary>
@@ -271,11 +275,14 @@ internal sealed class ConsumerGroupMembership(ConsumerMembershipOptions options,
     /// <summary>The application revoked and assigned: it owns the new assignment, and the next heartbeat says so.</summary>
     public void CompleteReconciliation()
     {
-        if (State != ConsumerMemberState.Reconciling || _reconciling is null)
-            return; // fenced or leaving meanwhile: what it reconciled no longer counts
+        if (_reconciling is null)
+            return; // left meanwhile: the application gave everything up
+        // Fenced or timed out meanwhile, the step is not acknowledged; but the application applied
+        // it whole, so it holds the new set, and that is what it must be told it lost.
         _owned = _reconciling;
         _reconciling = null;
-        Transition(ConsumerMemberState.Acknowledging);
+        if (State == ConsumerMemberState.Reconciling)
+            Transition(ConsumerMemberState.Acknowledging);
     }
 
     /// <summary>After fencing or a poll timeout: the application was told its partitions are lost; join again with epoch 0.</summary>
@@ -303,11 +310,11 @@ internal sealed class ConsumerGroupMembership(ConsumerMembershipOptions options,
         bool member = MemberEpoch > 0 || State != ConsumerMemberState.Joining || _inFlight;
         _staleAfterLeave = pollTimeout;
         _inFlight = false;
-        _reconciling = null;
         if (!pollTimeout)
         {
             _owned = [];
             _target = null;
+            _reconciling = null;
         }
         if (!member || State == ConsumerMemberState.Fenced)
         {
