@@ -116,6 +116,12 @@ internal sealed class ConsumerProtocolLoop : GroupMemberLoop
                 await HeartbeatAsync(coordinator, token).ConfigureAwait(false);
             return;
         }
+        // A finished reconciliation is acknowledged before the next one starts, as the Java client does.
+        if (_membership.State == ConsumerMemberState.Acknowledging && _membership.HeartbeatDue())
+        {
+            await HeartbeatAsync(coordinator, token).ConfigureAwait(false);
+            return;
+        }
         if (_handed is null && _membership.NeedsReconciliation && Time.GetTimestamp() >= _metadataRetryAt)
         {
             await StartReconciliationAsync(token).ConfigureAwait(false);
