@@ -184,16 +184,6 @@ public class CliTests
     }
 
     [Fact]
-    public async Task The_demo_walks_through_every_step_and_exits_zero()
-    {
-        var demo = await Samsa("", "demo");
-        Assert.True(demo.Exit == 0, demo.Out + demo.Err);
-        Assert.Contains("Every step behaved as described", demo.Out, StringComparison.Ordinal);
-        Assert.DoesNotContain("FAIL", demo.Out, StringComparison.Ordinal);
-        Assert.Contains("is idle: more consumers than partitions", demo.Out, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task Ctrl_c_stops_consume_cleanly_committing_and_leaving_the_group()
     {
         await using var broker = await Interop.Tests.Client.SamsaConsumerTests.Start();
