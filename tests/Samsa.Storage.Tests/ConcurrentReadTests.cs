@@ -28,7 +28,12 @@ public sealed class ConcurrentReadTests : LogDirectoryTest
                     Interlocked.Increment(ref misses);
             }
         })).ToList();
-        for (int i = 0; i < Batches; i++)
+        // On a busy machine the readers may not be scheduled before the writer is done: start
+        // appending in earnest only once they read (this test once failed with no reads at all).
+        log.Append((byte[])batch.Clone());
+        while (Interlocked.Read(ref reads) == 0)
+            Thread.Yield();
+        for (int i = 1; i < Batches; i++)
             log.Append((byte[])batch.Clone());
         await done.CancelAsync();
         await Task.WhenAll(readers);
