@@ -155,7 +155,6 @@ public sealed class SamsaBroker : IAsyncDisposable
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {
                 // Shutdown closes the listener before it cancels: either one ends the loop.
-                _ = e;
                 return;
             }
             catch (SocketException e)

@@ -209,12 +209,10 @@ internal sealed class ConsumerProtocolLoop : GroupMemberLoop
             await HeartbeatFailedAsync(e, token).ConfigureAwait(false);
             return;
         }
-        if (request.MemberEpoch < 0)
-        {
-            _membership.OnHeartbeatResponse(response);
-            return;
-        }
         var step = _membership.OnHeartbeatResponse(response);
+        // A leave's answer ends the membership whatever it says.
+        if (request.MemberEpoch < 0)
+            return;
         if (response.ErrorCode != ErrorCode.None)
             Log.LogDebug("Group {Group}: heartbeat answered {Error}", Options.GroupId, response.ErrorCode);
         switch (step)
