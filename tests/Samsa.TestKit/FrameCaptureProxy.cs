@@ -66,6 +66,9 @@ public sealed class FrameCaptureProxy : IAsyncDisposable
         }
     }
 
+    /// <summary>Lets new connections through again after <see cref="Sever"/>: the client's network is back.</summary>
+    public void Heal() => _severed = false;
+
     private async Task AcceptAsync()
     {
         while (!_stop.IsCancellationRequested)

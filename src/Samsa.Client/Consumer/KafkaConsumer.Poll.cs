@@ -98,6 +98,8 @@ public sealed partial class KafkaConsumer<TKey, TValue>
     {
         if (_coordinator?.FatalError is { } fatal)
             throw fatal;
+        if (_coordinator?.TakeReportedError() is { } reported)
+            throw reported;
     }
 
     /// <summary>Carries out the rebalance steps the group loop handed over, on this (the poll) thread.</summary>

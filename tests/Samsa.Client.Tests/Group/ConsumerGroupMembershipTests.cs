@@ -311,7 +311,24 @@ public class ConsumerGroupMembershipTests
         Assert.Equal(1, m.CreateHeartbeat().MemberEpoch);
     }
 
+    [Fact]
+    public void A_topic_authorization_failure_is_reported_and_the_member_stays_to_recover_when_the_acls_are_fixed()
+    {
+        var m = StableOwningA0();
+        Assert.Equal(ConsumerStep.ReportAndRetry, Beat(m, Error(ErrorCode.TopicAuthorizationFailed)));
+        Assert.Equal(ConsumerMemberState.Stable, m.State);
+        Assert.Equal(new GenerationInfo(1, m.MemberId), m.Generation);
+        Assert.Equal(ErrorCode.None, m.FatalError);
+        Assert.True(m.HeartbeatDue());
+        var next = m.CreateHeartbeat();
+        AssertFull(next, epoch: 1);
+        Assert.Equal([(A, "0")], Owned(next));
+        Assert.Equal(ConsumerStep.Continue, m.OnHeartbeatResponse(Answer(1)));
+        Assert.Equal(ConsumerMemberState.Stable, m.State);
+    }
+
     [Theory]
+    [InlineData(ErrorCode.GroupAuthorizationFailed, true)]
     [InlineData(ErrorCode.FencedInstanceId, false)]
     [InlineData(ErrorCode.UnreleasedInstanceId, true)]
     [InlineData(ErrorCode.UnsupportedAssignor, true)]

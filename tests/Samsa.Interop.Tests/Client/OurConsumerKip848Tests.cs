@@ -155,6 +155,37 @@ public abstract class OurConsumerKip848Tests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_member_cut_off_past_the_session_timeout_is_fenced_reports_its_partitions_lost_and_rejoins()
+    {
+        await Target.CreateTopicAsync("fence", 4);
+        var steady = Member("fence-g", "fence");
+        await using var route = new ProxiedCluster(Target.Bootstrap);
+        var cut = new SamsaMember(route.Bootstrap, "fence-g", "fence", "consumer",
+            configure: o => o with { RetryBackoff = TimeSpan.FromMilliseconds(50), MetadataMaxAge = TimeSpan.FromSeconds(1) });
+        try
+        {
+            await Eventually.True(() => Split([steady, cut], 4), "both members own two partitions");
+            var owned = cut.Assigned;
+
+            route.Sever();
+            await Eventually.True(() => steady.Assigned.Count == 4, "the session timeout gave the cut-off member's partitions away",
+                (int)Target.SessionTimeout.TotalSeconds + 30);
+            route.Heal();
+            // Back on the network, its next heartbeat is refused (UNKNOWN_MEMBER_ID or FENCED_MEMBER_EPOCH):
+            // it reports what it owned as lost, without committing, and joins again as a new member.
+            await Eventually.True(() => cut.LostEvents.Count == 1 && Split([steady, cut], 4), "the fenced member rejoined and the group split again");
+            Assert.Equal(owned, cut.LostEvents[0]);
+            NoneLost(steady);
+            Assert.Null(cut.Failure);
+            Assert.Null(steady.Failure);
+        }
+        finally
+        {
+            cut.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task The_documented_commit_in_on_partitions_revoked_works_during_dispose() =>
         await SamsaGroupTests.CommitInRevokedDuringDispose(Target.Bootstrap, "cr-k", ConsumerProtocolOptions(Target.Bootstrap, "cr-k-g") with { EnableAutoCommit = false },
             Target.CreateTopicAsync);
@@ -211,6 +242,39 @@ public sealed class OurConsumerKip848OnMockClusterTests : OurConsumerKip848Tests
         Assert.Equal(1, a.LostEvents.Count + b.LostEvents.Count);
         Assert.Null(a.Failure);
         Assert.Null(b.Failure);
+    }
+
+    [Fact]
+    public async Task A_topic_authorization_failure_is_thrown_by_one_poll_and_the_member_keeps_its_partitions()
+    {
+        await Target.CreateTopicAsync("acl", 2);
+        await using var consumer = new KafkaConsumer<string, string>(ConsumerProtocolOptions(Target.Bootstrap, "acl-g"), loggerFactory: TestLogging.Factory);
+        var lost = 0;
+        consumer.Subscribe(["acl"], new RebalanceListener(onLost: _ => lost++));
+        var both = new[] { new SamsaTopicPartition("acl", 0), new SamsaTopicPartition("acl", 1) };
+        await PollUntilAssigned(consumer, both);
+        var epoch = consumer.GroupMetadata!.GenerationId;
+
+        Mock.Mock.PushRequestErrors((short)ApiKey.ConsumerGroupHeartbeat, (short)ErrorCode.TopicAuthorizationFailed);
+        var error = await Assert.ThrowsAsync<Samsa.Client.Errors.TopicAuthorizationException>(async () =>
+        {
+            for (var until = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < until;)
+                await consumer.PollAsync(TimeSpan.FromMilliseconds(100));
+        });
+        Assert.Equal(ErrorCode.TopicAuthorizationFailed, error.Error);
+
+        // The member is still in the group, with its epoch: a newcomer takes one partition from it
+        // through an ordinary revocation, and nothing is reported lost.
+        Assert.Equal(both.ToHashSet(), consumer.Assignment.ToHashSet());
+        Assert.Equal(epoch, consumer.GroupMetadata!.GenerationId);
+        var b = Member("acl-g", "acl");
+        for (var until = DateTime.UtcNow.AddSeconds(30); !(consumer.Assignment.Count == 1 && b.Assigned.Count == 1);)
+        {
+            Assert.True(DateTime.UtcNow < until, $"the group split: ours [{string.Join(",", consumer.Assignment)}], theirs [{string.Join(",", b.Assigned)}]");
+            await consumer.PollAsync(TimeSpan.FromMilliseconds(100));
+        }
+        Assert.Equal(0, lost);
+        NoneLost(b);
     }
 }
 

@@ -47,6 +47,17 @@ internal sealed class ProxiedCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Lets the client reach the cluster again.</summary>
+    public void Heal()
+    {
+        lock (_gate)
+        {
+            _severed = false;
+            foreach (var proxy in _proxies.Values)
+                proxy.Heal();
+        }
+    }
+
     private FrameCaptureProxy ProxyFor(string host, int port)
     {
         lock (_gate)

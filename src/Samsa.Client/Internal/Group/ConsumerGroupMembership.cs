@@ -21,6 +21,12 @@ internal enum ConsumerStep
     /// <summary>Try again after retry.backoff.ms (coordinator loading).</summary>
     RetryAfterBackoff,
 
+    /// <summary>
+    /// Tell the application (the next poll throws) and try again after retry.backoff.ms, staying
+    /// in the group: TOPIC_AUTHORIZATION_FAILED, which fixed ACLs cure.
+    /// </summary>
+    ReportAndRetry,
+
     /// <summary>Fenced: hand the owned partitions to the application as lost, then <see cref="ConsumerGroupMembership.CompleteLost"/>.</summary>
     Fenced,
 
@@ -202,6 +208,9 @@ internal sealed class ConsumerGroupMembership(ConsumerMembershipOptions options,
             case ErrorCode.FencedMemberEpoch or ErrorCode.UnknownMemberId:
                 Transition(ConsumerMemberState.Fenced);
                 return ConsumerStep.Fenced;
+            case ErrorCode.TopicAuthorizationFailed:
+                ResetSentFields();
+                return ConsumerStep.ReportAndRetry;
             default:
                 // FENCED_INSTANCE_ID, UNRELEASED_INSTANCE_ID, UNSUPPORTED_ASSIGNOR, INVALID_REGULAR_EXPRESSION,
                 // GROUP_MAX_SIZE_REACHED, INVALID_REQUEST, GROUP_AUTHORIZATION_FAILED, UNSUPPORTED_VERSION...

@@ -224,6 +224,13 @@ internal sealed class ConsumerProtocolLoop : GroupMemberLoop
             case ConsumerStep.RetryAfterBackoff:
                 await DelayAsync(Options.RetryBackoff, token).ConfigureAwait(false);
                 break;
+            case ConsumerStep.ReportAndRetry:
+                // The member stays in the group and keeps heartbeating, so that it recovers when the ACLs are fixed.
+                Report(KafkaException.FromError(response.ErrorCode, string.IsNullOrEmpty(response.ErrorMessage)
+                    ? $"group {Options.GroupId}, a subscribed topic"
+                    : $"group {Options.GroupId}: {response.ErrorMessage}"));
+                await DelayAsync(Options.RetryBackoff, token).ConfigureAwait(false);
+                break;
             case ConsumerStep.Fatal:
                 Fail(FatalErrorOf(response));
                 break;

@@ -51,6 +51,7 @@ internal abstract class GroupMemberLoop : IAsyncDisposable
     private Task _loop = Task.CompletedTask;
     private volatile BrokerNode? _coordinator;
     private volatile KafkaException? _fatal;
+    private KafkaException? _reported;
 
     protected GroupMemberLoop(ClusterClient cluster, ConsumerOptions options, ILogger log, Action signalApp)
     {
@@ -76,6 +77,13 @@ internal abstract class GroupMemberLoop : IAsyncDisposable
 
     /// <summary>Set when the group refused us for good (fenced static member, bad configuration); the next poll throws it.</summary>
     public KafkaException? FatalError => _fatal;
+
+    /// <summary>
+    /// An error the next poll throws once while the membership carries on (Java's ErrorEvent:
+    /// TOPIC_AUTHORIZATION_FAILED keeps the member in the group so that it recovers when the ACLs
+    /// are fixed); null when none is waiting.
+    /// </summary>
+    public KafkaException? TakeReportedError() => Interlocked.Exchange(ref _reported, null);
 
     public bool TryTakeRebalance(out PendingRebalance rebalance) => _toApp.TryDequeue(out rebalance!);
 
@@ -142,6 +150,13 @@ internal abstract class GroupMemberLoop : IAsyncDisposable
     {
         _fatal = error;
         Log.LogError("Group {Group}: {Message}", Options.GroupId, error.Message);
+        _signalApp();
+    }
+
+    protected void Report(KafkaException error)
+    {
+        Volatile.Write(ref _reported, error);
+        Log.LogWarning("Group {Group}: {Message}", Options.GroupId, error.Message);
         _signalApp();
     }
 
