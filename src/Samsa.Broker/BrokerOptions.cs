@@ -46,6 +46,15 @@ public sealed record BrokerOptions
     public TimeSpan RetentionCheckInterval { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
+    /// producer.id.expiration.ms: an idempotent producer silent this long is forgotten by each
+    /// partition (its next batch may start at any sequence). Kafka's default, one day.
+    /// </summary>
+    public TimeSpan ProducerIdExpiration { get; init; } = TimeSpan.FromDays(1);
+
+    /// <summary>producer.id.expiration.check.interval.ms: how often expired producers are removed.</summary>
+    public TimeSpan ProducerIdExpirationCheckInterval { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
     /// log.flush.scheduler.interval.ms: how often idle logs are checked against their flush.ms.
     /// Kafka's default is never; ours is one second, so flush.ms bounds unflushed data on idle logs too.
     /// </summary>

@@ -29,6 +29,7 @@ public sealed class SamsaBroker : IAsyncDisposable
     private DataDirectoryLock? _directoryLock;
     private readonly ITimer _idleTimer;
     private readonly ITimer _retentionTimer;
+    private readonly ITimer _producerExpiryTimer;
     private readonly ITimer _flushTimer;
     private Task _acceptLoop = Task.CompletedTask;
     private long _nextConnectionId;
@@ -51,6 +52,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         _idleTimer = options.TimeProvider.CreateTimer(_ => CloseIdleConnections(), null, period, period);
         _retentionTimer = options.TimeProvider.CreateTimer(_ => EnforceRetention(), null, options.RetentionCheckInterval, options.RetentionCheckInterval);
         _flushTimer = options.TimeProvider.CreateTimer(_ => FlushDueLogs(), null, options.FlushCheckInterval, options.FlushCheckInterval);
+        _producerExpiryTimer = options.TimeProvider.CreateTimer(_ => RemoveExpiredProducers(), null, options.ProducerIdExpirationCheckInterval, options.ProducerIdExpirationCheckInterval);
     }
 
     public int Port { get; }
@@ -207,6 +209,24 @@ public sealed class SamsaBroker : IAsyncDisposable
         }
     }
 
+    private void RemoveExpiredProducers()
+    {
+        try
+        {
+            long now = _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+            foreach (var topic in _topics.All)
+            {
+                foreach (var log in topic.Partitions)
+                    log.RemoveExpiredProducers(now);
+            }
+        }
+        catch (Exception e)
+        {
+            // A timer callback must never throw: that would end the process.
+            _logger.LogError(e, "Producer id expiry failed");
+        }
+    }
+
     /// <summary>flush.ms for logs that stopped receiving appends (an append checks it itself).</summary>
     private void FlushDueLogs()
     {
@@ -239,6 +259,7 @@ public sealed class SamsaBroker : IAsyncDisposable
             return;
         _idleTimer.Dispose();
         _retentionTimer.Dispose();
+        _producerExpiryTimer.Dispose();
         _flushTimer.Dispose();
         _stopAccepting = true;
         _listener.Dispose();

@@ -20,6 +20,12 @@ public sealed record LogConfig
 
     /// <summary>index.interval.bytes: how many bytes of batches between two offset index entries (Kafka's default, 4 KiB).</summary>
     public int IndexIntervalBytes { get; init; } = 4096;
+
+    /// <summary>
+    /// producer.id.expiration.ms (a broker setting in Kafka): a producer whose last batch is older
+    /// than this is forgotten, and may then start again at any sequence. Kafka's default, one day.
+    /// </summary>
+    public long ProducerIdExpirationMs { get; init; } = 24L * 60 * 60 * 1000;
 }
 
 /// <summary>A batch's header fields that lookups answer with.</summary>

@@ -156,6 +156,19 @@ public sealed partial class PartitionLog
         }
     }
 
+    /// <summary>Like <see cref="Batches"/>, with each batch's whole header (producer fields included).</summary>
+    private IEnumerable<RecordBatchHeader> BatchHeaders(long fromOffset)
+    {
+        var segments = _segments;
+        if (!TryFind(segments, fromOffset, long.MinValue, out int s, out long position, out _))
+            yield break;
+        for (; s < segments.Length; s++, position = 0)
+        {
+            foreach (var (_, h) in segments[s].Batches(position))
+                yield return h;
+        }
+    }
+
     /// <summary>
     /// The first batch at or after the log start whose largest timestamp is at or after
     /// <paramref name="timestamp"/> (ListOffsets by time): the first segment whose largest timestamp

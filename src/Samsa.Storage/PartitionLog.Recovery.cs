@@ -65,6 +65,7 @@ public sealed partial class PartitionLog
         LogStartOffset = Math.Max(start, _segments[0].BaseOffset);
         _activeSinceMs = ActiveSegmentStart();
         LoadCleanedUpTo();
+        LoadProducerState();
     }
 
     /// <summary>
@@ -99,6 +100,7 @@ public sealed partial class PartitionLog
                 var active = ActiveSegment;
                 active.Flush();
                 active.WriteIndexFiles(_logger);
+                TryWriteProducerSnapshot(LogEndOffset);
                 string path = Path.Combine(Directory, CleanShutdownFile);
                 using (var file = new FileStream(path + ".tmp", FileMode.Create, FileAccess.Write))
                 using (var w = new BinaryWriter(file))

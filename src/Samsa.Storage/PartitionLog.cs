@@ -114,49 +114,56 @@ public sealed partial class PartitionLog : IDisposable
     public long Append(Span<byte> batch)
     {
         var h = RecordBatchHeader.Read(batch);
+        lock (_writeLock)
+            return AppendLocked(batch, h);
+    }
+
+    private long AppendLocked(Span<byte> batch, RecordBatchHeader h)
+    {
         if (h.TotalSize != batch.Length)
             throw new ArgumentException($"Batch length field says {h.TotalSize} bytes but {batch.Length} were given.", nameof(batch));
-        lock (_writeLock)
+        ObjectDisposedException.ThrowIf(_closed, this);
+        long baseOffset = LogEndOffset;
+        RecordBatchHeader.SetBaseOffset(batch, baseOffset);
+        h = h with { BaseOffset = baseOffset };
+        var config = Config;
+        long now = NowMs;
+        var segment = ActiveSegment;
+        bool rolled = false;
+        if (segment.Length > 0 && MustRoll(segment, h, config, now))
         {
-            ObjectDisposedException.ThrowIf(_closed, this);
-            long baseOffset = LogEndOffset;
-            RecordBatchHeader.SetBaseOffset(batch, baseOffset);
-            h = h with { BaseOffset = baseOffset };
-            var config = Config;
-            long now = NowMs;
-            var segment = ActiveSegment;
-            bool rolled = false;
-            if (segment.Length > 0 && MustRoll(segment, h, config, now))
-            {
-                segment.Flush();
-                segment.Seal(_logger);
-                segment = Segment.Open(SegmentPath(baseOffset), baseOffset);
-                _segments = [.. _segments, segment];
-                rolled = true;
-            }
-            long position = segment.Length;
-            try
-            {
-                segment.Append(batch, h, config.IndexIntervalBytes);
-            }
-            catch (IOException e)
-            {
-                // Disk full or similar: the log must stay a sequence of whole batches.
-                string undo = UndoFailedAppend(segment, position, rolled);
-                throw new StorageException($"{segment.Path}: append failed ({e.Message}); the log is unchanged{undo}.", e);
-            }
-            if (rolled)
-                _activeSinceMs = now;
-            if (_unflushed++ == 0)
-                _firstUnflushedMs = now;
-            if (_unflushed >= config.FlushMessages || now - _firstUnflushedMs >= config.FlushMs)
-            {
-                segment.Flush();
-                _unflushed = 0;
-            }
-            LogEndOffset = h.LastOffset + 1;
-            return baseOffset;
+            segment.Flush();
+            segment.Seal(_logger);
+            // The state of every producer up to the new segment, so a start replays at most that segment.
+            TryWriteProducerSnapshot(baseOffset);
+            segment = Segment.Open(SegmentPath(baseOffset), baseOffset);
+            _segments = [.. _segments, segment];
+            rolled = true;
         }
+        long position = segment.Length;
+        try
+        {
+            segment.Append(batch, h, config.IndexIntervalBytes);
+        }
+        catch (IOException e)
+        {
+            // Disk full or similar: the log must stay a sequence of whole batches.
+            string undo = UndoFailedAppend(segment, position, rolled);
+            throw new StorageException($"{segment.Path}: append failed ({e.Message}); the log is unchanged{undo}.", e);
+        }
+        if (rolled)
+            _activeSinceMs = now;
+        if (_unflushed++ == 0)
+            _firstUnflushedMs = now;
+        if (_unflushed >= config.FlushMessages || now - _firstUnflushedMs >= config.FlushMs)
+        {
+            segment.Flush();
+            _unflushed = 0;
+        }
+        LogEndOffset = h.LastOffset + 1;
+        if (ProducerStateTable.IsIdempotent(h))
+            _producers.Update(h);
+        return baseOffset;
     }
 
     /// <summary>

@@ -36,6 +36,8 @@ public static class BrokerConfig
         ["message.max.bytes"] = ("largest record batch accepted", (o, v) => o with { MessageMaxBytes = Int("message.max.bytes", v, 0) }),
         ["log.segment.bytes"] = ("segment file size before rolling", (o, v) => o with { SegmentBytes = Int("log.segment.bytes", v, 14) }),
         ["log.retention.check.interval.ms"] = ("how often topics' retention.ms / retention.bytes are applied", (o, v) => o with { RetentionCheckInterval = TimeSpan.FromMilliseconds(Int("log.retention.check.interval.ms", v, 1)) }),
+        ["producer.id.expiration.ms"] = ("an idempotent producer silent this long is forgotten", (o, v) => o with { ProducerIdExpiration = TimeSpan.FromMilliseconds(Int("producer.id.expiration.ms", v, 1)) }),
+        ["producer.id.expiration.check.interval.ms"] = ("how often expired producer ids are removed", (o, v) => o with { ProducerIdExpirationCheckInterval = TimeSpan.FromMilliseconds(Int("producer.id.expiration.check.interval.ms", v, 1)) }),
         ["log.flush.scheduler.interval.ms"] = ("how often idle logs are checked against their topic's flush.ms", (o, v) => o with { FlushCheckInterval = TimeSpan.FromMilliseconds(Int("log.flush.scheduler.interval.ms", v, 1)) }),
         ["offsets.topic.num.partitions"] = ("partitions of __consumer_offsets (fixed once created)", (o, v) => o with { OffsetsTopicPartitions = Int("offsets.topic.num.partitions", v, 1) }),
         ["offsets.retention.minutes"] = ("how long an empty group's offsets are kept", (o, v) => o with { OffsetsRetention = TimeSpan.FromMinutes(Int("offsets.retention.minutes", v, 1)) }),

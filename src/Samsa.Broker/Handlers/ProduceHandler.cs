@@ -14,8 +14,8 @@ namespace Samsa.Broker.Handlers;
 // message.max.bytes) and appended as it arrived, only its base offset rewritten.
 // Topics with message.timestamp.type=LogAppendTime get the broker's clock stamped into each batch.
 // Idempotent producers: a retried batch is answered with its first offset, a sequence gap gets
-// OUT_OF_ORDER_SEQUENCE_NUMBER, an old epoch INVALID_PRODUCER_EPOCH.
-// Not implemented yet: transactions; producer state is not rebuilt from the log after a restart.
+// OUT_OF_ORDER_SEQUENCE_NUMBER, an old epoch INVALID_PRODUCER_EPOCH; the partition log keeps that
+// state across restarts (producer snapshots). Not implemented yet: transactions.
 internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options, AppendNotifier appends) : IApiHandler
 {
     public ApiKey Key => ApiKey.Produce;
@@ -47,7 +47,7 @@ internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options,
                     // A topic override wins; otherwise the broker's message.max.bytes, as in Kafka.
                     int maxBytes = topic.Configs.TryGetValue("max.message.bytes", out var configured) && int.TryParse(configured, out int m) ? m : topics.Dynamic.MessageMaxBytes;
                     long appendTime = topic.Config("message.timestamp.type") == "LogAppendTime" ? options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds() : -1;
-                    (pr.ErrorCode, pr.ErrorMessage, pr.BaseOffset) = Append(log, topic.ProducersOf(p.Index), p.Records ?? ReadOnlyMemory<byte>.Empty, maxBytes, appendTime);
+                    (pr.ErrorCode, pr.ErrorMessage, pr.BaseOffset) = Append(log, p.Records ?? ReadOnlyMemory<byte>.Empty, maxBytes, appendTime);
                     pr.LogAppendTimeMs = appendTime;
                     pr.LogStartOffset = log.LogStartOffset;
                     any |= pr.ErrorCode == ErrorCode.None;
@@ -60,7 +60,7 @@ internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options,
     }
 
     /// <summary>Validates every batch first, so a bad batch in the middle appends nothing.</summary>
-    private static (ErrorCode, string?, long) Append(PartitionLog log, ProducerStates producers, ReadOnlyMemory<byte> records, int maxMessageBytes, long logAppendTime)
+    private static (ErrorCode, string?, long) Append(PartitionLog log, ReadOnlyMemory<byte> records, int maxMessageBytes, long logAppendTime)
     {
         // The records slice points into this request's frame buffer, which the connection owns
         // until the response is written: rewriting base offsets in place is safe and saves a copy.
@@ -89,42 +89,27 @@ internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options,
         if (batches.Count == 0)
             return (ErrorCode.InvalidRecord, "No record batch in the produce request.", -1);
         long baseOffset = -1;
-        // The sequence check and the append must be one step per partition: two connections of
-        // the same producer could otherwise both pass the check.
-        lock (producers)
+        try
         {
-            try
+            foreach (var batch in batches)
             {
-                foreach (var batch in batches)
+                if (logAppendTime >= 0)
+                    RecordBatchHeader.SetLogAppendTime(batch.Span, logAppendTime);
+                // The log checks the producer's epoch and sequence and appends in one step; a retry
+                // of a batch already written (before a restart too) is answered with where it went.
+                var result = log.AppendChecked(batch.Span);
+                if (result.Error != ErrorCode.None)
                 {
                     var h = RecordBatchHeader.Read(batch.Span);
-                    bool idempotent = h.ProducerId >= 0 && h.BaseSequence >= 0;
-                    int lastSequence = h.BaseSequence + h.LastOffsetDelta;
-                    if (idempotent)
-                    {
-                        var (error, duplicate) = producers.Check(h.ProducerId, h.ProducerEpoch, h.BaseSequence, lastSequence);
-                        if (error != ErrorCode.None)
-                            return (error, $"Producer {h.ProducerId} epoch {h.ProducerEpoch}: batch with sequences {h.BaseSequence}-{lastSequence} refused ({error}).", -1);
-                        if (duplicate >= 0)
-                        {
-                            // A retry of a batch already written: answer with where it went.
-                            baseOffset = baseOffset < 0 ? duplicate : baseOffset;
-                            continue;
-                        }
-                    }
-                    if (logAppendTime >= 0)
-                        RecordBatchHeader.SetLogAppendTime(batch.Span, logAppendTime);
-                    long offset = log.Append(batch.Span);
-                    if (idempotent)
-                        producers.Appended(h.ProducerId, h.ProducerEpoch, h.BaseSequence, lastSequence, offset);
-                    if (baseOffset < 0)
-                        baseOffset = offset;
+                    return (result.Error, $"Producer {h.ProducerId} epoch {h.ProducerEpoch}: batch with sequences {h.BaseSequence}-{h.BaseSequence + h.LastOffsetDelta} refused ({result.Error}).", -1);
                 }
+                if (baseOffset < 0)
+                    baseOffset = result.BaseOffset;
             }
-            catch (StorageException e)
-            {
-                return (ErrorCode.KafkaStorageError, e.Message, -1);
-            }
+        }
+        catch (StorageException e)
+        {
+            return (ErrorCode.KafkaStorageError, e.Message, -1);
         }
         return (ErrorCode.None, null, baseOffset);
     }

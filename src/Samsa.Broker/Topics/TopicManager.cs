@@ -17,11 +17,6 @@ internal sealed class Topic(string name, Guid id, PartitionLog[] partitions, boo
 
     public PartitionLog[] Partitions { get; set; } = partitions;
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, ProducerStates> _producers = new();
-
-    /// <summary>Idempotent-producer state of a partition; lock it (with the append) while using it.</summary>
-    public ProducerStates ProducersOf(int partition) => _producers.GetOrAdd(partition, _ => new ProducerStates());
-
     private static readonly IReadOnlyDictionary<string, string> NoConfigs = new Dictionary<string, string>(StringComparer.Ordinal);
     private volatile IReadOnlyDictionary<string, string> _configs = NoConfigs;
 
@@ -76,7 +71,9 @@ internal sealed partial class TopicManager : IAsyncDisposable
 
     private void RaiseChanged(string topic) => Changed?.Invoke([topic]);
 
-    public LogConfig DefaultLogConfig => new() { SegmentBytes = _options.SegmentBytes };
+    public LogConfig DefaultLogConfig => new() { SegmentBytes = _options.SegmentBytes, ProducerIdExpirationMs = ProducerIdExpirationMs };
+
+    private long ProducerIdExpirationMs => (long)_options.ProducerIdExpiration.TotalMilliseconds;
 
     /// <summary>The log settings of a topic: its own configs over the broker's defaults.</summary>
     public LogConfig LogConfigFor(Topic topic) => new()
@@ -86,6 +83,7 @@ internal sealed partial class TopicManager : IAsyncDisposable
         FlushMessages = LongConfig(topic, "flush.messages"),
         FlushMs = LongConfig(topic, "flush.ms"),
         IndexIntervalBytes = (int)LongConfig(topic, "index.interval.bytes"),
+        ProducerIdExpirationMs = ProducerIdExpirationMs,
     };
 
     private static long LongConfig(Topic topic, string name) => long.Parse(topic.Config(name), System.Globalization.CultureInfo.InvariantCulture);

@@ -1,0 +1,163 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Samsa.Protocol;
+using Samsa.Protocol.Records;
+using Samsa.Storage.Internal;
+
+namespace Samsa.Storage;
+
+/// <summary>What an append that checks the producer's sequence did.</summary>
+/// <param name="Error">None, or Kafka's refusal (INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER); nothing was written then.</param>
+/// <param name="BaseOffset">Where the batch is: just written, or written before when <paramref name="Duplicate"/>.</param>
+/// <param name="Duplicate">A retry of a batch already in the log: not written again.</param>
+public readonly record struct AppendResult(ErrorCode Error, long BaseOffset, bool Duplicate);
+
+/// <summary>
+/// Idempotent producers across restarts, as Kafka does it: the producer state is written to a
+/// <c>.snapshot</c> file named by the offset it covers up to, when a segment rolls and at a clean
+/// close; a start reads the newest snapshot and then only the batch headers after it (at most the
+/// active segment), so a batch a producer retries after any restart, clean or kill -9, is
+/// recognised and answered with its original offset. Snapshots outlive the segments they came
+/// from, so retention and compaction do not make the broker forget a producer.
+/// </summary>
+public sealed partial class PartitionLog
+{
+    private const string SnapshotSuffix = ".snapshot";
+    private const int KeptSnapshots = 2;
+
+    private ProducerStateTable _producers = new();
+
+    /// <summary>The offset of the snapshot the last open started from (-1: none, the whole log was read).</summary>
+    public long ProducerSnapshotLoaded { get; private set; } = -1;
+
+    /// <summary>Batch headers read after that snapshot at the last open.</summary>
+    public int ProducerBatchesReplayed { get; private set; }
+
+    /// <summary>Producer ids the partition remembers.</summary>
+    public int ProducerCount
+    {
+        get
+        {
+            lock (_writeLock)
+                return _producers.Count;
+        }
+    }
+
+    /// <summary>
+    /// Appends a validated batch after checking its producer's epoch and sequence (idempotent
+    /// producers); a batch without a producer id or sequence is appended unchecked. The check and the
+    /// append are one step under the write lock, so two connections of one producer cannot both pass.
+    /// </summary>
+    public AppendResult AppendChecked(Span<byte> batch)
+    {
+        var h = RecordBatchHeader.Read(batch);
+        lock (_writeLock)
+        {
+            if (ProducerStateTable.IsIdempotent(h))
+            {
+                var (error, duplicate) = _producers.Check(h);
+                if (error != ErrorCode.None)
+                    return new AppendResult(error, -1, false);
+                if (duplicate >= 0)
+                    return new AppendResult(ErrorCode.None, duplicate, true);
+            }
+            return new AppendResult(ErrorCode.None, AppendLocked(batch, h), false);
+        }
+    }
+
+    /// <summary>producer.id.expiration.ms: forgets producers idle that long (the broker calls this periodically). Returns how many.</summary>
+    public int RemoveExpiredProducers(long nowMs)
+    {
+        lock (_writeLock)
+            return _closed ? 0 : _producers.RemoveExpired(nowMs, Config.ProducerIdExpirationMs);
+    }
+
+    private string SnapshotPath(long offset) => Path.Combine(Directory, Segment.FileName(offset) + SnapshotSuffix);
+
+    /// <summary>
+    /// Writes the producer state as of <paramref name="offset"/> (everything below it is in it) and
+    /// drops all but the newest snapshots. A failure costs only a longer replay at the next start:
+    /// the older snapshot and the segments after it are still there.
+    /// </summary>
+    private void TryWriteProducerSnapshot(long offset)
+    {
+        string path = SnapshotPath(offset);
+        try
+        {
+            using (var file = new FileStream(path + ".tmp", FileMode.Create, FileAccess.Write))
+            {
+                file.Write(_producers.Serialize(offset));
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(path + ".tmp", path, overwrite: true);
+            foreach (var (_, old) in Snapshots().Skip(KeptSnapshots))
+                File.Delete(old);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning("{Path}: producer snapshot not written ({Message}); the next start replays more of the log", path, e.Message);
+        }
+    }
+
+    /// <summary>Snapshot files, newest first.</summary>
+    private IEnumerable<(long Offset, string Path)> Snapshots()
+    {
+        var found = new List<(long, string)>();
+        foreach (var path in System.IO.Directory.GetFiles(Directory, "*" + SnapshotSuffix))
+        {
+            string name = Path.GetFileNameWithoutExtension(path);
+            if (name.Length == 20 && long.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out long offset))
+                found.Add((offset, path));
+        }
+        return found.OrderByDescending(s => s.Item1);
+    }
+
+    /// <summary>
+    /// At open, after the segments: the newest readable snapshot at or below the log end (one above it
+    /// belongs to records a crash took back), then the idempotent batches after it.
+    /// </summary>
+    private void LoadProducerState()
+    {
+        ProducerStateTable? table = null;
+        long from = -1;
+        foreach (var (offset, path) in Snapshots())
+        {
+            if (offset > LogEndOffset)
+            {
+                File.Delete(path);
+                continue;
+            }
+            string? problem;
+            try
+            {
+                table = ProducerStateTable.Deserialize(File.ReadAllBytes(path), offset, out problem);
+            }
+            catch (IOException e)
+            {
+                (table, problem) = (null, e.Message);
+            }
+            if (table is not null)
+            {
+                from = offset;
+                break;
+            }
+            _logger.LogWarning("{Path}: producer snapshot refused ({Problem}); trying an older one", path, problem);
+            File.Delete(path);
+        }
+        _producers = table ?? new ProducerStateTable();
+        ProducerSnapshotLoaded = from;
+        int replayed = 0;
+        foreach (var h in BatchHeaders(Math.Max(from, 0)))
+        {
+            if (h.BaseOffset < from || !ProducerStateTable.IsIdempotent(h))
+                continue;
+            _producers.Update(h);
+            replayed++;
+        }
+        ProducerBatchesReplayed = replayed;
+        _producers.RemoveExpired(NowMs, Config.ProducerIdExpirationMs);
+        // Next time, start from here: a crash loop then replays only what came after this start.
+        if (replayed > 0)
+            TryWriteProducerSnapshot(LogEndOffset);
+    }
+}
