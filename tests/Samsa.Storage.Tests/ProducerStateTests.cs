@@ -110,6 +110,24 @@ public sealed class ProducerStateTests : LogDirectoryTest
     }
 
     [Fact]
+    public void The_state_survives_compaction_removing_the_batches_it_came_from()
+    {
+        int size = Batch(0).Length;
+        using (var log = Open(segmentBytes: size * 2))
+        {
+            Append(log, Batch(0, producerId: 1));
+            for (int i = 0; i < 5; i++)
+                Append(log, Batch(i * 5, producerId: 2)); // the same five keys again and again
+            var result = log.Compact(_time.GetUtcNow().ToUnixTimeMilliseconds(), deleteRetentionMs: 0);
+            Assert.True(result.RecordsRemoved >= 5, $"compaction removed {result.RecordsRemoved} records");
+        }
+        using var reopened = Open(segmentBytes: size * 2);
+        Assert.Equal(new AppendResult(ErrorCode.None, 0, true), Append(reopened, Batch(0, producerId: 1)));
+        Assert.Equal(new AppendResult(ErrorCode.None, 25, true), Append(reopened, Batch(20, producerId: 2)));
+        Assert.Equal(new AppendResult(ErrorCode.None, 30, false), Append(reopened, Batch(25, producerId: 2)));
+    }
+
+    [Fact]
     public void A_corrupt_snapshot_falls_back_to_replaying_the_log()
     {
         using (var log = Open())
