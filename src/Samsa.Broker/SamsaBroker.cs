@@ -120,9 +120,10 @@ public sealed class SamsaBroker : IAsyncDisposable
         Configuration.BrokerConfig.ValidateGroupSettings(options);
         if (!topics.TryGet(TopicManager.ConsumerOffsetsTopic, out var offsetsTopic))
         {
-            offsetsTopic = topics.Create(TopicManager.ConsumerOffsetsTopic, options.OffsetsTopicPartitions).Topic!;
             // As Kafka creates it: compacted (DescribeConfigs says so; compaction runs for it regardless).
-            topics.SetConfigs(offsetsTopic, [("cleanup.policy", "compact")], replaceAll: false);
+            var (error, message, created) = topics.Create(TopicManager.ConsumerOffsetsTopic, options.OffsetsTopicPartitions,
+                configs: new Dictionary<string, string?> { ["cleanup.policy"] = "compact" });
+            offsetsTopic = created ?? throw new Samsa.Storage.StorageException($"{TopicManager.ConsumerOffsetsTopic} could not be created ({error}): {message}");
         }
         var logger = loggerFactory.CreateLogger<GroupCoordinator>();
         var log = new OffsetsLog(offsetsTopic, options.TimeProvider, logger);

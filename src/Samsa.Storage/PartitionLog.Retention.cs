@@ -40,8 +40,16 @@ public sealed partial class PartitionLog
                 segments[i].DeleteFiles();
             }
             long newStart = segments[deletable].BaseOffset;
-            if (newStart > LogStartOffset)
+            try
+            {
                 DeleteRecordsBeforeLocked(newStart);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The segments are gone either way, and a start takes the log start from the first one.
+                LogStartOffset = Math.Max(LogStartOffset, newStart);
+                _logger.LogWarning("{Dir}: new log start {Start} not persisted: {Message}", Directory, newStart, e.Message);
+            }
             _logger.LogInformation("{Dir}: retention deleted {Count} segment(s); log now starts at {Start}", Directory, deletable, LogStartOffset);
             return deletable;
         }

@@ -27,6 +27,7 @@ public sealed partial class PartitionLog : IDisposable
     private long _firstUnflushedMs;
     private long _activeSinceMs;
     private volatile bool _closed;
+    private bool _appendsFailing;
 
     private PartitionLog(string directory, LogConfig config, ILogger logger, TimeProvider time)
     {
@@ -149,7 +150,17 @@ public sealed partial class PartitionLog : IDisposable
         {
             // Disk full or similar: the log must stay a sequence of whole batches.
             string undo = UndoFailedAppend(segment, position, rolled);
-            throw new StorageException($"{segment.Path}: append failed ({e.Message}); the log is unchanged{undo}.", e);
+            var failure = new StorageException($"{segment.Path}: append failed ({e.Message}); the log is unchanged{undo}.", e);
+            // Once per outage, not once per produce request: a full disk fails every append.
+            if (!_appendsFailing)
+                _logger.LogError("{Message}", failure.Message);
+            _appendsFailing = true;
+            throw failure;
+        }
+        if (_appendsFailing)
+        {
+            _appendsFailing = false;
+            _logger.LogInformation("{Dir}: appends succeed again", Directory);
         }
         if (rolled)
             _activeSinceMs = now;
@@ -224,10 +235,11 @@ public sealed partial class PartitionLog : IDisposable
     {
         if (offset <= LogStartOffset)
             return;
-        LogStartOffset = offset;
+        // Persisted first: a write that fails (full disk) leaves the log start where it was.
         string path = Path.Combine(Directory, StartOffsetFile);
         File.WriteAllText(path + ".tmp", offset.ToString(System.Globalization.CultureInfo.InvariantCulture));
         File.Move(path + ".tmp", path, overwrite: true);
+        LogStartOffset = offset;
     }
 
     public void Dispose()

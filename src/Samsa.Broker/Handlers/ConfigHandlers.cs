@@ -126,8 +126,8 @@ internal static class TopicConfigChanges
             if (TopicConfigs.Validate(key, value) is { } problem)
                 return (ErrorCode.InvalidConfig, problem);
         }
-        if (!validateOnly)
-            topics.SetConfigs(topic, changes, replaceAll);
+        if (!validateOnly && topics.SetConfigs(topic, changes, replaceAll) is { } failure)
+            return (ErrorCode.KafkaStorageError, failure);
         return (ErrorCode.None, null);
     }
 }

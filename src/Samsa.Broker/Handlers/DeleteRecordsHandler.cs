@@ -37,7 +37,15 @@ internal sealed class DeleteRecordsHandler(TopicManager topics) : IApiHandler
                     pr.ErrorCode = ErrorCode.OffsetOutOfRange;
                     continue;
                 }
-                pr.LowWatermark = log.DeleteRecordsBefore(target);
+                try
+                {
+                    pr.LowWatermark = log.DeleteRecordsBefore(target);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // The new log start could not be persisted: nothing changed.
+                    pr.ErrorCode = ErrorCode.KafkaStorageError;
+                }
             }
         }
         return ValueTask.FromResult<IResponse?>(response);

@@ -84,6 +84,13 @@ internal sealed class KafkaConnection
             CloseReason = e.Message;
             _logger.LogInformation("Closing connection {Id} from {Remote}: {Reason}", Id, _socket.RemoteEndPoint, e.Message);
         }
+        catch (Samsa.Storage.StorageException e)
+        {
+            // A handler let a storage failure out instead of answering KAFKA_STORAGE_ERROR: a bug to
+            // log loudly, not a socket error to pass over in silence.
+            CloseReason = e.Message;
+            _logger.LogError(e, "Closing connection {Id}: a storage failure escaped its handler", Id);
+        }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
             CloseReason ??= e.Message;

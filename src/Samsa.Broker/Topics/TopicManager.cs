@@ -111,6 +111,11 @@ internal sealed partial class TopicManager : IAsyncDisposable
         foreach (var dir in Directory.GetDirectories(options.DataDirectory))
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (Path.GetFileName(dir).EndsWith(DeletedSuffix, StringComparison.Ordinal))
+            {
+                manager.RemoveDirectory(dir); // a topic deletion that did not finish
+                continue;
+            }
             var match = PartitionDirectory().Match(Path.GetFileName(dir));
             if (!match.Success && !Path.GetFileName(dir).StartsWith('.'))
             {
@@ -126,13 +131,11 @@ internal sealed partial class TopicManager : IAsyncDisposable
         }
         foreach (var (name, parts) in byTopic)
         {
-            var logs = parts.Values.Select(d => PartitionLog.Open(d, manager.DefaultLogConfig, logger, options.TimeProvider)).ToArray();
-            Guid id = ReadTopicId(parts.Values.First()) ?? Guid.NewGuid();
-            var topic = new Topic(name, id, logs, name.StartsWith("__", StringComparison.Ordinal));
-            ReadConfigs(topic, parts.Values.First());
-            manager.ApplyLogConfig(topic);
-            manager._topics[name] = topic;
-            manager._byId[topic.Id] = topic;
+            if (manager.LoadTopic(name, parts) is { } topic)
+            {
+                manager._topics[name] = topic;
+                manager._byId[topic.Id] = topic;
+            }
         }
         logger.LogInformation("Loaded {Count} topic(s) from {Dir}", manager._topics.Count, options.DataDirectory);
         return Task.FromResult(manager);
@@ -177,18 +180,15 @@ internal sealed partial class TopicManager : IAsyncDisposable
             if (validateOnly)
                 return (ErrorCode.None, null, null);
             var id = Guid.NewGuid();
-            var logs = Enumerable.Range(0, partitions).Select(p => OpenPartition(name, p, id)).ToArray();
+            var overrides = (configs ?? new Dictionary<string, string?>()).Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value!, StringComparer.Ordinal);
+            if (CreatePartitions(name, id, 0, partitions, overrides, out var logs) is { } failure)
+                return (ErrorCode.KafkaStorageError, failure, null);
             var topic = new Topic(name, id, logs, name.StartsWith("__", StringComparison.Ordinal));
             topic.WithConfigs(next =>
             {
-                foreach (var (key, value) in configs ?? new Dictionary<string, string?>())
-                {
-                    if (value is not null)
-                        next[key] = value;
-                }
+                foreach (var (key, value) in overrides)
+                    next[key] = value;
             });
-            if (topic.Configs.Count > 0)
-                WriteConfigs(topic);
             ApplyLogConfig(topic);
             _topics[name] = topic;
             _byId[id] = topic;
@@ -210,7 +210,9 @@ internal sealed partial class TopicManager : IAsyncDisposable
                 return (ErrorCode.InvalidPartitions, $"Topic currently has {current} partitions, which is higher than or equal to the requested {totalCount}.");
             if (validateOnly)
                 return (ErrorCode.None, null);
-            topic.Partitions = [.. topic.Partitions, .. Enumerable.Range(current, totalCount - current).Select(p => OpenPartition(name, p, topic.Id))];
+            if (CreatePartitions(name, topic.Id, current, totalCount - current, null, out var added) is { } failure)
+                return (ErrorCode.KafkaStorageError, failure);
+            topic.Partitions = [.. topic.Partitions, .. added];
             ApplyLogConfig(topic);
         }
         RaiseChanged(name);
@@ -227,7 +229,7 @@ internal sealed partial class TopicManager : IAsyncDisposable
             foreach (var log in topic.Partitions)
             {
                 log.Dispose();
-                Directory.Delete(log.Directory, recursive: true);
+                DeletePartitionDirectory(log.Directory);
             }
             _logger.LogInformation("Deleted topic {Topic}", name);
         }
@@ -246,33 +248,32 @@ internal sealed partial class TopicManager : IAsyncDisposable
         return created ?? (_topics.TryGetValue(name, out topic) ? topic : null);
     }
 
-    private PartitionLog OpenPartition(string topic, int partition, Guid id)
-    {
-        string dir = Path.Combine(_options.DataDirectory, $"{topic}-{partition}");
-        var log = PartitionLog.Open(dir, DefaultLogConfig, _logger, _options.TimeProvider);
-        File.WriteAllText(Path.Combine(dir, "partition.metadata"), $"version: 0\ntopic_id: {id}\n");
-        return log;
-    }
-
-    /// <summary>Applies config changes (null value = back to default) and persists them with the topic.</summary>
-    public void SetConfigs(Topic topic, IEnumerable<(string Name, string? Value)> changes, bool replaceAll)
+    /// <summary>
+    /// Applies config changes (null value = back to default), persisted with the topic first: a
+    /// write that fails changes nothing and says why (null when done).
+    /// </summary>
+    public string? SetConfigs(Topic topic, IEnumerable<(string Name, string? Value)> changes, bool replaceAll)
     {
         lock (_createLock)
         {
-            topic.WithConfigs(next =>
+            var next = replaceAll ? new Dictionary<string, string>(StringComparer.Ordinal) : new Dictionary<string, string>(topic.Configs, StringComparer.Ordinal);
+            foreach (var (name, value) in changes)
             {
-                if (replaceAll)
-                    next.Clear();
-                foreach (var (name, value) in changes)
-                {
-                    if (value is null)
-                        next.Remove(name);
-                    else
-                        next[name] = value;
-                }
+                if (value is null)
+                    next.Remove(name);
+                else
+                    next[name] = value;
+            }
+            if (TryWriteConfigs(topic.Partitions[0].Directory, next) is { } failure)
+                return failure;
+            topic.WithConfigs(current =>
+            {
+                current.Clear();
+                foreach (var (k, v) in next)
+                    current[k] = v;
             });
-            WriteConfigs(topic);
             ApplyLogConfig(topic);
+            return null;
         }
     }
 
@@ -336,43 +337,6 @@ internal sealed partial class TopicManager : IAsyncDisposable
         return removed;
     }
 
-    private const string ConfigFile = "topic.config";
-
-    private static void WriteConfigs(Topic topic)
-    {
-        string path = Path.Combine(topic.Partitions[0].Directory, ConfigFile);
-        File.WriteAllLines(path + ".tmp", topic.Configs.Select(kv => $"{kv.Key}={kv.Value}"));
-        File.Move(path + ".tmp", path, overwrite: true);
-    }
-
-    private static void ReadConfigs(Topic topic, string dir)
-    {
-        string path = Path.Combine(dir, ConfigFile);
-        if (!File.Exists(path))
-            return;
-        topic.WithConfigs(next =>
-        {
-            foreach (var line in File.ReadLines(path))
-            {
-                int eq = line.IndexOf('=', StringComparison.Ordinal);
-                if (eq > 0 && TopicConfigs.Known.ContainsKey(line[..eq]))
-                    next[line[..eq]] = line[(eq + 1)..];
-            }
-        });
-    }
-
-    private static Guid? ReadTopicId(string dir)
-    {
-        string path = Path.Combine(dir, "partition.metadata");
-        if (!File.Exists(path))
-            return null;
-        foreach (var line in File.ReadLines(path))
-        {
-            if (line.StartsWith("topic_id:", StringComparison.Ordinal) && Guid.TryParse(line["topic_id:".Length..].Trim(), out var id))
-                return id;
-        }
-        return null;
-    }
 
     public ValueTask DisposeAsync()
     {
