@@ -66,6 +66,9 @@ public sealed class SamsaBroker : IAsyncDisposable
 
     public int ConnectionCount => _connections.Count;
 
+    /// <summary>Connections handling a request right now (a fetch in its wait counts), for tests.</summary>
+    internal int BusyConnectionCount => _connections.Values.Count(c => c.Connection.IsBusy);
+
     internal TopicManager Topics => _topics;
 
     public static async Task<SamsaBroker> StartAsync(BrokerOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
