@@ -30,6 +30,7 @@ public sealed class SamsaBroker : IAsyncDisposable
     private readonly ITimer _idleTimer;
     private readonly ITimer _retentionTimer;
     private readonly ITimer _producerExpiryTimer;
+    private readonly ConnectionQuotas _quotas;
     private readonly ITimer _flushTimer;
     private Task _acceptLoop = Task.CompletedTask;
     private long _nextConnectionId;
@@ -52,6 +53,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         _idleTimer = options.TimeProvider.CreateTimer(_ => CloseIdleConnections(), null, period, period);
         _retentionTimer = options.TimeProvider.CreateTimer(_ => EnforceRetention(), null, options.RetentionCheckInterval, options.RetentionCheckInterval);
         _flushTimer = options.TimeProvider.CreateTimer(_ => FlushDueLogs(), null, options.FlushCheckInterval, options.FlushCheckInterval);
+        _quotas = new ConnectionQuotas(options.MaxConnections, options.MaxConnectionsPerIp);
         _producerExpiryTimer = options.TimeProvider.CreateTimer(_ => RemoveExpiredProducers(), null, options.ProducerIdExpirationCheckInterval, options.ProducerIdExpirationCheckInterval);
     }
 
@@ -65,6 +67,9 @@ public sealed class SamsaBroker : IAsyncDisposable
     public string BootstrapServers => $"{AdvertisedHost}:{AdvertisedPort}";
 
     public int ConnectionCount => _connections.Count;
+
+    /// <summary>New connections closed at once for being over max.connections.per.ip.</summary>
+    public long RefusedConnections => _quotas.Refused;
 
     /// <summary>Connections handling a request right now (a fetch in its wait counts), for tests.</summary>
     internal int BusyConnectionCount => _connections.Values.Count(c => c.Connection.IsBusy);
@@ -156,6 +161,15 @@ public sealed class SamsaBroker : IAsyncDisposable
             Socket socket;
             try
             {
+                // At max.connections, wait for one to close; clients queue in the listen backlog meanwhile.
+                await _quotas.WaitForSlotAsync(_shutdown.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            try
+            {
                 socket = await _listener.AcceptAsync(_shutdown.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
@@ -165,6 +179,7 @@ public sealed class SamsaBroker : IAsyncDisposable
             }
             catch (SocketException e)
             {
+                _quotas.ReturnSlot();
                 // A listener closed under a pending accept fails it with OperationAborted.
                 if (_stopAccepting || _shutdown.IsCancellationRequested)
                     return;
@@ -180,6 +195,13 @@ public sealed class SamsaBroker : IAsyncDisposable
                 }
                 continue;
             }
+            var address = (socket.RemoteEndPoint as IPEndPoint)?.Address;
+            if (!_quotas.TryAdmit(address))
+            {
+                _logger.LogDebug("Refused a connection from {Address}: over max.connections.per.ip ({Max})", address, _options.MaxConnectionsPerIp);
+                socket.Dispose();
+                continue;
+            }
             socket.NoDelay = true;
             long id = Interlocked.Increment(ref _nextConnectionId);
             var connection = new KafkaConnection(id, socket, _dispatcher, _options, _logger);
@@ -192,6 +214,7 @@ public sealed class SamsaBroker : IAsyncDisposable
                 finally
                 {
                     _connections.TryRemove(id, out _);
+                    _quotas.Release(address);
                 }
             });
             _connections[id] = (connection, task);
@@ -278,5 +301,6 @@ public sealed class SamsaBroker : IAsyncDisposable
         await _topics.DisposeAsync().ConfigureAwait(false);
         _directoryLock?.Dispose();
         _shutdown.Dispose();
+        _quotas.Dispose();
     }
 }

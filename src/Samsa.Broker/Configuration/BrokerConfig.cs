@@ -30,6 +30,8 @@ public static class BrokerConfig
         ["node.id"] = ("this broker's id", (o, v) => o with { NodeId = Int("node.id", v, 0) }),
         ["broker.id"] = ("alias of node.id", (o, v) => o with { NodeId = Int("broker.id", v, 0) }),
         ["num.partitions"] = ("partitions of auto-created topics", (o, v) => o with { NumPartitions = Int("num.partitions", v, 1) }),
+        ["max.connections"] = ("connections beyond this wait until one closes", (o, v) => o with { MaxConnections = Int("max.connections", v, 1) }),
+        ["max.connections.per.ip"] = ("a new connection from an address over this is closed at once", (o, v) => o with { MaxConnectionsPerIp = Int("max.connections.per.ip", v, 1) }),
         ["max.partitions"] = ("Samsa's own: the most partitions the broker holds (default: sized to the open-file limit)", (o, v) => o with { MaxPartitions = Int("max.partitions", v, 1) }),
         ["auto.create.topics.enable"] = ("create unknown topics on Metadata", (o, v) => o with { AutoCreateTopics = Bool("auto.create.topics.enable", v) }),
         ["socket.request.max.bytes"] = ("largest request frame accepted", (o, v) => o with { SocketRequestMaxBytes = Int("socket.request.max.bytes", v, 16) }),
