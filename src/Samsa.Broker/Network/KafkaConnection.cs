@@ -67,7 +67,7 @@ internal sealed class KafkaConnection
     public async Task RunAsync(CancellationToken shutdown)
     {
         var stream = new NetworkStream(_socket, ownsSocket: false);
-        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, leaveOpen: true));
+        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, leaveOpen: true, useZeroByteReads: true));
         try
         {
             while (!shutdown.IsCancellationRequested)
