@@ -84,6 +84,17 @@ public class RebalanceRecorderTests
     }
 
     [Fact]
+    public void A_classic_join_that_passes_preparing_rebalance_within_one_request_is_still_a_rebalance()
+    {
+        // With group.initial.rebalance.delay.ms 0 the first join goes straight to CompletingRebalance.
+        var recorder = new RebalanceRecorder(_time);
+        Apply(recorder, Classic("range", 1, "CompletingRebalance", ("a", [])));
+        _time.Advance(TimeSpan.FromMilliseconds(40));
+        var band = Assert.Single(Apply(recorder, Classic("range", 1, "Stable", ("a", [0, 1]))));
+        Assert.Equal((1, TimeSpan.FromMilliseconds(40)), (band.Epoch, band.Settled!.Value - band.Started));
+    }
+
+    [Fact]
     public void Keeps_the_last_n_rebalances_and_forgets_tenures_that_ended_before_them()
     {
         var recorder = new RebalanceRecorder(_time, maxRebalances: 3);

@@ -51,7 +51,9 @@ internal static class MessagesPage
             Headers(r.Headers, format),
             RecordFormat.Format(r.Value, format),
         }).ToList();
+        h.Add($"<div class=\"scroll\">");
         h.Add(Layout.Table(["offset", "timestamp", "key", "headers", "value"], rows, offset >= log.LogEndOffset ? "No records at or after this offset." : "No records here.", id: "messages", cssClass: "grid records"));
+        h.Add($"</div>");
         return Layout.Page($"{topic.Name}-{partition}", h, [("Overview", "/"), (topic.Name, Layout.TopicHref(topic.Name)), ($"partition {partition}", null)]);
     }
 
@@ -92,8 +94,8 @@ internal static class MessagesPage
                         continue;
                     var headers = new List<(string, ReadOnlyMemory<byte>?)>();
                     foreach (var header in r.GetHeaders())
-                        headers.Add((Encoding.UTF8.GetString(header.Key.Span), header.Value?.ToArray()));
-                    shown.Add(new Shown(r.Offset, r.Timestamp, r.Key?.ToArray(), r.Value?.ToArray(), headers));
+                        headers.Add((Encoding.UTF8.GetString(header.Key.Span), Copy(header.Value)));
+                    shown.Add(new Shown(r.Offset, r.Timestamp, Copy(r.Key), Copy(r.Value), headers));
                 }
             }
             if (at == before)
@@ -101,4 +103,10 @@ internal static class MessagesPage
         }
         return shown;
     }
+
+    /// <summary>
+    /// Out of the pooled buffer, keeping null apart from empty: null would convert to an
+    /// empty ReadOnlyMemory, not to null, so the conversion is spelled out.
+    /// </summary>
+    private static ReadOnlyMemory<byte>? Copy(ReadOnlyMemory<byte>? bytes) => bytes is { } b ? b.ToArray() : (ReadOnlyMemory<byte>?)null;
 }

@@ -82,19 +82,20 @@ internal static class RecordFormat
         return text;
     }
 
-    /// <summary>16 bytes a line: offset, hex, and the printable ASCII beside it.</summary>
+    /// <summary>8 bytes a line (narrow enough for a table cell): offset, hex, and the printable ASCII beside it.</summary>
     public static string Hex(ReadOnlySpan<byte> bytes)
     {
-        var s = new StringBuilder(bytes.Length * 4 + 16);
-        for (int line = 0; line < bytes.Length; line += 16)
+        const int PerLine = 8;
+        string offsetFormat = bytes.Length > 0xffff ? "x8" : "x4";
+        var s = new StringBuilder(bytes.Length * 5 + 16);
+        for (int line = 0; line < bytes.Length; line += PerLine)
         {
-            var chunk = bytes.Slice(line, Math.Min(16, bytes.Length - line));
-            s.Append(line.ToString("x8", System.Globalization.CultureInfo.InvariantCulture)).Append("  ");
-            for (int i = 0; i < 16; i++)
-            {
-                s.Append(i < chunk.Length ? chunk[i].ToString("x2", System.Globalization.CultureInfo.InvariantCulture) : "  ");
-                s.Append(i == 7 ? "  " : " ");
-            }
+            var chunk = bytes.Slice(line, Math.Min(PerLine, bytes.Length - line));
+            s.Append(line.ToString(offsetFormat, System.Globalization.CultureInfo.InvariantCulture)).Append("  ");
+            // Pad a short last line only when there are lines above to align with.
+            int columns = bytes.Length > PerLine ? PerLine : chunk.Length;
+            for (int i = 0; i < columns; i++)
+                s.Append(i < chunk.Length ? chunk[i].ToString("x2", System.Globalization.CultureInfo.InvariantCulture) : "  ").Append(' ');
             s.Append(' ');
             foreach (byte b in chunk)
                 s.Append(b is >= 0x20 and < 0x7f ? (char)b : '.');

@@ -12,14 +12,16 @@ namespace Samsa.Broker.WebConsole.Pages;
 /// </summary>
 internal static class TimelineSvg
 {
-    private const double Left = 96, Width = 1000, Top = 34, RowHeight = 20, Bar = 14;
+    private const double Width = 1000, Top = 34, RowHeight = 20, Bar = 14;
 
     public static Html Render(TimelineSnapshot? t, GroupView view)
     {
         var h = new Html();
         if (t is null || (t.Bands.Count == 0 && t.Rows.Count == 0))
             return h.Add($"<p class=\"empty\">No rebalance recorded since the console started.</p>");
-        var scale = new Scale(t);
+        // Room for the longest row label (about 6.6 units a monospace character), within reason.
+        double left = Math.Clamp(t.Rows.Select(r => r.Partition.ToString().Length).DefaultIfEmpty(4).Max() * 6.6 + 16, 60, 300);
+        var scale = new Scale(t, left);
         double height = Top + t.Rows.Count * RowHeight + 8;
         h.Add($"<svg class=\"timeline\" viewBox=\"0 0 {F(Width)} {F(height)}\" width=\"100%\" role=\"img\" aria-label=\"rebalance timeline\">");
         string label = view.Type == GroupType.Classic ? "gen" : "epoch";
@@ -41,7 +43,7 @@ internal static class TimelineSvg
         {
             var row = t.Rows[r];
             double y = Top + r * RowHeight;
-            h.Add($"<g class=\"row\" data-partition=\"{row.Partition}\"><text class=\"row-label\" x=\"{F(Left - 8)}\" y=\"{F(y + Bar - 3)}\">{row.Partition}</text>");
+            h.Add($"<g class=\"row\" data-partition=\"{row.Partition}\"><text class=\"row-label\" x=\"{F(left - 8)}\" y=\"{F(y + Bar - 3)}\">{row.Partition}</text>");
             foreach (var tenure in row.Tenures)
             {
                 double a = scale.X(tenure.Assigned), e = scale.X(tenure.Ended ?? t.Now), f = scale.X(tenure.FirstFetch ?? tenure.Assigned);
@@ -52,10 +54,14 @@ internal static class TimelineSvg
             }
             foreach (var gap in row.Gaps)
             {
-                double from = scale.X(gap.From), to = scale.X(gap.Fetched ?? gap.Assigned ?? t.Now);
+                // Unowned (revoked → assigned) is filled; assigned → first fetch is only outlined, over
+                // the new holder's pale start, so the two parts of the gap read apart.
+                double from = scale.X(gap.From), assigned = scale.X(gap.Assigned ?? t.Now), to = scale.X(gap.Fetched ?? gap.Assigned ?? t.Now);
                 string title = $"{row.Partition}: nobody consumed it from {Show.Clock(gap.From)}" + (gap.Assigned is { } at ? $", assigned {Show.Clock(at)}" : ", still unassigned")
                     + (gap.Fetched is { } ft ? $", first fetch {Show.Clock(ft)}" : "");
-                h.Add($"<rect class=\"gap\" data-partition=\"{row.Partition}\" data-from=\"{gap.FromMember}\" data-to=\"{gap.ToMember ?? ""}\" x=\"{F(from - 1)}\" y=\"{F(y - 1)}\" width=\"{F(Math.Max(3, to - from + 2))}\" height=\"{F(Bar + 2)}\"><title>{title}</title></rect>");
+                h.Add($"<g class=\"gap\" data-partition=\"{row.Partition}\" data-from=\"{gap.FromMember}\" data-to=\"{gap.ToMember ?? ""}\" data-fetched=\"{(gap.Fetched is null ? "false" : "true")}\"><title>{title}</title>");
+                h.Add($"<rect class=\"gap-unowned\" x=\"{F(from)}\" y=\"{F(y)}\" width=\"{F(Math.Max(2, assigned - from))}\" height=\"{F(Bar)}\"/>");
+                h.Add($"<rect class=\"gap-outline\" x=\"{F(from - 1)}\" y=\"{F(y - 1)}\" width=\"{F(Math.Max(3, to - from + 2))}\" height=\"{F(Bar + 2)}\"/></g>");
             }
             h.Add($"</g>");
         }
@@ -91,8 +97,11 @@ internal static class TimelineSvg
         private readonly List<DateTimeOffset> _at = [];
         private readonly List<double> _x = [];
 
-        public Scale(TimelineSnapshot t)
+        private readonly double _left;
+
+        public Scale(TimelineSnapshot t, double left)
         {
+            _left = left;
             var cuts = new SortedSet<DateTimeOffset> { t.Start, t.Now };
             foreach (var b in t.Bands)
             {
@@ -102,20 +111,20 @@ internal static class TimelineSvg
             }
             var points = cuts.Where(c => c >= t.Start && c <= t.Now).ToList();
             var weights = points.Zip(points.Skip(1), (a, b) => Math.Sqrt(Math.Max((b - a).TotalSeconds, 0.05))).ToList();
-            double total = weights.Sum(), x = Left;
+            double total = weights.Sum(), x = left;
             for (int i = 0; i < points.Count; i++)
             {
                 _at.Add(points[i]);
                 _x.Add(x);
                 if (i < weights.Count)
-                    x += total > 0 ? weights[i] / total * (Width - Left - 8) : 0;
+                    x += total > 0 ? weights[i] / total * (Width - left - 8) : 0;
             }
         }
 
         public double X(DateTimeOffset time)
         {
             if (_at.Count < 2 || time <= _at[0])
-                return _x.Count > 0 ? _x[0] : Left;
+                return _x.Count > 0 ? _x[0] : _left;
             for (int i = 1; i < _at.Count; i++)
             {
                 if (time <= _at[i])
