@@ -24,6 +24,19 @@ internal sealed class ConsoleContext(BrokerInfo broker, TopicManager topics, Gro
 
     public TimeProvider Time { get; } = time;
 
+    /// <summary>Each group's total lag, sampled by <see cref="SampleLag"/>.</summary>
+    public Timeline.LagHistory LagHistory { get; } = new();
+
+    /// <summary>Samples every group's total lag (the console's timer calls this every few seconds).</summary>
+    public void SampleLag()
+    {
+        var now = Time.GetUtcNow();
+        var groups = AllGroups.ToList();
+        foreach (var view in groups)
+            LagHistory.Record(view.GroupId, now, Lag(view).Sum(l => l.Lag ?? 0));
+        LagHistory.Retain(groups.Select(g => g.GroupId).ToHashSet(StringComparer.Ordinal));
+    }
+
     /// <summary>Where the console itself listens, once Kestrel bound it.</summary>
     public string UiAddress { get; set; } = "";
 

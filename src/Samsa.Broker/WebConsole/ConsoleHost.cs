@@ -23,14 +23,29 @@ namespace Samsa.Broker.WebConsole;
 /// </summary>
 internal sealed class ConsoleHost : IAsyncDisposable
 {
+    private static readonly TimeSpan LagSampling = TimeSpan.FromSeconds(5);
+
     private readonly WebApplication _app;
     private readonly GroupWatcher _watcher;
+    private readonly ITimer _lagSampler;
 
-    private ConsoleHost(WebApplication app, GroupWatcher watcher, string address)
+    private ConsoleHost(WebApplication app, ConsoleContext context, string address, ILogger logger)
     {
         _app = app;
-        _watcher = watcher;
+        _watcher = context.Watcher;
         Address = address;
+        _lagSampler = context.Time.CreateTimer(_ =>
+        {
+            try
+            {
+                context.SampleLag();
+            }
+            catch (Exception e)
+            {
+                // A timer callback must never throw: that would end the process.
+                logger.LogWarning(e, "Sampling group lag failed");
+            }
+        }, null, TimeSpan.Zero, LagSampling);
     }
 
     /// <summary>The console's base URL, with the port Kestrel bound (port 0 picks one).</summary>
@@ -65,8 +80,9 @@ internal sealed class ConsoleHost : IAsyncDisposable
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
             ?? $"http://{endpoint}";
         context.UiAddress = address;
-        loggerFactory.CreateLogger<ConsoleHost>().LogInformation("Samsa console on {Address}{Auth}", address, users is null ? "" : " (HTTP Basic, sasl.plain.users)");
-        return new ConsoleHost(app, context.Watcher, address);
+        var logger = loggerFactory.CreateLogger<ConsoleHost>();
+        logger.LogInformation("Samsa console on {Address}{Auth}", address, users is null ? "" : " (HTTP Basic, sasl.plain.users)");
+        return new ConsoleHost(app, context, address, logger);
     }
 
     private static void Map(WebApplication app, ConsoleContext c)
@@ -102,6 +118,7 @@ internal sealed class ConsoleHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _lagSampler.DisposeAsync().ConfigureAwait(false);
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         await _watcher.DisposeAsync().ConfigureAwait(false);

@@ -33,6 +33,21 @@ public class ConsoleRenderingTests
     }
 
     [Fact]
+    public void Lag_history_keeps_the_last_samples_of_groups_that_still_exist()
+    {
+        var history = new Samsa.Broker.WebConsole.Timeline.LagHistory(capacity: 3);
+        var t0 = DateTimeOffset.UnixEpoch;
+        for (int i = 0; i < 5; i++)
+            history.Record("g", t0.AddSeconds(i), i * 10);
+        history.Record("gone", t0, 1);
+        Assert.Equal([20L, 30L, 40L], history.Of("g").Select(s => s.Lag));
+        history.Retain(new HashSet<string> { "g" });
+        Assert.Empty(history.Of("gone"));
+        Assert.Contains("<polyline", LagChart.Render(history.Of("g")).ToString(), StringComparison.Ordinal);
+        Assert.Contains("class=\"empty\"", LagChart.Render([]).ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_console_binds_loopback_unless_a_host_is_named()
     {
         Assert.Equal(new IPEndPoint(IPAddress.Loopback, 8080), BrokerConfig.ParseUiEndpoint("8080"));

@@ -40,6 +40,11 @@ public sealed class ConsoleGroupPageTests
     {
         using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build())
             await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = 1 }]);
+        Produce(bootstrap, topic, records);
+    }
+
+    private static void Produce(string bootstrap, string topic, int records)
+    {
         using var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = bootstrap, LingerMs = 5 }).Build();
         for (int i = 0; i < records; i++)
         {
@@ -74,7 +79,8 @@ public sealed class ConsoleGroupPageTests
 
         // Marks this document: a reload would lose it.
         await page.EvaluateAsync("() => { window.__samsaSameDocument = true; }");
-        using var c = new ConfluentMember(broker.Bootstrap, Group, Topic, protocol: GroupProtocol.Consumer, clientId: "member-c", autoCommit: true);
+        // member-c never commits, so records produced after it joined stay as lag on its partitions.
+        using var c = new ConfluentMember(broker.Bootstrap, Group, Topic, protocol: GroupProtocol.Consumer, clientId: "member-c", autoCommit: false);
         await Expect(members).ToHaveCountAsync(3, Patient);
         var third = Column(page, "member-c");
         await Expect(third.Locator(".box.owned")).ToHaveCountAsync(2, Patient);
@@ -96,6 +102,10 @@ public sealed class ConsoleGroupPageTests
         var gapsToThird = page.Locator($"svg.timeline .gap[data-to='{thirdId}']");
         await Expect(gapsToThird).ToHaveCountAsync(2);
         await Expect(page.Locator("svg.timeline .band")).Not.ToHaveCountAsync(0);
+
+        Produce(broker.Bootstrap, Topic, 120);
+        await Expect(page.Locator("#summary [data-total-lag]")).Not.ToHaveAttributeAsync("data-total-lag", "0", new() { Timeout = 30_000 });
+        await Expect(page.Locator("#lagchart svg.lagchart")).ToBeVisibleAsync(new() { Timeout = 30_000 });
         await Chromium.ShotAsync(page, "group-three-members");
         await page.Locator("svg.timeline").ScreenshotAsync(new() { Path = Path.Combine(Chromium.Screenshots, "timeline.png") });
 

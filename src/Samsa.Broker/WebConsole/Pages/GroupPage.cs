@@ -23,6 +23,7 @@ internal static class GroupPage
             {
                 "picture" => "Who consumes what",
                 "lag" => "Lag",
+                "lagchart" => "Total lag over time",
                 "timeline" => "Rebalance timeline",
                 "members" => "Members",
                 _ => null,
@@ -43,6 +44,7 @@ internal static class GroupPage
         yield return ("summary", Summary(view, lag));
         yield return ("picture", GroupPicture.Render(c.PartitionsOf(view), GroupOwnership.Of(view), timeline?.Colours));
         yield return ("lag", Lag(view, lag, timeline?.Colours));
+        yield return ("lagchart", LagChart.Render(c.LagHistory.Of(view.GroupId)));
         yield return ("timeline", TimelineSvg.Render(timeline, view));
         yield return ("members", Members(view, timeline?.Colours));
     }
@@ -58,7 +60,8 @@ internal static class GroupPage
         if (view.Type != GroupType.Classic)
             h.Add($"<div><dt>assignment epoch</dt><dd>{view.AssignmentEpoch}</dd></div>");
         h.Add($"<div><dt>members</dt><dd>{view.Members.Count}</dd></div>");
-        h.Add($"<div><dt>total lag</dt><dd>{Show.Count(lag.Sum(l => l.Lag ?? 0))}</dd></div></dl>");
+        long total = lag.Sum(l => l.Lag ?? 0);
+        h.Add($"<div><dt>total lag</dt><dd data-total-lag=\"{total}\">{Show.Count(total)}</dd></div></dl>");
         return h;
     }
 
