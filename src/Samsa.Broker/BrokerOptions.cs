@@ -27,6 +27,20 @@ public sealed record BrokerOptions
     /// <summary>num.partitions: partitions of auto-created topics and of CreateTopics with -1.</summary>
     public int NumPartitions { get; init; } = 1;
 
+    /// <summary>max.connections: beyond it the broker accepts no more until one closes (Kafka's default: no limit).</summary>
+    public int MaxConnections { get; init; } = int.MaxValue;
+
+    /// <summary>max.connections.per.ip: a new connection from an address over it is closed at once (Kafka's default: no limit).</summary>
+    public int MaxConnectionsPerIp { get; init; } = int.MaxValue;
+
+    /// <summary>
+    /// max.partitions (Samsa's own): the most partitions the broker holds, internal topics included.
+    /// A CreateTopics or CreatePartitions past it is refused with POLICY_VIOLATION and changes
+    /// nothing. Null: sized to the machine, from the process's open-file limit, since every
+    /// partition keeps its segment files open (<see cref="Topics.PartitionCeiling"/>).
+    /// </summary>
+    public int? MaxPartitions { get; init; }
+
     /// <summary>auto.create.topics.enable: Metadata and Produce for an unknown topic create it, as in Kafka.</summary>
     public bool AutoCreateTopics { get; init; } = true;
 

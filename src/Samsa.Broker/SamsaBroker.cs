@@ -33,6 +33,7 @@ public sealed class SamsaBroker : IAsyncDisposable
     private readonly ITimer _idleTimer;
     private readonly ITimer _retentionTimer;
     private readonly ITimer _producerExpiryTimer;
+    private readonly ConnectionQuotas _quotas;
     private readonly ITimer _flushTimer;
     private readonly BrokerMetrics _metrics = new();
     private readonly FetchObserver _fetches = new();
@@ -59,6 +60,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         _idleTimer = options.TimeProvider.CreateTimer(_ => CloseIdleConnections(), null, period, period);
         _retentionTimer = options.TimeProvider.CreateTimer(_ => EnforceRetention(), null, options.RetentionCheckInterval, options.RetentionCheckInterval);
         _flushTimer = options.TimeProvider.CreateTimer(_ => FlushDueLogs(), null, options.FlushCheckInterval, options.FlushCheckInterval);
+        _quotas = new ConnectionQuotas(options.MaxConnections, options.MaxConnectionsPerIp);
         _producerExpiryTimer = options.TimeProvider.CreateTimer(_ => RemoveExpiredProducers(), null, options.ProducerIdExpirationCheckInterval, options.ProducerIdExpirationCheckInterval);
     }
 
@@ -75,6 +77,12 @@ public sealed class SamsaBroker : IAsyncDisposable
 
     /// <summary>The web console's base URL (http://host:port) when <see cref="BrokerOptions.UiListen"/> is set; otherwise null.</summary>
     public Uri? UiAddress => _console is null ? null : new Uri(_console.Address);
+
+    /// <summary>New connections closed at once for being over max.connections.per.ip.</summary>
+    public long RefusedConnections => _quotas.Refused;
+
+    /// <summary>Connections handling a request right now (a fetch in its wait counts), for tests.</summary>
+    internal int BusyConnectionCount => _connections.Values.Count(c => c.Connection.IsBusy);
 
     internal TopicManager Topics => _topics;
 
@@ -195,6 +203,15 @@ public sealed class SamsaBroker : IAsyncDisposable
             Socket socket;
             try
             {
+                // At max.connections, wait for one to close; clients queue in the listen backlog meanwhile.
+                await _quotas.WaitForSlotAsync(_shutdown.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            try
+            {
                 socket = await _listener.AcceptAsync(_shutdown.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
@@ -204,6 +221,7 @@ public sealed class SamsaBroker : IAsyncDisposable
             }
             catch (SocketException e)
             {
+                _quotas.ReturnSlot();
                 // A listener closed under a pending accept fails it with OperationAborted.
                 if (_stopAccepting || _shutdown.IsCancellationRequested)
                     return;
@@ -219,6 +237,13 @@ public sealed class SamsaBroker : IAsyncDisposable
                 }
                 continue;
             }
+            var address = (socket.RemoteEndPoint as IPEndPoint)?.Address;
+            if (!_quotas.TryAdmit(address))
+            {
+                _logger.LogDebug("Refused a connection from {Address}: over max.connections.per.ip ({Max})", address, _options.MaxConnectionsPerIp);
+                socket.Dispose();
+                continue;
+            }
             socket.NoDelay = true;
             long id = Interlocked.Increment(ref _nextConnectionId);
             var connection = new KafkaConnection(id, socket, _dispatcher, _options, _logger, _metrics);
@@ -231,6 +256,7 @@ public sealed class SamsaBroker : IAsyncDisposable
                 finally
                 {
                     _connections.TryRemove(id, out _);
+                    _quotas.Release(address);
                 }
             });
             _connections[id] = (connection, task);
@@ -323,5 +349,6 @@ public sealed class SamsaBroker : IAsyncDisposable
         _directoryLock?.Dispose();
         _shutdown.Dispose();
         _metrics.Dispose();
+        _quotas.Dispose();
     }
 }

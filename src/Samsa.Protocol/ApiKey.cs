@@ -75,4 +75,7 @@ public enum ApiKey : short
     ShareGroupDescribe = 77,
     ShareFetch = 78,
     ShareAcknowledge = 79,
+    DescribeShareGroupOffsets = 90,
+    AlterShareGroupOffsets = 91,
+    DeleteShareGroupOffsets = 92,
 }

@@ -118,9 +118,12 @@ public enum ErrorCode : short
     UnreleasedInstanceId = 111,
     UnsupportedAssignor = 112,
     StaleMemberEpoch = 113,
+    InvalidRecordState = 121,
     ShareSessionNotFound = 122,
     InvalidShareSessionEpoch = 123,
+    FencedStateEpoch = 124,
     InvalidRegularExpression = 128,
+    ShareSessionLimitReached = 133,
 }
 
 public static class ErrorCodeExtensions
@@ -154,7 +157,10 @@ public static class ErrorCodeExtensions
         ErrorCode.ThrottlingQuotaExceeded or
         ErrorCode.UnknownTopicId or
         ErrorCode.InconsistentTopicId or
-        ErrorCode.FetchSessionTopicIdError => true,
+        ErrorCode.FetchSessionTopicIdError or
+        ErrorCode.ShareSessionNotFound or
+        ErrorCode.InvalidShareSessionEpoch or
+        ErrorCode.ShareSessionLimitReached => true,
         _ => false,
     };
 }

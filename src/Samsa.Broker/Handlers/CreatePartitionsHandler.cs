@@ -6,7 +6,8 @@ using Samsa.Protocol.Messages;
 namespace Samsa.Broker.Handlers;
 
 // CreatePartitions v0-3: grows a live topic; consumers see the new partitions on their next
-// metadata refresh. Manual assignments may only name this node.
+// metadata refresh. Manual assignments may only name this node. The partition caps of CreateTopics
+// apply (POLICY_VIOLATION).
 internal sealed class CreatePartitionsHandler(TopicManager topics) : IApiHandler
 {
     public ApiKey Key => ApiKey.CreatePartitions;
@@ -15,6 +16,13 @@ internal sealed class CreatePartitionsHandler(TopicManager topics) : IApiHandler
     {
         var r = (CreatePartitionsRequest)request;
         var response = new CreatePartitionsResponse();
+        long asked = r.Topics.Sum(t => topics.TryGet(t.Name, out var existing) ? Math.Max(0L, t.Count - existing.Partitions.Length) : 0);
+        if (asked > PartitionCeiling.PerRequest)
+        {
+            foreach (var t in r.Topics)
+                response.Results.Add(new CreatePartitionsResponse.CreatePartitionsTopicResult { Name = t.Name, ErrorCode = ErrorCode.PolicyViolation, ErrorMessage = "Excessively large number of partitions per request." });
+            return ValueTask.FromResult<IResponse?>(response);
+        }
         foreach (var t in r.Topics)
         {
             var (error, message) = topics.AddPartitions(t.Name, t.Count, r.ValidateOnly);

@@ -7,7 +7,9 @@ namespace Samsa.Broker.Handlers;
 
 // CreateTopics v0-7, validate-only included. Replication factor must be 1 or -1 (one node); -1
 // partitions means num.partitions. Manual replica assignments are accepted when they name only
-// this node. Topic configs are validated (INVALID_CONFIG) and stored with the topic.
+// this node. Topic configs are validated (INVALID_CONFIG) and stored with the topic. Past 10,000
+// partitions in one request every topic gets POLICY_VIOLATION (Kafka's cap), and past max.partitions
+// (Samsa's own ceiling) the topic that would cross it does.
 internal sealed class CreateTopicsHandler(TopicManager topics) : IApiHandler
 {
     public ApiKey Key => ApiKey.CreateTopics;
@@ -17,6 +19,14 @@ internal sealed class CreateTopicsHandler(TopicManager topics) : IApiHandler
         var r = (CreateTopicsRequest)request;
         var response = new CreateTopicsResponse();
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        // Kafka refuses the whole request past its per-request cap, before looking at any topic.
+        long asked = r.Topics.Sum(t => (long)(t.Assignments.Count > 0 ? t.Assignments.Count : t.NumPartitions == -1 ? topics.Dynamic.NumPartitions : Math.Max(0, t.NumPartitions)));
+        if (asked > PartitionCeiling.PerRequest)
+        {
+            foreach (var t in r.Topics)
+                response.Topics.Add(new CreateTopicsResponse.CreatableTopicResult { Name = t.Name, ErrorCode = ErrorCode.PolicyViolation, ErrorMessage = "Excessively large number of partitions per request." });
+            return ValueTask.FromResult<IResponse?>(response);
+        }
         foreach (var t in r.Topics)
         {
             var result = new CreateTopicsResponse.CreatableTopicResult { Name = t.Name, ErrorMessage = null };

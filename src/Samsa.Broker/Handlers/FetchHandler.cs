@@ -42,25 +42,59 @@ internal sealed class FetchHandler(TopicManager topics, BrokerOptions options, A
             return new FetchResponse { ErrorCode = session.Error, SessionId = 0 };
         observer?.Fetched(context.ClientId, context.ClientAddress, session.Partitions);
 
-        var deadline = options.TimeProvider.GetTimestamp();
-        var maxWait = TimeSpan.FromMilliseconds(Math.Max(0, r.MaxWaitMs));
-        while (true)
+        if (!await WaitForDataAsync(context, session, r, cancellationToken).ConfigureAwait(false))
         {
-            var woken = appends.NextAppend;
-            if (r.MaxWaitMs <= 0 || AvailableBytes(session.Partitions, r.MinBytes) >= Math.Max(1, r.MinBytes))
-                break;
-            var left = maxWait - options.TimeProvider.GetElapsedTime(deadline);
-            if (left <= TimeSpan.Zero)
-                break;
-            var timeout = Task.Delay(left, options.TimeProvider, cancellationToken);
-            if (await Task.WhenAny(woken, timeout).ConfigureAwait(false) == timeout)
-                break;
+            // The client is gone: nobody to answer, and its session moves on as if it had been.
+            lock (_sessionLock)
+                session.Complete();
+            return null;
         }
 
         var response = Build(context, session, r.MaxBytes, byId);
         lock (_sessionLock)
             session.Complete();
         return response;
+    }
+
+    /// <summary>
+    /// Waits until min_bytes are there, max_wait_ms passed, or the broker stops (then the fetch is
+    /// answered with what there is). False when the client closed its connection meanwhile: a wait
+    /// must not hold a socket for a client that left (max_wait_ms can be days).
+    /// </summary>
+    private async Task<bool> WaitForDataAsync(RequestContext context, FetchContext session, FetchRequest r, CancellationToken shutdown)
+    {
+        var start = options.TimeProvider.GetTimestamp();
+        var maxWait = TimeSpan.FromMilliseconds(Math.Max(0, r.MaxWaitMs));
+        CancellationTokenSource? waiting = null;
+        Task? gone = null;
+        try
+        {
+            while (true)
+            {
+                var woken = appends.NextAppend;
+                if (r.MaxWaitMs <= 0 || shutdown.IsCancellationRequested || AvailableBytes(session.Partitions, r.MinBytes) >= Math.Max(1, r.MinBytes))
+                    return true;
+                var left = maxWait - options.TimeProvider.GetElapsedTime(start);
+                if (left <= TimeSpan.Zero)
+                    return true;
+                waiting ??= CancellationTokenSource.CreateLinkedTokenSource(shutdown);
+                gone ??= context.Session.WhenClientGone?.Invoke(waiting.Token) ?? Task.Delay(Timeout.Infinite, waiting.Token);
+                var timeout = Task.Delay(left, options.TimeProvider, waiting.Token);
+                var first = await Task.WhenAny(woken, timeout, gone).ConfigureAwait(false);
+                if (first == gone && !shutdown.IsCancellationRequested)
+                    return false;
+                if (first == timeout)
+                    return true;
+            }
+        }
+        finally
+        {
+            if (waiting is not null)
+            {
+                await waiting.CancelAsync().ConfigureAwait(false);
+                waiting.Dispose();
+            }
+        }
     }
 
     private long AvailableBytes(IReadOnlyList<FetchPartitionRequest> partitions, int enough)

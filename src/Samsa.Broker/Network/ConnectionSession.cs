@@ -10,4 +10,11 @@ public sealed class ConnectionSession
     public string? Principal { get; set; }
 
     public bool Authenticated => Principal is not null;
+
+    /// <summary>
+    /// Completes when the client closed its end while a request waits (a fetch's max_wait_ms): the
+    /// connection reads nothing while it handles a request, so only this notices. Cancel the token
+    /// once the wait is over. Null outside a socket (handler tests).
+    /// </summary>
+    public Func<CancellationToken, Task>? WhenClientGone { get; set; }
 }

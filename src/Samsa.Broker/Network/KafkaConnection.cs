@@ -35,6 +35,25 @@ internal sealed class KafkaConnection
         _options = options;
         _logger = logger;
         _lastActivity = options.TimeProvider.GetTimestamp();
+        _session.WhenClientGone = WhenClientGoneAsync;
+    }
+
+    private readonly byte[] _probe = new byte[1];
+
+    /// <summary>
+    /// A peek (nothing is consumed) that ends on the client's FIN or a reset. If the client sends
+    /// another request instead, it is alive: the task then waits for the token.
+    /// </summary>
+    private async Task WhenClientGoneAsync(CancellationToken token)
+    {
+        try
+        {
+            if (await _socket.ReceiveAsync(_probe, SocketFlags.Peek, token).ConfigureAwait(false) > 0)
+                await Task.Delay(Timeout.Infinite, token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
     }
 
     public long Id { get; }
@@ -46,10 +65,12 @@ internal sealed class KafkaConnection
 
     private volatile bool _busy;
 
+    public bool IsBusy => _busy;
+
     public async Task RunAsync(CancellationToken shutdown)
     {
         var stream = new NetworkStream(_socket, ownsSocket: false);
-        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, leaveOpen: true));
+        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, leaveOpen: true, useZeroByteReads: true));
         try
         {
             while (!shutdown.IsCancellationRequested)
@@ -165,7 +186,9 @@ internal sealed class KafkaConnection
             var output = response.Output;
             if (output.ReferencedBytes == 0)
             {
-                await stream.WriteAsync(output.WrittenMemory, shutdown).ConfigureAwait(false);
+                // Not cancelled by shutdown: a request answered while the broker stops (a fetch
+                // whose wait shutdown cut short) still gets its answer; closing the socket ends a stuck write.
+                await stream.WriteAsync(output.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
                 _metrics?.Sent(output.WrittenCount);
                 return;
             }

@@ -59,7 +59,11 @@ internal sealed partial class TopicManager : IAsyncDisposable
         _options = options;
         _logger = logger;
         Dynamic = new Configuration.DynamicBrokerConfig(options);
+        MaxPartitions = PartitionCeiling.For(options);
     }
+
+    /// <summary>max.partitions in effect.</summary>
+    public int MaxPartitions { get; }
 
     /// <summary>Broker settings that AlterConfigs may change at run time.</summary>
     public Configuration.DynamicBrokerConfig Dynamic { get; }
@@ -177,6 +181,8 @@ internal sealed partial class TopicManager : IAsyncDisposable
         {
             if (_topics.ContainsKey(name))
                 return (ErrorCode.TopicAlreadyExists, $"Topic '{name}' already exists.", null);
+            if (OverCeiling(partitions) is { } tooMany)
+                return (ErrorCode.PolicyViolation, tooMany, null);
             if (validateOnly)
                 return (ErrorCode.None, null, null);
             var id = Guid.NewGuid();
@@ -198,6 +204,17 @@ internal sealed partial class TopicManager : IAsyncDisposable
         return (ErrorCode.None, null, _topics.GetValueOrDefault(name));
     }
 
+    /// <summary>The partitions every topic holds, internal ones included.</summary>
+    public int PartitionCount => _topics.Values.Sum(t => t.Partitions.Length);
+
+    /// <summary>max.partitions: why <paramref name="adding"/> more would be too many, or null. Caller holds the create lock.</summary>
+    private string? OverCeiling(int adding)
+    {
+        int held = PartitionCount;
+        return (long)held + adding <= MaxPartitions ? null
+            : $"{adding} more partition(s) would make {(long)held + adding}; this broker holds at most {MaxPartitions} (max.partitions, sized to the open-file limit unless set).";
+    }
+
     /// <summary>Grows a topic to <paramref name="totalCount"/> partitions (CreatePartitions).</summary>
     public (ErrorCode Error, string? Message) AddPartitions(string name, int totalCount, bool validateOnly)
     {
@@ -208,6 +225,8 @@ internal sealed partial class TopicManager : IAsyncDisposable
             int current = topic.Partitions.Length;
             if (totalCount <= current)
                 return (ErrorCode.InvalidPartitions, $"Topic currently has {current} partitions, which is higher than or equal to the requested {totalCount}.");
+            if (OverCeiling(totalCount - current) is { } tooMany)
+                return (ErrorCode.PolicyViolation, tooMany);
             if (validateOnly)
                 return (ErrorCode.None, null);
             if (CreatePartitions(name, topic.Id, current, totalCount - current, null, out var added) is { } failure)

@@ -16,8 +16,8 @@ public sealed class TopicLayoutTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private Task<TopicManager> Open() =>
-        TopicManager.OpenAsync(new BrokerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0), DataDirectory = _dir }, NullLogger.Instance, CancellationToken.None);
+    private Task<TopicManager> Open(int? maxPartitions = null) =>
+        TopicManager.OpenAsync(new BrokerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0), DataDirectory = _dir, MaxPartitions = maxPartitions }, NullLogger.Instance, CancellationToken.None);
 
     private string[] PartitionDirs(string topic) => [.. Directory.GetDirectories(_dir, topic + "-*").Select(Path.GetFileName).Order()!];
 
@@ -134,4 +134,29 @@ public sealed class TopicLayoutTests : IDisposable
             Assert.Empty(PartitionDirs("gone"));
         }
     }
+
+    [Fact]
+    public async Task Past_max_partitions_creation_and_growth_are_refused_and_change_nothing()
+    {
+        await using var topics = await Open(maxPartitions: 10);
+        Assert.Equal(ErrorCode.None, topics.Create("a", 6).Error);
+        var refused = topics.Create("b", 5);
+        Assert.Equal(ErrorCode.PolicyViolation, refused.Error);
+        Assert.Contains("max.partitions", refused.Message, StringComparison.Ordinal);
+        Assert.False(topics.TryGet("b", out _));
+        Assert.Empty(PartitionDirs("b"));
+        Assert.Equal(ErrorCode.PolicyViolation, topics.Create("b", 5, validateOnly: true).Error);
+        Assert.Equal(ErrorCode.PolicyViolation, topics.AddPartitions("a", 11, validateOnly: false).Error);
+        Assert.True(topics.TryGet("a", out var a));
+        Assert.Equal(6, a.Partitions.Length);
+        Assert.Equal(ErrorCode.None, topics.AddPartitions("a", 10, validateOnly: false).Error);
+        Assert.Equal(10, topics.PartitionCount);
+    }
+
+    [Theory]
+    [InlineData(1024L, 100)]
+    [InlineData(20_000L, 9488)]
+    [InlineData(1_048_576L, 523_776)]
+    public void The_default_ceiling_leaves_half_the_open_file_limit_to_partitions(long limit, int ceiling) =>
+        Assert.Equal(ceiling, PartitionCeiling.FromOpenFileLimit(limit));
 }

@@ -42,6 +42,13 @@ public static partial class ApiMessages
         (ApiKey)60,
         (ApiKey)68,
         (ApiKey)69,
+        (ApiKey)76,
+        (ApiKey)77,
+        (ApiKey)78,
+        (ApiKey)79,
+        (ApiKey)90,
+        (ApiKey)91,
+        (ApiKey)92,
     ];
 
     public static bool TryGetVersions(ApiKey key, out short lowest, out short highest)
@@ -77,6 +84,13 @@ public static partial class ApiMessages
             (ApiKey)60 => ((short)0, (short)2),
             (ApiKey)68 => ((short)0, (short)1),
             (ApiKey)69 => ((short)0, (short)1),
+            (ApiKey)76 => ((short)1, (short)1),
+            (ApiKey)77 => ((short)1, (short)1),
+            (ApiKey)78 => ((short)1, (short)2),
+            (ApiKey)79 => ((short)1, (short)2),
+            (ApiKey)90 => ((short)0, (short)1),
+            (ApiKey)91 => ((short)0, (short)0),
+            (ApiKey)92 => ((short)0, (short)0),
             _ => ((short)-1, (short)-1),
         };
         return lowest >= 0;
@@ -112,6 +126,13 @@ public static partial class ApiMessages
         (ApiKey)60 => version >= 0,
         (ApiKey)68 => version >= 0,
         (ApiKey)69 => version >= 0,
+        (ApiKey)76 => version >= 0,
+        (ApiKey)77 => version >= 0,
+        (ApiKey)78 => version >= 0,
+        (ApiKey)79 => version >= 0,
+        (ApiKey)90 => version >= 0,
+        (ApiKey)91 => version >= 0,
+        (ApiKey)92 => version >= 0,
         _ => false,
     };
 
@@ -153,6 +174,13 @@ public static partial class ApiMessages
         (ApiKey)60 => DescribeClusterRequest.Read(ref reader, version),
         (ApiKey)68 => ConsumerGroupHeartbeatRequest.Read(ref reader, version),
         (ApiKey)69 => ConsumerGroupDescribeRequest.Read(ref reader, version),
+        (ApiKey)76 => ShareGroupHeartbeatRequest.Read(ref reader, version),
+        (ApiKey)77 => ShareGroupDescribeRequest.Read(ref reader, version),
+        (ApiKey)78 => ShareFetchRequest.Read(ref reader, version),
+        (ApiKey)79 => ShareAcknowledgeRequest.Read(ref reader, version),
+        (ApiKey)90 => DescribeShareGroupOffsetsRequest.Read(ref reader, version),
+        (ApiKey)91 => AlterShareGroupOffsetsRequest.Read(ref reader, version),
+        (ApiKey)92 => DeleteShareGroupOffsetsRequest.Read(ref reader, version),
         _ => throw new ProtocolException($"No request schema for api key {(short)key}."),
     };
 
@@ -187,6 +215,13 @@ public static partial class ApiMessages
         (ApiKey)60 => DescribeClusterResponse.Read(ref reader, version),
         (ApiKey)68 => ConsumerGroupHeartbeatResponse.Read(ref reader, version),
         (ApiKey)69 => ConsumerGroupDescribeResponse.Read(ref reader, version),
+        (ApiKey)76 => ShareGroupHeartbeatResponse.Read(ref reader, version),
+        (ApiKey)77 => ShareGroupDescribeResponse.Read(ref reader, version),
+        (ApiKey)78 => ShareFetchResponse.Read(ref reader, version),
+        (ApiKey)79 => ShareAcknowledgeResponse.Read(ref reader, version),
+        (ApiKey)90 => DescribeShareGroupOffsetsResponse.Read(ref reader, version),
+        (ApiKey)91 => AlterShareGroupOffsetsResponse.Read(ref reader, version),
+        (ApiKey)92 => DeleteShareGroupOffsetsResponse.Read(ref reader, version),
         _ => throw new ProtocolException($"No response schema for api key {(short)key}."),
     };
 
@@ -221,6 +256,13 @@ public static partial class ApiMessages
         (ApiKey)60 => new DescribeClusterRequest(),
         (ApiKey)68 => new ConsumerGroupHeartbeatRequest(),
         (ApiKey)69 => new ConsumerGroupDescribeRequest(),
+        (ApiKey)76 => new ShareGroupHeartbeatRequest(),
+        (ApiKey)77 => new ShareGroupDescribeRequest(),
+        (ApiKey)78 => new ShareFetchRequest(),
+        (ApiKey)79 => new ShareAcknowledgeRequest(),
+        (ApiKey)90 => new DescribeShareGroupOffsetsRequest(),
+        (ApiKey)91 => new AlterShareGroupOffsetsRequest(),
+        (ApiKey)92 => new DeleteShareGroupOffsetsRequest(),
         _ => throw new ArgumentOutOfRangeException(nameof(key), key, "No request schema."),
     };
 
@@ -255,6 +297,13 @@ public static partial class ApiMessages
         (ApiKey)60 => new DescribeClusterResponse(),
         (ApiKey)68 => new ConsumerGroupHeartbeatResponse(),
         (ApiKey)69 => new ConsumerGroupDescribeResponse(),
+        (ApiKey)76 => new ShareGroupHeartbeatResponse(),
+        (ApiKey)77 => new ShareGroupDescribeResponse(),
+        (ApiKey)78 => new ShareFetchResponse(),
+        (ApiKey)79 => new ShareAcknowledgeResponse(),
+        (ApiKey)90 => new DescribeShareGroupOffsetsResponse(),
+        (ApiKey)91 => new AlterShareGroupOffsetsResponse(),
+        (ApiKey)92 => new DeleteShareGroupOffsetsResponse(),
         _ => throw new ArgumentOutOfRangeException(nameof(key), key, "No response schema."),
     };
 }
