@@ -124,4 +124,15 @@ public sealed record BrokerOptions
     /// (the listener is SASL_PLAINTEXT); when null, no authentication (PLAINTEXT).
     /// </summary>
     public IReadOnlyDictionary<string, string>? SaslPlainUsers { get; init; }
+
+    /// <summary>
+    /// ui.listeners (<c>samsa broker --ui</c>): where the web console and /metrics listen
+    /// (docs/console.md); null, the default, serves none. Port 0 binds an ephemeral port, read back
+    /// from <see cref="SamsaBroker.UiAddress"/>. With <see cref="SaslPlainUsers"/> set, every page
+    /// asks for HTTP Basic credentials of those users.
+    /// </summary>
+    public IPEndPoint? UiListen { get; init; }
+
+    /// <summary>How many rebalances per group the console's timeline keeps in memory.</summary>
+    public int UiTimelineRebalances { get; init; } = 20;
 }

@@ -3,10 +3,13 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Samsa.Broker.Fetch;
 using Samsa.Broker.Groups;
 using Samsa.Broker.Handlers;
+using Samsa.Broker.Metrics;
 using Samsa.Broker.Network;
 using Samsa.Broker.Topics;
+using Samsa.Broker.WebConsole;
 
 namespace Samsa.Broker;
 
@@ -32,6 +35,9 @@ public sealed class SamsaBroker : IAsyncDisposable
     private readonly ITimer _producerExpiryTimer;
     private readonly ConnectionQuotas _quotas;
     private readonly ITimer _flushTimer;
+    private readonly BrokerMetrics _metrics = new();
+    private readonly FetchObserver _fetches = new();
+    private ConsoleHost? _console;
     private Task _acceptLoop = Task.CompletedTask;
     private long _nextConnectionId;
     private int _disposed;
@@ -48,7 +54,8 @@ public sealed class SamsaBroker : IAsyncDisposable
         AdvertisedHost = options.AdvertisedHost ?? (local.Address.Equals(IPAddress.Any) ? "localhost" : local.Address.ToString());
         AdvertisedPort = options.AdvertisedPort ?? Port;
         var node = new BrokerNode(options.NodeId, AdvertisedHost, AdvertisedPort, options.ClusterId);
-        _dispatcher = new RequestDispatcher(HandlerSet.Create(node, options, topics, groups, () => _dispatcher!.Advertised), loggerFactory.CreateLogger<RequestDispatcher>(), requireAuthentication: options.SaslPlainUsers is not null);
+        _dispatcher = new RequestDispatcher(HandlerSet.Create(node, options, topics, groups, () => _dispatcher!.Advertised, _fetches),
+            loggerFactory.CreateLogger<RequestDispatcher>(), requireAuthentication: options.SaslPlainUsers is not null, _metrics);
         var period = options.ConnectionsMaxIdle < TimeSpan.FromSeconds(60) ? options.ConnectionsMaxIdle / 2 : TimeSpan.FromSeconds(30);
         _idleTimer = options.TimeProvider.CreateTimer(_ => CloseIdleConnections(), null, period, period);
         _retentionTimer = options.TimeProvider.CreateTimer(_ => EnforceRetention(), null, options.RetentionCheckInterval, options.RetentionCheckInterval);
@@ -67,6 +74,9 @@ public sealed class SamsaBroker : IAsyncDisposable
     public string BootstrapServers => $"{AdvertisedHost}:{AdvertisedPort}";
 
     public int ConnectionCount => _connections.Count;
+
+    /// <summary>The web console's base URL (http://host:port) when <see cref="BrokerOptions.UiListen"/> is set; otherwise null.</summary>
+    public Uri? UiAddress => _console is null ? null : new Uri(_console.Address);
 
     /// <summary>New connections closed at once for being over max.connections.per.ip.</summary>
     public long RefusedConnections => _quotas.Refused;
@@ -119,7 +129,39 @@ public sealed class SamsaBroker : IAsyncDisposable
         var broker = new SamsaBroker(options, loggerFactory, listener, topics, groups) { _directoryLock = directoryLock };
         broker._acceptLoop = Task.Run(broker.AcceptLoopAsync, CancellationToken.None);
         broker._logger.LogInformation("Samsa broker {NodeId} listening on {Endpoint}, data in {Dir}", options.NodeId, listener.LocalEndPoint, options.DataDirectory);
+        if (options.UiListen is { } ui)
+        {
+            try
+            {
+                broker._console = await broker.StartConsoleAsync(ui, loggerFactory, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                await broker.DisposeAsync().ConfigureAwait(false);
+                throw new InvalidOperationException($"Cannot serve the console on {ui}: {e.Message}", e);
+            }
+        }
         return broker;
+    }
+
+    /// <summary>The web console reads the broker through a <see cref="ConsoleContext"/> and hears fetches through <see cref="FetchObserver"/>.</summary>
+    private async Task<ConsoleHost> StartConsoleAsync(IPEndPoint endpoint, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        var info = new BrokerInfo(_options.NodeId, _options.ClusterId, _listener.LocalEndPoint?.ToString() ?? "", BootstrapServers,
+            _options.SaslPlainUsers is not null, Path.GetFullPath(_options.DataDirectory));
+        var watcher = new GroupWatcher(_groups.Events, _options.TimeProvider, _options.UiTimelineRebalances, _metrics, loggerFactory.CreateLogger<GroupWatcher>());
+        _fetches.Listener = watcher;
+        try
+        {
+            var context = new ConsoleContext(info, _topics, _groups, watcher, _options.TimeProvider);
+            return await ConsoleHost.StartAsync(endpoint, context, _options.SaslPlainUsers, _metrics, loggerFactory, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _fetches.Listener = null;
+            await watcher.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <summary>Opens (or creates) __consumer_offsets and replays it into the group coordinator.</summary>
@@ -204,7 +246,7 @@ public sealed class SamsaBroker : IAsyncDisposable
             }
             socket.NoDelay = true;
             long id = Interlocked.Increment(ref _nextConnectionId);
-            var connection = new KafkaConnection(id, socket, _dispatcher, _options, _logger);
+            var connection = new KafkaConnection(id, socket, _dispatcher, _options, _logger, _metrics);
             var task = Task.Run(async () =>
             {
                 try
@@ -284,6 +326,11 @@ public sealed class SamsaBroker : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
+        if (_console is not null)
+        {
+            _fetches.Listener = null;
+            await _console.DisposeAsync().ConfigureAwait(false);
+        }
         _idleTimer.Dispose();
         _retentionTimer.Dispose();
         _producerExpiryTimer.Dispose();
@@ -301,6 +348,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         await _topics.DisposeAsync().ConfigureAwait(false);
         _directoryLock?.Dispose();
         _shutdown.Dispose();
+        _metrics.Dispose();
         _quotas.Dispose();
     }
 }

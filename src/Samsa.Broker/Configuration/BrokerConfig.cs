@@ -58,6 +58,8 @@ public static class BrokerConfig
         ["group.consumer.max.size"] = ("members a consumer group may have", (o, v) => o with { ConsumerGroupMaxSize = Int("group.consumer.max.size", v, 1) }),
         ["group.consumer.assignors"] = ("server-side assignors, the first the default: uniform, range (or Kafka's class names)", (o, v) => o with { ConsumerGroupAssignors = Assignors(v) }),
         ["sasl.plain.users"] = ("user:password pairs, comma-separated; when set, clients must use SASL_PLAINTEXT with PLAIN", (o, v) => o with { SaslPlainUsers = ParseUsers(v) }),
+        ["ui.listeners"] = ("host:port of the web console and /metrics (off when unset); a bare port binds loopback", (o, v) => o with { UiListen = ParseUiEndpoint(v) }),
+        ["ui.timeline.rebalances"] = ("rebalances per group the console's timeline keeps in memory", (o, v) => o with { UiTimelineRebalances = Int("ui.timeline.rebalances", v, 1) }),
         ["default.replication.factor"] = ("must be 1: Samsa is a single node", (o, v) => One("default.replication.factor", v, o)),
         ["offsets.topic.replication.factor"] = ("must be 1: Samsa is a single node", (o, v) => One("offsets.topic.replication.factor", v, o)),
     };
@@ -189,6 +191,20 @@ public static class BrokerConfig
 
     private static BrokerOptions One(string key, string value, BrokerOptions options) =>
         Int(key, value, 1) == 1 ? options : throw new BrokerConfigException(key, $"{key}: Samsa is a single-node broker; only 1 is possible.");
+
+    /// <summary>
+    /// The console's address: "8080" and ":8080" mean loopback (a console is not exposed by
+    /// accident); an explicit host, 0.0.0.0 included, binds where it says.
+    /// </summary>
+    public static IPEndPoint ParseUiEndpoint(string value)
+    {
+        string v = value.Trim();
+        if (int.TryParse(v.TrimStart(':'), NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port <= 65535)
+            return new IPEndPoint(IPAddress.Loopback, port);
+        if (v.StartsWith(':') || v.Contains("://:", StringComparison.Ordinal))
+            throw new BrokerConfigException("ui.listeners", $"ui.listeners: expected host:port or a port, got '{value}'.");
+        return ParseEndpoint("ui.listeners", v);
+    }
 
     public static IPEndPoint ParseEndpoint(string key, string value)
     {

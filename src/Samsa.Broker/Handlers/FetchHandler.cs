@@ -13,7 +13,7 @@ namespace Samsa.Broker.Handlers;
 // Single node: high watermark = last stable offset = log end. Not implemented yet: read_committed
 // filtering (no transactions exist to filter), sending file ranges without copying (data goes
 // through pooled buffers), and fetch from follower / preferred read replica.
-internal sealed class FetchHandler(TopicManager topics, BrokerOptions options, AppendNotifier appends) : IApiHandler
+internal sealed class FetchHandler(TopicManager topics, BrokerOptions options, AppendNotifier appends, FetchObserver? observer = null) : IApiHandler
 {
     private readonly FetchSessionCache _sessions = new(1000, TimeSpan.FromMinutes(2), options.TimeProvider);
     private readonly Lock _sessionLock = new();
@@ -40,6 +40,7 @@ internal sealed class FetchHandler(TopicManager topics, BrokerOptions options, A
             session = context.ApiVersion >= 7 ? _sessions.Begin(r.SessionId, r.SessionEpoch, requested, forgotten) : _sessions.Begin(0, FetchSessionCache.FinalEpoch, requested, []);
         if (session.Error != ErrorCode.None)
             return new FetchResponse { ErrorCode = session.Error, SessionId = 0 };
+        observer?.Fetched(context.ClientId, context.ClientAddress, session.Partitions);
 
         if (!await WaitForDataAsync(context, session, r, cancellationToken).ConfigureAwait(false))
         {

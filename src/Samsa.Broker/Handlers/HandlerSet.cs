@@ -1,3 +1,4 @@
+using Samsa.Broker.Fetch;
 using Samsa.Broker.Groups;
 using Samsa.Broker.Network;
 using Samsa.Broker.Topics;
@@ -7,7 +8,7 @@ namespace Samsa.Broker.Handlers;
 
 internal static class HandlerSet
 {
-    public static List<IApiHandler> Create(BrokerNode node, BrokerOptions options, TopicManager topics, GroupCoordinator groups, Func<IReadOnlyList<ApiVersionsResponse.ApiVersion>> advertised)
+    public static List<IApiHandler> Create(BrokerNode node, BrokerOptions options, TopicManager topics, GroupCoordinator groups, Func<IReadOnlyList<ApiVersionsResponse.ApiVersion>> advertised, FetchObserver? fetches = null)
     {
         var appends = new AppendNotifier();
         return
@@ -22,7 +23,7 @@ internal static class HandlerSet
             new DescribeClusterHandler(node),
             new InitProducerIdHandler(),
             new ProduceHandler(topics, options, appends),
-            new FetchHandler(topics, options, appends),
+            new FetchHandler(topics, options, appends, fetches),
             new ListOffsetsHandler(topics),
             new DeleteRecordsHandler(topics),
             new DescribeConfigsHandler(topics, options),

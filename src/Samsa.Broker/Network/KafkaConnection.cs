@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using Samsa.Broker.Metrics;
 using Samsa.Protocol;
 
 namespace Samsa.Broker.Network;
@@ -23,10 +24,12 @@ internal sealed class KafkaConnection
     private readonly ILogger _logger;
     private long _lastActivity;
     private readonly ConnectionSession _session = new();
+    private readonly BrokerMetrics? _metrics;
 
-    public KafkaConnection(long id, Socket socket, RequestDispatcher dispatcher, BrokerOptions options, ILogger logger)
+    public KafkaConnection(long id, Socket socket, RequestDispatcher dispatcher, BrokerOptions options, ILogger logger, BrokerMetrics? metrics = null)
     {
         Id = id;
+        _metrics = metrics;
         _socket = socket;
         _dispatcher = dispatcher;
         _options = options;
@@ -168,6 +171,7 @@ internal sealed class KafkaConnection
         buffer.Slice(SizePrefix, size).CopyTo(frame);
         length = size;
         buffer = buffer.Slice(SizePrefix + size);
+        _metrics?.Received(SizePrefix + size);
         return true;
     }
 
@@ -185,10 +189,12 @@ internal sealed class KafkaConnection
                 // Not cancelled by shutdown: a request answered while the broker stops (a fetch
                 // whose wait shutdown cut short) still gets its answer; closing the socket ends a stuck write.
                 await stream.WriteAsync(output.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
+                _metrics?.Sent(output.WrittenCount);
                 return;
             }
             output.GetSegments(_segments);
             await SendAsync(output.WrittenCount + output.ReferencedBytes).ConfigureAwait(false);
+            _metrics?.Sent(output.WrittenCount + output.ReferencedBytes);
         }
     }
 

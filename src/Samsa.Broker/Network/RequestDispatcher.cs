@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Samsa.Broker.Metrics;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
 using Samsa.Protocol.Primitives;
@@ -15,12 +16,14 @@ internal sealed class RequestDispatcher
     private readonly ILogger _logger;
 
     private readonly bool _requireAuthentication;
+    private readonly BrokerMetrics? _metrics;
 
-    public RequestDispatcher(IEnumerable<IApiHandler> handlers, ILogger logger, bool requireAuthentication = false)
+    public RequestDispatcher(IEnumerable<IApiHandler> handlers, ILogger logger, bool requireAuthentication = false, BrokerMetrics? metrics = null)
     {
         _handlers = handlers.ToDictionary(h => h.Key);
         _logger = logger;
         _requireAuthentication = requireAuthentication;
+        _metrics = metrics;
         Advertised = _handlers.Values.OrderBy(h => h.Key)
             .Select(h => ApiMessages.TryGetVersions(h.Key, out short low, out short high)
                 ? new ApiVersionsResponse.ApiVersion { ApiKey = (short)h.Key, MinVersion = Math.Max(low, h.LowestVersion), MaxVersion = high }
@@ -68,6 +71,7 @@ internal sealed class RequestDispatcher
                 context.DisposeResources();
                 return null;
             }
+            _metrics?.Request(key, response);
             KafkaFrame.WriteResponse(output, response, version, correlationId);
         }
         catch

@@ -16,8 +16,9 @@ internal static class BrokerCommand
         var advertised = new Option<string?>("--advertised-listener") { Description = "host:port clients should connect to (default: the listen address)" };
         var config = new Option<string?>("--config") { Description = "a Kafka-style server.properties file" };
         var overrides = new Option<string[]>("--override") { Description = "key=value, repeatable; wins over --config", AllowMultipleArgumentsPerToken = false };
+        var ui = new Option<string?>("--ui") { Description = "serve the web console and /metrics on host:port (a bare port binds 127.0.0.1); ui.listeners" };
         var verbose = new Option<bool>("--verbose") { Description = "debug logging and stack traces" };
-        var command = new Command("broker", "Run a single-node Kafka-compatible broker.") { listen, dataDir, advertised, config, overrides, verbose };
+        var command = new Command("broker", "Run a single-node Kafka-compatible broker.") { listen, dataDir, advertised, config, overrides, ui, verbose };
         command.SetAction(async (result, cancellationToken) =>
         {
             bool isVerbose = result.GetValue(verbose);
@@ -35,6 +36,8 @@ internal static class BrokerCommand
                     options = BrokerConfig.Apply(options, "log.dirs", result.GetValue(dataDir)!);
                 if (result.GetValue(advertised) is { } adv)
                     options = BrokerConfig.Apply(options, "advertised.listeners", adv);
+                if (result.GetValue(ui) is { } uiAddress)
+                    options = BrokerConfig.Apply(options, "ui.listeners", uiAddress);
                 foreach (var o in result.GetValue(overrides) ?? [])
                 {
                     int eq = o.IndexOf('=', StringComparison.Ordinal);
@@ -46,6 +49,8 @@ internal static class BrokerCommand
                 var broker = await SamsaBroker.StartAsync(options, loggerFactory, cancellationToken).ConfigureAwait(false);
                 await using var _ = broker.ConfigureAwait(false);
                 Console.WriteLine($"samsa broker listening on {options.Listen} (bootstrap.servers={broker.BootstrapServers}), data in {Path.GetFullPath(options.DataDirectory)}. Ctrl+C to stop.");
+                if (broker.UiAddress is { } console)
+                    Console.WriteLine($"samsa console on {console}");
                 try
                 {
                     await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
