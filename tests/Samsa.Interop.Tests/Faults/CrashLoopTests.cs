@@ -44,7 +44,8 @@ public sealed class CrashLoopTests(ITestOutputHelper output) : IDisposable
 
     private async Task StartBroker()
     {
-        string cli = Path.Combine(AppContext.BaseDirectory, "samsa.dll");
+        // SAMSA_CLI points the suite at another build (to check that it catches an old bug).
+        string cli = Environment.GetEnvironmentVariable("SAMSA_CLI") ?? Path.Combine(AppContext.BaseDirectory, "samsa.dll");
         _broker = Process.Start(new ProcessStartInfo("dotnet",
             $"\"{cli}\" broker --listen {Bootstrap} --data-dir \"{_dir}\" --override log.segment.bytes=65536 --override group.initial.rebalance.delay.ms=0 --override num.partitions={Partitions} --override offsets.topic.num.partitions=1")
         {
