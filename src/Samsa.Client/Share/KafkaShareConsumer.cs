@@ -422,8 +422,7 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
             }
             if (!byNode.TryGetValue(meta.Leader, out var list))
                 byNode[meta.Leader] = list = [];
-            if (!_state.IsBuffered(p.Topic, p.Partition))
-                list.Add(p);
+            list.Add(p); // buffered ones too: leaving one out of the session would forget it, releasing its records
         }
         // Nodes with a session whose partitions all moved away get a fetch that forgets them.
         foreach (int node in _state.NodesWithSessions)
@@ -432,6 +431,13 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
         {
             if (_inFlight.ContainsKey(nodeId) || !metadata.Brokers.TryGetValue(nodeId, out var node))
                 continue;
+            if (_state.HasAcknowledgementsOutside(nodeId, wanted))
+            {
+                // Acknowledgements for partitions this fetch would forget go first, by
+                // ShareAcknowledge: forgetting a partition releases what is still held there.
+                StartAcknowledge(nodeId, close: false);
+                continue;
+            }
             var request = _state.BuildFetch(nodeId, wanted, out var acks);
             if (request is null)
                 continue;
@@ -450,9 +456,7 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
                 _acknowledgeWanted.Add(node);
                 continue;
             }
-            // With the buffer empty the next fetch carries them, unless a commit asked for them now.
-            if (!_acknowledgeWanted.Contains(node) && !_state.HasBuffered && _fetchMore)
-                continue;
+            // Called after SendFetches: what a fetch could carry is already on its way.
             _acknowledgeWanted.Remove(node);
             StartAcknowledge(node, close: false);
         }

@@ -294,6 +294,24 @@ public class ShareFetchStateTests
     }
 
     [Fact]
+    public void Records_acquired_again_for_a_partition_still_buffered_are_not_handed_out_twice()
+    {
+        var state = Create();
+        Open(state, [(0, 10)], (0, 9, 1));
+        Assert.Equal(3, Collect(state, max: 3).Count);
+        // librdkafka's mock answers with everything the member holds (3-9 again), here plus 10-11.
+        state.BuildFetch(Node, [P(T, 0)], out var acks);
+        var frame = Frame((0, 12));
+        state.OnFetchResponse(Node, acks, Response(T, 0, frame, (3, 11, 1)), frame, NameOf);
+        frame.Release();
+        Assert.Equal([3L, 4, 5, 6, 7, 8, 9], Collect(state).Select(r => r.Offset));
+        state.AcknowledgeAllDelivered(AcknowledgeType.Accept);
+        state.TakeAcknowledged();
+        var request = state.BuildFetch(Node, [P(T, 0)], out _)!;
+        Assert.Equal([(0L, 11L, "111111111122")], Acks(request, T, 0));
+    }
+
+    [Fact]
     public void A_record_that_cannot_be_deserialized_is_released_and_reported()
     {
         var state = new ShareFetchState<string?, int>(new ShareFetchSettings("g", 500, 1, 1 << 20, 500, ShareAcquireMode.BatchOptimized, true), "m",
