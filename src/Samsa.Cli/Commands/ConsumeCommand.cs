@@ -3,10 +3,15 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Samsa.Client;
 using Samsa.Client.Consumer;
+using Samsa.Client.Share;
 
 namespace Samsa.Cli.Commands;
 
-/// <summary><c>samsa consume</c>: prints records, like kafka-console-consumer.sh. Ctrl+C commits and leaves the group.</summary>
+/// <summary>
+/// <c>samsa consume</c>: prints records, like kafka-console-consumer.sh. Ctrl+C commits and leaves
+/// the group. With <c>--share-group</c> it reads as a member of a KIP-932 share group (like
+/// kafka-console-share-consumer.sh) and acknowledges each printed record with <c>--ack</c>.
+/// </summary>
 internal static class ConsumeCommand
 {
     public static Command Create()
@@ -25,10 +30,12 @@ internal static class ConsumeCommand
         var groupProtocol = new Option<string>("--group-protocol") { Description = "group.protocol: classic (default) or consumer (KIP-848: the broker assigns)", DefaultValueFactory = _ => "classic" };
         var remoteAssignor = new Option<string?>("--remote-assignor") { Description = "group.remote.assignor with --group-protocol consumer: uniform or range" };
         var instanceId = new Option<string?>("--instance-id") { Description = "group.instance.id: a static member" };
-        var format = new Option<string>("--format") { Description = "output per record, with {key} {value} {topic} {partition} {offset} {timestamp} {headers}", DefaultValueFactory = _ => "{value}" };
+        var format = new Option<string>("--format") { Description = "output per record, with {key} {value} {topic} {partition} {offset} {timestamp} {headers} {deliverycount}", DefaultValueFactory = _ => "{value}" };
+        var shareGroup = new Option<string?>("--share-group") { Description = "read as a member of this share group (KIP-932): records are shared with its other members" };
+        var ack = new Option<string>("--ack") { Description = "with --share-group: acknowledge each printed record with accept (default), release (deliver again) or reject (never again)", DefaultValueFactory = _ => "accept" };
         var command = new Command("consume", "Print records from topics.")
         {
-            topics, bootstrap, pattern, group, fromBeginning, partition, offset, maxMessages, timeout, strategy, groupProtocol, remoteAssignor, instanceId, format, verbose,
+            topics, bootstrap, pattern, group, fromBeginning, partition, offset, maxMessages, timeout, strategy, groupProtocol, remoteAssignor, instanceId, format, shareGroup, ack, verbose,
         };
         command.SetAction((r, ct) => Common.RunAsync(r, verbose, "consume", async () =>
         {
@@ -36,6 +43,15 @@ internal static class ConsumeCommand
             string? regex = r.GetValue(pattern);
             if ((names.Length == 0) == (regex is null))
                 throw new ArgumentException("Give topic names or --pattern (one of the two).");
+            if (r.GetValue(shareGroup) is { } share)
+            {
+                if (regex is not null || r.GetValue(group) is not null || r.GetValue(partition) is not null || r.GetValue(instanceId) is not null || r.GetValue(fromBeginning))
+                    throw new ArgumentException("--share-group takes topic names only: not --pattern, --group, --partition, --instance-id or --from-beginning (where a share group starts is its share.auto.offset.reset setting on the broker).");
+                return await ConsumeShareAsync(r.GetValue(bootstrap)!, share, names, ParseAck(r.GetValue(ack)!), r.GetValue(maxMessages),
+                    r.GetValue(timeout) is { } idleMs ? TimeSpan.FromMilliseconds(idleMs) : null, r.GetValue(format)!, ct);
+            }
+            if (r.GetResult(ack) is { Implicit: false })
+                throw new ArgumentException("--ack needs --share-group.");
             var protocol = ConsumerOptions.FromProperties([new("group.protocol", r.GetValue(groupProtocol)!)]).GroupProtocol;
             var options = Common.ConsumerOptions(r.GetValue(bootstrap)!) with
             {
@@ -135,7 +151,84 @@ internal static class ConsumeCommand
         return command;
     }
 
+    private static AcknowledgeType ParseAck(string value) => value.ToLowerInvariant() switch
+    {
+        "accept" => AcknowledgeType.Accept,
+        "release" => AcknowledgeType.Release,
+        "reject" => AcknowledgeType.Reject,
+        _ => throw new ArgumentException($"--ack: '{value}' is not accept, release or reject."),
+    };
+
+    /// <summary>
+    /// Share group mode: explicit acknowledgement, each printed record acknowledged with
+    /// <paramref name="ack"/>; records fetched beyond --max-messages are released for others.
+    /// With --max-messages the fetches ask for no more records than are still wanted
+    /// (share.acquire.mode=record_limit on brokers that have it), so the rest stay with the group.
+    /// </summary>
+    private static async Task<int> ConsumeShareAsync(string bootstrap, string group, string[] topics, AcknowledgeType ack, int? max, TimeSpan? idle, string template, CancellationToken ct)
+    {
+        var common = Common.ConsumerOptions(bootstrap);
+        var options = new ShareConsumerOptions
+        {
+            BootstrapServers = bootstrap,
+            GroupId = group,
+            ClientId = common.ClientId,
+            RequestTimeout = common.RequestTimeout,
+            DefaultApiTimeout = common.DefaultApiTimeout,
+            AcknowledgementMode = ShareAcknowledgementMode.Explicit,
+            MaxPollRecords = max is { } m ? Math.Clamp(m, 1, 500) : 500,
+            AcquireMode = max is null ? ShareAcquireMode.BatchOptimized : ShareAcquireMode.RecordLimit,
+        };
+        int failed = 0;
+        await using var consumer = new KafkaShareConsumer<string?, string?>(options);
+        consumer.AcknowledgementCommitCallback = (offsets, error) =>
+        {
+            if (error is null)
+                return;
+            failed++;
+            foreach (var (partition, list) in offsets)
+                Console.Error.WriteLine($"Acknowledging {partition} offsets {string.Join(",", list)} failed: {error.Message}");
+        };
+        consumer.Subscribe(topics);
+        using var registration = ct.Register(consumer.Wakeup);
+        int printed = 0;
+        var lastRecord = DateTime.UtcNow;
+        try
+        {
+            while (max is null || printed < max)
+            {
+                var records = await consumer.PollAsync(TimeSpan.FromMilliseconds(200), CancellationToken.None);
+                foreach (var record in records)
+                {
+                    if (max is not null && printed >= max)
+                    {
+                        consumer.Acknowledge(record, AcknowledgeType.Release); // not printed: for another member
+                        continue;
+                    }
+                    Console.WriteLine(Format(template, record));
+                    consumer.Acknowledge(record, ack);
+                    printed++;
+                }
+                if (records.Count > 0)
+                    lastRecord = DateTime.UtcNow;
+                else if (idle is { } limit && DateTime.UtcNow - lastRecord >= limit)
+                    break;
+            }
+            foreach (var (partition, error) in await consumer.CommitSyncAsync(options.DefaultApiTimeout, CancellationToken.None))
+            {
+                if (error is not null)
+                    await Console.Error.WriteLineAsync($"Acknowledging {partition} failed: {error.Message}");
+            }
+        }
+        catch (WakeupException)
+        {
+        }
+        await Console.Error.WriteLineAsync($"Processed {printed} record(s){(failed > 0 ? $"; {failed} acknowledgement(s) failed" : "")}.");
+        return 0;
+    }
+
     private static string Format(string template, ConsumeResult<string?, string?> r) => template
+        .Replace("{deliverycount}", r.DeliveryCount?.ToString(CultureInfo.InvariantCulture) ?? "", StringComparison.Ordinal)
         .Replace("{key}", r.Key ?? "null", StringComparison.Ordinal)
         .Replace("{value}", r.Value ?? "null", StringComparison.Ordinal)
         .Replace("{topic}", r.Topic, StringComparison.Ordinal)

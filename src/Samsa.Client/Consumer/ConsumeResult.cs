@@ -32,6 +32,12 @@ public sealed class ConsumeResult<TKey, TValue>
 
     public IReadOnlyList<Header> Headers { get; init; } = NoHeaders;
 
+    /// <summary>
+    /// How many times a share group has delivered this record, this delivery included (Java's
+    /// ConsumerRecord.deliveryCount()); null for records of a regular consumer.
+    /// </summary>
+    public short? DeliveryCount { get; init; }
+
     public TopicPartition TopicPartition => new(Topic, Partition);
 
     /// <summary>The offset to commit after processing this record: the next one to read.</summary>

@@ -160,6 +160,9 @@ internal abstract class GroupMemberLoop : IAsyncDisposable
         _signalApp();
     }
 
+    /// <summary>Wakes a poll that waits (something it reads changed).</summary>
+    protected void SignalApp() => _signalApp();
+
     protected PendingRebalance Hand(RebalancePlan plan, bool setsAssignment)
     {
         var pending = new PendingRebalance(plan, setsAssignment);
