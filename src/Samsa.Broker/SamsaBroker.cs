@@ -148,6 +148,10 @@ public sealed class SamsaBroker : IAsyncDisposable
             ConsumerMaxSize = options.ConsumerGroupMaxSize,
             MigrationPolicy = options.ConsumerGroupMigrationPolicy,
             ConsumerAssignors = options.ConsumerGroupAssignors.Select(Samsa.Assignors.ConsumerGroupAssignors.Create).ToList(),
+            ShareGroupsEnabled = options.ShareVersion >= 1,
+            ShareSessionTimeout = options.ShareGroupSessionTimeout,
+            ShareHeartbeatInterval = options.ShareGroupHeartbeatInterval,
+            ShareMaxSize = options.ShareGroupMaxSize,
         }, options.TimeProvider, log, logger, new TopicCatalog(topics));
         topics.Changed += coordinator.TopicsChanged;
         coordinator.Load(log.Read);

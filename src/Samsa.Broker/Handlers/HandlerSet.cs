@@ -10,7 +10,7 @@ internal static class HandlerSet
     public static List<IApiHandler> Create(BrokerNode node, BrokerOptions options, TopicManager topics, GroupCoordinator groups, Func<IReadOnlyList<ApiVersionsResponse.ApiVersion>> advertised)
     {
         var appends = new AppendNotifier();
-        return
+        List<IApiHandler> handlers =
         [
             new ApiVersionsHandler(advertised),
             new SaslHandshakeHandler(options),
@@ -42,5 +42,12 @@ internal static class HandlerSet
             new ConsumerGroupDescribeHandler(groups),
             new ConsumerGroupHeartbeatHandler(groups),
         ];
+        // share.version 0: the share-group APIs are neither served nor advertised.
+        if (options.ShareVersion >= 1)
+        {
+            handlers.Add(new ShareGroupHeartbeatHandler(groups));
+            handlers.Add(new ShareGroupDescribeHandler(groups));
+        }
+        return handlers;
     }
 }
