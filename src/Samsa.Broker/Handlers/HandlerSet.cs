@@ -7,7 +7,8 @@ namespace Samsa.Broker.Handlers;
 
 internal static class HandlerSet
 {
-    public static List<IApiHandler> Create(BrokerNode node, BrokerOptions options, TopicManager topics, GroupCoordinator groups, Func<IReadOnlyList<ApiVersionsResponse.ApiVersion>> advertised)
+    public static List<IApiHandler> Create(BrokerNode node, BrokerOptions options, TopicManager topics, GroupCoordinator groups, Func<IReadOnlyList<ApiVersionsResponse.ApiVersion>> advertised,
+        Share.SharePartitionManager? shares = null)
     {
         var appends = new AppendNotifier();
         List<IApiHandler> handlers =
@@ -43,10 +44,12 @@ internal static class HandlerSet
             new ConsumerGroupHeartbeatHandler(groups),
         ];
         // share.version 0: the share-group APIs are neither served nor advertised.
-        if (options.ShareVersion >= 1)
+        if (options.ShareVersion >= 1 && shares is not null)
         {
             handlers.Add(new ShareGroupHeartbeatHandler(groups));
             handlers.Add(new ShareGroupDescribeHandler(groups));
+            handlers.Add(new ShareFetchHandler(shares, groups, options, appends));
+            handlers.Add(new ShareAcknowledgeHandler(shares));
         }
         return handlers;
     }
