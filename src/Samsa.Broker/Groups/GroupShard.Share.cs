@@ -254,7 +254,7 @@ internal sealed partial class GroupShard
         var member = group.Member(request.MemberId)
             ?? throw new CoordinatorException(ErrorCode.UnknownMemberId, $"Member {request.MemberId} is not a member of group {group.GroupId}.");
         _logger.LogInformation("Member {Member} left share group {Group}", member.MemberId, group.GroupId);
-        return FenceShareMember(group, member, new ShareGroupHeartbeatResponse { MemberId = member.MemberId, MemberEpoch = LeaveEpoch });
+        return FenceShareMember(group, member, new ShareGroupHeartbeatResponse { MemberId = member.MemberId, MemberEpoch = LeaveEpoch }, fenced: false);
     }
 
     /// <summary>
@@ -262,7 +262,7 @@ internal sealed partial class GroupShard
     /// bumped, so the others are given its partitions at their next heartbeat; what it held in the
     /// share-partitions goes back to them once the records are in.
     /// </summary>
-    private CoordinatorResult<T> FenceShareMember<T>(ShareGroup group, ShareGroupMember member, T response)
+    private CoordinatorResult<T> FenceShareMember<T>(ShareGroup group, ShareGroupMember member, T response, bool fenced)
     {
         string groupId = group.GroupId, memberId = member.MemberId;
         var records = new List<CoordinatorRecord>
@@ -275,7 +275,7 @@ internal sealed partial class GroupShard
         return new CoordinatorResult<T>(response, records, applied: () =>
         {
             CancelTimer(SessionTimerKey(groupId, memberId));
-            ShareListener?.MemberLeft(groupId, memberId);
+            ShareListener?.MemberLeft(groupId, memberId, fenced);
         });
     }
 
@@ -287,7 +287,7 @@ internal sealed partial class GroupShard
                 return true;
             _logger.LogInformation("Member {Member} of share group {Group} fenced: session timeout ({Timeout} ms) expired",
                 memberId, groupId, _options.ShareSessionTimeout.TotalMilliseconds);
-            return FenceShareMember(group, member, true);
+            return FenceShareMember(group, member, true, fenced: true);
         });
 
     /// <summary>Is <paramref name="memberId"/> a member of the share group <paramref name="groupId"/> right now?</summary>

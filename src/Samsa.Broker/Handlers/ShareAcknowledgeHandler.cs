@@ -65,8 +65,8 @@ internal sealed class ShareAcknowledgeHandler(SharePartitionManager shares) : IA
                 CurrentLeader = new ShareAcknowledgeResponse.LeaderIdAndEpoch { LeaderId = -1, LeaderEpoch = -1 },
             });
         }
-        if (r.ShareSessionEpoch == ShareSessionCache.FinalEpoch && shares.Sessions.Remove(groupId, memberId) is { } closed)
-            shares.Release(groupId, memberId, closed.Partitions);
+        if (r.ShareSessionEpoch == ShareSessionCache.FinalEpoch)
+            shares.CloseSession(groupId, memberId);
         return ValueTask.FromResult<IResponse?>(response);
     }
 

@@ -89,8 +89,7 @@ internal sealed class ShareFetchHandler(SharePartitionManager shares, GroupCoord
         if (kind == ShareFetchKind.Final)
         {
             // Close the session; what the member still holds goes back to the others.
-            if (shares.Sessions.Remove(groupId, memberId) is { } closed)
-                shares.Release(groupId, memberId, closed.Partitions);
+            shares.CloseSession(groupId, memberId);
             return Build(results, requested);
         }
 
@@ -130,6 +129,9 @@ internal sealed class ShareFetchHandler(SharePartitionManager shares, GroupCoord
             while (true)
             {
                 var woken = Task.WhenAny(appends.NextAppend, shares.NextChange);
+                // A member that left meanwhile (or whose session was replaced or closed) acquires nothing more.
+                if (session.Leaving || !ReferenceEquals(shares.Sessions.Get(session.GroupId, memberId), session))
+                    return true;
                 var left = maxWait - time.GetElapsedTime(start);
                 bool last = r.MaxWaitMs <= 0 || left <= TimeSpan.Zero || shutdown.IsCancellationRequested;
                 if (last || r.MinBytes <= 1 || AvailableBytes(session, r.MinBytes) >= r.MinBytes)

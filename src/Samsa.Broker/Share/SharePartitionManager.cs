@@ -233,12 +233,84 @@ internal sealed class SharePartitionManager : IShareGroupListener, IDisposable
             Changed();
     }
 
-    /// <summary>A member left or was fenced: its session closes and every share-partition of the group gives back what it held.</summary>
-    public void MemberLeft(string groupId, string memberId)
+    /// <summary>
+    /// How long a member that left its group (rather than being fenced) has to close its share
+    /// session. Clients leave the group first and then send their last acknowledgements on the
+    /// session (librdkafka does), so releasing at the leave would lose those and deliver the records
+    /// again; Kafka, which never ties the two, releases at the session's close or when the
+    /// connection drops. Here the records go back at the close, or after this grace.
+    /// </summary>
+    public static readonly TimeSpan LeaveGrace = TimeSpan.FromSeconds(5);
+
+    private readonly ConcurrentDictionary<(string Group, string Member), ITimer> _leaving = new();
+
+    /// <summary>
+    /// A member left or was fenced. Fenced (or without a session): its session closes and every
+    /// share-partition of the group gives back what it held, at once. Left: its session acquires
+    /// nothing more and closes — giving everything back — when the member closes it or after <see cref="LeaveGrace"/>.
+    /// </summary>
+    public void MemberLeft(string groupId, string memberId, bool fenced)
     {
-        Sessions.Remove(groupId, memberId);
-        Release(groupId, memberId, _leaders.Keys.Where(k => k.GroupId == groupId).Select(k => k.TopicPartition).ToList());
+        var session = Sessions.Get(groupId, memberId);
+        if (fenced || session is null)
+        {
+            if (session is not null)
+                Sessions.Remove(groupId, memberId, session);
+            CancelLeave(groupId, memberId);
+            ReleaseEverywhere(groupId, memberId);
+            return;
+        }
+        session.Leaving = true;
+        ITimer? timer = null;
+        timer = _time.CreateTimer(_ =>
+        {
+            try
+            {
+                if (_leaving.TryRemove(new KeyValuePair<(string, string), ITimer>((groupId, memberId), timer!)))
+                    timer!.Dispose();
+                if (Sessions.Remove(groupId, memberId, session))
+                    ReleaseEverywhere(groupId, memberId);
+            }
+            catch (Exception e)
+            {
+                // A timer callback must never throw: that would end the process.
+                _logger.LogError(e, "Releasing what member {Member} of share group {Group} held failed", memberId, groupId);
+            }
+        }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        if (_leaving.TryRemove((groupId, memberId), out var previous))
+            previous.Dispose();
+        _leaving[(groupId, memberId)] = timer;
+        timer.Change(LeaveGrace, Timeout.InfiniteTimeSpan);
     }
+
+    /// <summary>
+    /// Closes a member's session (a final ShareFetch or ShareAcknowledge, after its
+    /// acknowledgements): what it holds goes back — in its session's partitions, or in all of the
+    /// group's when it already left the group.
+    /// </summary>
+    public void CloseSession(string groupId, string memberId)
+    {
+        if (Sessions.Remove(groupId, memberId) is not { } closed)
+            return;
+        if (closed.Leaving)
+        {
+            CancelLeave(groupId, memberId);
+            ReleaseEverywhere(groupId, memberId);
+        }
+        else
+        {
+            Release(groupId, memberId, closed.Partitions);
+        }
+    }
+
+    private void CancelLeave(string groupId, string memberId)
+    {
+        if (_leaving.TryRemove((groupId, memberId), out var timer))
+            timer.Dispose();
+    }
+
+    private void ReleaseEverywhere(string groupId, string memberId) =>
+        Release(groupId, memberId, _leaders.Keys.Where(k => k.GroupId == groupId).Select(k => k.TopicPartition).ToList());
 
     /// <summary>A share group was deleted: its sessions close and its share-partitions and their state go.</summary>
     public void GroupDeleted(string groupId)
@@ -266,6 +338,9 @@ internal sealed class SharePartitionManager : IShareGroupListener, IDisposable
 
     public void Dispose()
     {
+        foreach (var timer in _leaving.Values)
+            timer.Dispose();
+        _leaving.Clear();
         foreach (var leader in _leaders.Values)
             leader.Dispose();
         _leaders.Clear();

@@ -24,6 +24,15 @@ internal sealed class ShareSession(string groupId, string memberId)
     /// <summary>The epoch the next request must carry (changed under the cache's lock).</summary>
     public int Epoch { get; set; } = 1;
 
+    /// <summary>Set when the member left its group: the session takes acknowledgements but acquires nothing more.</summary>
+    public bool Leaving
+    {
+        get => Volatile.Read(ref _leaving);
+        set => Volatile.Write(ref _leaving, value);
+    }
+
+    private bool _leaving;
+
     /// <summary>Where the next fetch starts going round the partitions, so none is always last.</summary>
     public int Cursor
     {
@@ -86,8 +95,8 @@ internal enum ShareFetchKind
 /// <item>ShareAcknowledge cannot open a session: epoch 0 is INVALID_SHARE_SESSION_EPOCH.</item>
 /// </list>
 /// Kafka also drops a session when its client's connection closes; this broker drops it when the
-/// member leaves the group or is fenced, and the member's unacknowledged records are released then
-/// (or when their locks expire).
+/// member is fenced, or shortly after it leaves (see <see cref="SharePartitionManager.MemberLeft"/>),
+/// and the member's unacknowledged records are released then (or when their locks expire).
 /// </summary>
 internal sealed class ShareSessionCache(int maxSessions)
 {
@@ -176,6 +185,18 @@ internal sealed class ShareSessionCache(int maxSessions)
     {
         lock (_lock)
             return _sessions.Remove((groupId, memberId), out var session) ? session : null;
+    }
+
+    /// <summary>Closes the member's session if it is still <paramref name="expected"/> (not replaced by a new one).</summary>
+    public bool Remove(string groupId, string memberId, ShareSession expected)
+    {
+        lock (_lock)
+        {
+            if (!_sessions.TryGetValue((groupId, memberId), out var session) || !ReferenceEquals(session, expected))
+                return false;
+            _sessions.Remove((groupId, memberId));
+            return true;
+        }
     }
 
     /// <summary>Closes every session of a group (the group was deleted).</summary>

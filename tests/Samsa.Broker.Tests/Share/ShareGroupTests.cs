@@ -14,9 +14,15 @@ internal sealed class RecordingShareListener : IShareGroupListener
 {
     public List<(string Group, string Member)> Left { get; } = [];
 
+    public List<bool> Fenced { get; } = [];
+
     public List<string> Deleted { get; } = [];
 
-    public void MemberLeft(string groupId, string memberId) => Left.Add((groupId, memberId));
+    public void MemberLeft(string groupId, string memberId, bool fenced)
+    {
+        Left.Add((groupId, memberId));
+        Fenced.Add(fenced);
+    }
 
     public void GroupDeleted(string groupId) => Deleted.Add(groupId);
 }
@@ -198,6 +204,7 @@ public class ShareGroupTests
         Assert.Equal(ErrorCode.None, left.ErrorCode);
         Assert.Equal(-1, left.MemberEpoch);
         Assert.Equal([("g", "b")], h.Listener.Left);
+        Assert.Equal([false], h.Listener.Fenced);
         var response = a.Beat();
         Assert.NotNull(response.Assignment);
         Assert.Equal(["jobs-0", "jobs-1"], a.Partitions);
@@ -239,6 +246,7 @@ public class ShareGroupTests
         h.Time.Advance(TimeSpan.FromSeconds(6));
 
         Assert.Equal([("g", "b")], h.Listener.Left);
+        Assert.Equal([true], h.Listener.Fenced);
         Assert.Equal(["a"], h.View("g")!.Members.Select(m => m.MemberId));
         Assert.Equal(ErrorCode.UnknownMemberId, b.Beat().ErrorCode);
         // Fenced members rejoin with epoch 0.

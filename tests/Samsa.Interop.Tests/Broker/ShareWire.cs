@@ -135,8 +135,8 @@ internal static class ShareWire
         return topic.TopicId;
     }
 
-    /// <summary>Writes values v{first}..v{first+count-1}, <paramref name="perBatch"/> records per batch, to partition 0.</summary>
-    public static async Task ProduceAsync(string bootstrap, string topic, int first, int count, int perBatch = 1)
+    /// <summary>Writes values v{first}..v{first+count-1}, <paramref name="perBatch"/> records per batch, to one partition.</summary>
+    public static async Task ProduceAsync(string bootstrap, string topic, int first, int count, int perBatch = 1, int partition = 0)
     {
         using var connection = await RawConnection.ConnectAsync(bootstrap);
         for (int at = first; at < first + count; at += perBatch)
@@ -150,7 +150,7 @@ internal static class ShareWire
             {
                 Acks = -1,
                 TimeoutMs = 5000,
-                TopicData = [new() { Name = topic, PartitionData = [new() { Index = 0, Records = output.WrittenSpan.ToArray() }] }],
+                TopicData = [new() { Name = topic, PartitionData = [new() { Index = partition, Records = output.WrittenSpan.ToArray() }] }],
             }, 9);
             Assert.Equal(ErrorCode.None, r.Responses.Single().PartitionResponses.Single().ErrorCode);
         }

@@ -7,8 +7,12 @@ namespace Samsa.Broker.Groups.Share;
 /// </summary>
 internal interface IShareGroupListener
 {
-    /// <summary>A member left its share group or was fenced: what it holds goes back to the others.</summary>
-    void MemberLeft(string groupId, string memberId);
+    /// <summary>
+    /// A member left its share group (<paramref name="fenced"/> false: it said so, and may still
+    /// close its share session with its last acknowledgements) or was fenced (its session timed
+    /// out: it is presumed gone). Either way what it holds goes back to the others.
+    /// </summary>
+    void MemberLeft(string groupId, string memberId, bool fenced);
 
     /// <summary>An empty share group was deleted (DeleteGroups): its share-partition state goes with it.</summary>
     void GroupDeleted(string groupId);
