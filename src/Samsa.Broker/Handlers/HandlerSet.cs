@@ -50,6 +50,9 @@ internal static class HandlerSet
             handlers.Add(new ShareGroupDescribeHandler(groups));
             handlers.Add(new ShareFetchHandler(shares, groups, options, appends));
             handlers.Add(new ShareAcknowledgeHandler(shares));
+            handlers.Add(new DescribeShareGroupOffsetsHandler(groups, shares));
+            handlers.Add(new AlterShareGroupOffsetsHandler(groups, shares));
+            handlers.Add(new DeleteShareGroupOffsetsHandler(groups, shares));
         }
         return handlers;
     }

@@ -336,6 +336,64 @@ internal sealed class SharePartitionManager : IShareGroupListener, IDisposable
         }
     }
 
+    // ---- admin (DescribeShareGroupOffsets, AlterShareGroupOffsets, DeleteShareGroupOffsets) ----
+
+    /// <summary>What a share-partition persists now: the live state if it has been fetched since the start, else what was loaded; null for none.</summary>
+    public ShareState? StateOf(ShareKey key)
+    {
+        if (Find(key) is { } leader)
+        {
+            lock (leader.Gate)
+                return leader.Partition.ExportState();
+        }
+        lock (_createLock)
+            return _stored.GetValueOrDefault(key)?.State;
+    }
+
+    /// <summary>Every share-partition of a group that has state.</summary>
+    public IReadOnlyList<ShareKey> KeysOf(string groupId)
+    {
+        lock (_createLock)
+            return _leaders.Keys.Where(k => k.GroupId == groupId).Concat(_stored.Keys.Where(k => k.GroupId == groupId)).Distinct().ToList();
+    }
+
+    /// <summary>
+    /// Starts a share-partition over at <paramref name="startOffset"/> (AlterShareGroupOffsets, for
+    /// an empty group): whatever was in flight is forgotten, and the state epoch moves on, as
+    /// Kafka's re-initialisation does. The new state is written before this returns.
+    /// </summary>
+    public void ResetStart(ShareKey key, PartitionLog log, long startOffset)
+    {
+        lock (_createLock)
+        {
+            int epoch = (StateOf(key)?.StateEpoch ?? -1) + 1;
+            if (_leaders.TryRemove(key, out var old))
+                old.Dispose();
+            var partition = new SharePartition(Options, _time, Math.Max(startOffset, 0), epoch);
+            partition.AdvanceToLogStart(log.LogStartOffset);
+            var previous = _stored.GetValueOrDefault(key);
+            var leader = new ShareLeader(key, partition, previous, _store, _time, _logger, Changed);
+            lock (leader.Gate)
+                leader.AfterChange();
+            _leaders[key] = leader;
+            if (leader.Persisted is { } written)
+                _stored[key] = written;
+        }
+        Changed();
+    }
+
+    /// <summary>Forgets a share-partition's state (DeleteShareGroupOffsets): its next fetch starts where share.auto.offset.reset says.</summary>
+    public void Forget(ShareKey key)
+    {
+        lock (_createLock)
+        {
+            if (_leaders.TryRemove(key, out var leader))
+                leader.Dispose();
+            _stored.Remove(key);
+            _store.Delete(key);
+        }
+    }
+
     public void Dispose()
     {
         foreach (var timer in _leaving.Values)
