@@ -88,7 +88,7 @@ public sealed record BrokerOptions
 
     public TimeSpan GroupMaxSessionTimeout { get; init; } = TimeSpan.FromMinutes(30);
 
-    /// <summary>group.coordinator.rebalance.protocols: "classic", "consumer" (KIP-848); "share" is not served yet.</summary>
+    /// <summary>group.coordinator.rebalance.protocols: "classic", "consumer" (KIP-848); "share" is accepted, but share groups follow <see cref="ShareVersion"/>.</summary>
     public IReadOnlyList<string> GroupRebalanceProtocols { get; init; } = ["classic", "consumer"];
 
     /// <summary>group.consumer.session.timeout.ms, within group.consumer.min/max.session.timeout.ms.</summary>
@@ -113,6 +113,51 @@ public sealed record BrokerOptions
 
     /// <summary>group.consumer.assignors: server-side assignors by name ("uniform", "range"); the first is the default.</summary>
     public IReadOnlyList<string> ConsumerGroupAssignors { get; init; } = ["uniform", "range"];
+
+    /// <summary>
+    /// share.version: Kafka 4.2 gates share groups (KIP-932) with this cluster feature; a single
+    /// node takes it from its config. 1 (the default) serves the share-group APIs, 0 neither serves
+    /// nor advertises them.
+    /// </summary>
+    public short ShareVersion { get; init; } = 1;
+
+    /// <summary>group.share.session.timeout.ms, within group.share.min/max.session.timeout.ms.</summary>
+    public TimeSpan ShareGroupSessionTimeout { get; init; } = TimeSpan.FromSeconds(45);
+
+    public TimeSpan ShareGroupMinSessionTimeout { get; init; } = TimeSpan.FromSeconds(45);
+
+    public TimeSpan ShareGroupMaxSessionTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>group.share.heartbeat.interval.ms, within group.share.min/max.heartbeat.interval.ms.</summary>
+    public TimeSpan ShareGroupHeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan ShareGroupMinHeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan ShareGroupMaxHeartbeatInterval { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>group.share.max.size: members a share group may have.</summary>
+    public int ShareGroupMaxSize { get; init; } = 200;
+
+    /// <summary>group.share.record.lock.duration.ms: how long a member holds records it fetched without acknowledging them.</summary>
+    public TimeSpan ShareRecordLockDuration { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>group.share.delivery.count.limit: deliveries of a record before it is archived.</summary>
+    public int ShareDeliveryCountLimit { get; init; } = 5;
+
+    /// <summary>group.share.partition.max.record.locks: records in flight per share-partition.</summary>
+    public int SharePartitionMaxRecordLocks { get; init; } = 2000;
+
+    /// <summary>group.share.max.share.sessions: share sessions the broker keeps (SHARE_SESSION_LIMIT_REACHED beyond).</summary>
+    public int ShareMaxSessions { get; init; } = 2000;
+
+    /// <summary>
+    /// share.auto.offset.reset: where a share-partition without state starts, "latest" (Kafka's
+    /// default) or "earliest". A per-group config in Kafka; here the broker-wide value for every group.
+    /// </summary>
+    public string ShareAutoOffsetReset { get; init; } = "latest";
+
+    /// <summary>share.coordinator.state.topic.num.partitions: partitions of __share_group_state (fixed once created).</summary>
+    public int ShareStateTopicPartitions { get; init; } = 50;
 
     /// <summary>How long shutdown waits for in-flight requests before closing connections.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);

@@ -26,6 +26,7 @@ public sealed class SamsaBroker : IAsyncDisposable
     private readonly RequestDispatcher _dispatcher;
     private readonly TopicManager _topics;
     private readonly GroupCoordinator _groups;
+    private readonly Share.SharePartitionManager? _shares;
     private readonly ConcurrentDictionary<long, (KafkaConnection Connection, Task Task)> _connections = new();
     private readonly CancellationTokenSource _shutdown = new();
     private volatile bool _stopAccepting;
@@ -45,6 +46,7 @@ public sealed class SamsaBroker : IAsyncDisposable
     private SamsaBroker(BrokerOptions options, ILoggerFactory loggerFactory, Socket listener, TopicManager topics, GroupCoordinator groups)
     {
         _groups = groups;
+        _shares = groups.ShareListener as Share.SharePartitionManager;
         _options = options;
         _logger = loggerFactory.CreateLogger<SamsaBroker>();
         _listener = listener;
@@ -54,7 +56,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         AdvertisedHost = options.AdvertisedHost ?? (local.Address.Equals(IPAddress.Any) ? "localhost" : local.Address.ToString());
         AdvertisedPort = options.AdvertisedPort ?? Port;
         var node = new BrokerNode(options.NodeId, AdvertisedHost, AdvertisedPort, options.ClusterId);
-        _dispatcher = new RequestDispatcher(HandlerSet.Create(node, options, topics, groups, () => _dispatcher!.Advertised, _fetches),
+        _dispatcher = new RequestDispatcher(HandlerSet.Create(node, options, topics, groups, () => _dispatcher!.Advertised, _fetches, _shares),
             loggerFactory.CreateLogger<RequestDispatcher>(), requireAuthentication: options.SaslPlainUsers is not null, _metrics);
         var period = options.ConnectionsMaxIdle < TimeSpan.FromSeconds(60) ? options.ConnectionsMaxIdle / 2 : TimeSpan.FromSeconds(30);
         _idleTimer = options.TimeProvider.CreateTimer(_ => CloseIdleConnections(), null, period, period);
@@ -190,10 +192,35 @@ public sealed class SamsaBroker : IAsyncDisposable
             ConsumerMaxSize = options.ConsumerGroupMaxSize,
             MigrationPolicy = options.ConsumerGroupMigrationPolicy,
             ConsumerAssignors = options.ConsumerGroupAssignors.Select(Samsa.Assignors.ConsumerGroupAssignors.Create).ToList(),
+            ShareGroupsEnabled = options.ShareVersion >= 1,
+            ShareSessionTimeout = options.ShareGroupSessionTimeout,
+            ShareHeartbeatInterval = options.ShareGroupHeartbeatInterval,
+            ShareMaxSize = options.ShareGroupMaxSize,
         }, options.TimeProvider, log, logger, new TopicCatalog(topics));
         topics.Changed += coordinator.TopicsChanged;
         coordinator.Load(log.Read);
+        if (options.ShareVersion >= 1)
+            coordinator.ShareListener = LoadShares(options, topics, loggerFactory);
         return coordinator;
+    }
+
+    /// <summary>
+    /// The share-partitions (KIP-932): their state is read from __share_group_state (if it exists)
+    /// and they are created as share groups fetch; the manager hears of members leaving from the coordinator.
+    /// </summary>
+    private static Share.SharePartitionManager LoadShares(BrokerOptions options, TopicManager topics, ILoggerFactory loggerFactory)
+    {
+        var logger = loggerFactory.CreateLogger<Share.SharePartitionManager>();
+        var store = new Share.ShareStateLog(topics, options.ShareStateTopicPartitions, options.TimeProvider, logger);
+        var shares = new Share.SharePartitionManager(new Share.SharePartitionOptions
+        {
+            DeliveryCountLimit = options.ShareDeliveryCountLimit,
+            RecordLockDuration = options.ShareRecordLockDuration,
+            MaxInFlightRecords = options.SharePartitionMaxRecordLocks,
+        }, options.ShareAutoOffsetReset == "earliest" ? Share.ShareAutoOffsetReset.Earliest : Share.ShareAutoOffsetReset.Latest,
+            options.ShareMaxSessions, topics, store, options.TimeProvider, logger);
+        shares.Load();
+        return shares;
     }
 
     private async Task AcceptLoopAsync()
@@ -345,6 +372,7 @@ public sealed class SamsaBroker : IAsyncDisposable
             connection.Close("broker shutting down");
         await _acceptLoop.ConfigureAwait(false);
         _groups.Dispose();
+        _shares?.Dispose();
         await _topics.DisposeAsync().ConfigureAwait(false);
         _directoryLock?.Dispose();
         _shutdown.Dispose();

@@ -47,7 +47,7 @@ public static class BrokerConfig
         ["group.initial.rebalance.delay.ms"] = ("wait for more members before the first rebalance", (o, v) => o with { GroupInitialRebalanceDelay = Ms("group.initial.rebalance.delay.ms", v) }),
         ["group.min.session.timeout.ms"] = ("smallest session.timeout.ms a consumer may ask for", (o, v) => o with { GroupMinSessionTimeout = Ms("group.min.session.timeout.ms", v) }),
         ["group.max.session.timeout.ms"] = ("largest session.timeout.ms a consumer may ask for", (o, v) => o with { GroupMaxSessionTimeout = Ms("group.max.session.timeout.ms", v) }),
-        ["group.coordinator.rebalance.protocols"] = ("group protocols members may use: classic, consumer (KIP-848)", (o, v) => o with { GroupRebalanceProtocols = Protocols(v) }),
+        ["group.coordinator.rebalance.protocols"] = ("group protocols members may use: classic, consumer (KIP-848); share is accepted, share groups follow share.version", (o, v) => o with { GroupRebalanceProtocols = Protocols(v) }),
         ["group.consumer.session.timeout.ms"] = ("a consumer-group member is fenced this long after its last heartbeat", (o, v) => o with { ConsumerGroupSessionTimeout = Ms("group.consumer.session.timeout.ms", v) }),
         ["group.consumer.min.session.timeout.ms"] = ("lower bound of group.consumer.session.timeout.ms", (o, v) => o with { ConsumerGroupMinSessionTimeout = Ms("group.consumer.min.session.timeout.ms", v) }),
         ["group.consumer.max.session.timeout.ms"] = ("upper bound of group.consumer.session.timeout.ms", (o, v) => o with { ConsumerGroupMaxSessionTimeout = Ms("group.consumer.max.session.timeout.ms", v) }),
@@ -57,6 +57,20 @@ public static class BrokerConfig
         ["group.consumer.migration.policy"] = ("online migration between the classic and consumer protocols: disabled, upgrade, downgrade, bidirectional", (o, v) => o with { ConsumerGroupMigrationPolicy = v.ToLowerInvariant() is "disabled" or "upgrade" or "downgrade" or "bidirectional" ? v.ToLowerInvariant() : throw new BrokerConfigException("group.consumer.migration.policy", $"group.consumer.migration.policy: '{v}' is not one of disabled, upgrade, downgrade, bidirectional.") }),
         ["group.consumer.max.size"] = ("members a consumer group may have", (o, v) => o with { ConsumerGroupMaxSize = Int("group.consumer.max.size", v, 1) }),
         ["group.consumer.assignors"] = ("server-side assignors, the first the default: uniform, range (or Kafka's class names)", (o, v) => o with { ConsumerGroupAssignors = Assignors(v) }),
+        ["share.version"] = ("share groups (KIP-932): 1 serves them (the default), 0 turns them off", (o, v) => o with { ShareVersion = (short)Range("share.version", v, 0, 1) }),
+        ["group.share.session.timeout.ms"] = ("a share-group member is fenced this long after its last heartbeat", (o, v) => o with { ShareGroupSessionTimeout = Ms("group.share.session.timeout.ms", v) }),
+        ["group.share.min.session.timeout.ms"] = ("lower bound of group.share.session.timeout.ms", (o, v) => o with { ShareGroupMinSessionTimeout = Ms("group.share.min.session.timeout.ms", v) }),
+        ["group.share.max.session.timeout.ms"] = ("upper bound of group.share.session.timeout.ms", (o, v) => o with { ShareGroupMaxSessionTimeout = Ms("group.share.max.session.timeout.ms", v) }),
+        ["group.share.heartbeat.interval.ms"] = ("how often share-group members are told to heartbeat", (o, v) => o with { ShareGroupHeartbeatInterval = Ms("group.share.heartbeat.interval.ms", v) }),
+        ["group.share.min.heartbeat.interval.ms"] = ("lower bound of group.share.heartbeat.interval.ms", (o, v) => o with { ShareGroupMinHeartbeatInterval = Ms("group.share.min.heartbeat.interval.ms", v) }),
+        ["group.share.max.heartbeat.interval.ms"] = ("upper bound of group.share.heartbeat.interval.ms", (o, v) => o with { ShareGroupMaxHeartbeatInterval = Ms("group.share.max.heartbeat.interval.ms", v) }),
+        ["group.share.max.size"] = ("members a share group may have", (o, v) => o with { ShareGroupMaxSize = Range("group.share.max.size", v, 1, 1000) }),
+        ["group.share.record.lock.duration.ms"] = ("how long a share member holds fetched records before they go back to the others", (o, v) => o with { ShareRecordLockDuration = TimeSpan.FromMilliseconds(Range("group.share.record.lock.duration.ms", v, 1000, 3_600_000)) }),
+        ["group.share.delivery.count.limit"] = ("deliveries of a record before a share group archives it", (o, v) => o with { ShareDeliveryCountLimit = Range("group.share.delivery.count.limit", v, 2, 10) }),
+        ["group.share.partition.max.record.locks"] = ("records in flight per share-partition", (o, v) => o with { SharePartitionMaxRecordLocks = Range("group.share.partition.max.record.locks", v, 100, 10_000) }),
+        ["group.share.max.share.sessions"] = ("share sessions the broker keeps (SHARE_SESSION_LIMIT_REACHED beyond)", (o, v) => o with { ShareMaxSessions = Int("group.share.max.share.sessions", v, 1) }),
+        ["share.auto.offset.reset"] = ("where a share-partition without state starts: latest or earliest (broker-wide here; per group in Kafka)", (o, v) => o with { ShareAutoOffsetReset = v.ToLowerInvariant() is "latest" or "earliest" ? v.ToLowerInvariant() : throw new BrokerConfigException("share.auto.offset.reset", $"share.auto.offset.reset: '{v}' is not latest or earliest (by_duration is not supported).") }),
+        ["share.coordinator.state.topic.num.partitions"] = ("partitions of __share_group_state (fixed once created)", (o, v) => o with { ShareStateTopicPartitions = Int("share.coordinator.state.topic.num.partitions", v, 1) }),
         ["sasl.plain.users"] = ("user:password pairs, comma-separated; when set, clients must use SASL_PLAINTEXT with PLAIN", (o, v) => o with { SaslPlainUsers = ParseUsers(v) }),
         ["ui.listeners"] = ("host:port of the web console and /metrics (off when unset); a bare port binds loopback", (o, v) => o with { UiListen = ParseUiEndpoint(v) }),
         ["ui.timeline.rebalances"] = ("rebalances per group the console's timeline keeps in memory", (o, v) => o with { UiTimelineRebalances = Int("ui.timeline.rebalances", v, 1) }),
@@ -121,8 +135,9 @@ public static class BrokerConfig
         var names = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(n => n.ToLowerInvariant()).ToList();
         foreach (var n in names)
         {
-            if (n is not ("classic" or "consumer"))
-                throw new BrokerConfigException("group.coordinator.rebalance.protocols", $"group.coordinator.rebalance.protocols: '{n}' is not one of classic, consumer (share groups are not served yet).");
+            // "share" is accepted as Kafka does, but share groups follow share.version.
+            if (n is not ("classic" or "consumer" or "share"))
+                throw new BrokerConfigException("group.coordinator.rebalance.protocols", $"group.coordinator.rebalance.protocols: '{n}' is not one of classic, consumer, share.");
         }
         if (!names.Contains("classic"))
             throw new BrokerConfigException("group.coordinator.rebalance.protocols", "group.coordinator.rebalance.protocols: classic must be enabled (as in Kafka).");
@@ -169,6 +184,17 @@ public static class BrokerConfig
         Check(o.ConsumerGroupHeartbeatInterval < o.ConsumerGroupSessionTimeout, "group.consumer.heartbeat.interval.ms",
             "must be below group.consumer.session.timeout.ms.");
         Check(o.ConsumerGroupHeartbeatInterval > TimeSpan.Zero, "group.consumer.heartbeat.interval.ms", "must be positive.");
+        Check(o.ShareGroupSessionTimeout >= o.ShareGroupMinSessionTimeout, "group.share.session.timeout.ms",
+            $"{o.ShareGroupSessionTimeout.TotalMilliseconds} is below group.share.min.session.timeout.ms ({o.ShareGroupMinSessionTimeout.TotalMilliseconds}).");
+        Check(o.ShareGroupSessionTimeout <= o.ShareGroupMaxSessionTimeout, "group.share.session.timeout.ms",
+            $"{o.ShareGroupSessionTimeout.TotalMilliseconds} is above group.share.max.session.timeout.ms ({o.ShareGroupMaxSessionTimeout.TotalMilliseconds}).");
+        Check(o.ShareGroupHeartbeatInterval >= o.ShareGroupMinHeartbeatInterval, "group.share.heartbeat.interval.ms",
+            $"{o.ShareGroupHeartbeatInterval.TotalMilliseconds} is below group.share.min.heartbeat.interval.ms ({o.ShareGroupMinHeartbeatInterval.TotalMilliseconds}).");
+        Check(o.ShareGroupHeartbeatInterval <= o.ShareGroupMaxHeartbeatInterval, "group.share.heartbeat.interval.ms",
+            $"{o.ShareGroupHeartbeatInterval.TotalMilliseconds} is above group.share.max.heartbeat.interval.ms ({o.ShareGroupMaxHeartbeatInterval.TotalMilliseconds}).");
+        Check(o.ShareGroupHeartbeatInterval < o.ShareGroupSessionTimeout, "group.share.heartbeat.interval.ms",
+            "must be below group.share.session.timeout.ms.");
+        Check(o.ShareGroupHeartbeatInterval > TimeSpan.Zero, "group.share.heartbeat.interval.ms", "must be positive.");
     }
 
     private static int Int(string key, string value, int min)
@@ -177,6 +203,14 @@ public static class BrokerConfig
             throw new BrokerConfigException(key, $"{key}: '{value}' is not an integer.");
         if (n < min)
             throw new BrokerConfigException(key, $"{key}: {n} is below the minimum {min}.");
+        return n;
+    }
+
+    private static int Range(string key, string value, int min, int max)
+    {
+        int n = Int(key, value, min);
+        if (n > max)
+            throw new BrokerConfigException(key, $"{key}: {n} is above the maximum {max}.");
         return n;
     }
 

@@ -50,6 +50,17 @@ internal sealed class GroupCoordinator : IDisposable
 
     public GroupShard ShardFor(string groupId) => _shards[OffsetsTopic.PartitionFor(groupId, _shards.Length)];
 
+    /// <summary>Told when share members leave and share groups are deleted; set once, before serving.</summary>
+    public Share.IShareGroupListener? ShareListener
+    {
+        get => _shards.Length > 0 ? _shards[0].ShareListener : null;
+        set
+        {
+            foreach (var shard in _shards)
+                shard.ShareListener = value;
+        }
+    }
+
     /// <summary>Replays every record of __consumer_offsets, partition by partition, before serving.</summary>
     public void Load(Func<int, IEnumerable<(byte[] Key, byte[]? Value)>> recordsOfPartition)
     {

@@ -37,6 +37,18 @@ internal sealed record GroupCoordinatorOptions
     /// <summary>group.consumer.max.size.</summary>
     public int ConsumerMaxSize { get; init; } = int.MaxValue;
 
+    /// <summary>share.version &gt;= 1 (the cluster feature Kafka 4.2 gates share groups with): ShareGroupHeartbeat is served.</summary>
+    public bool ShareGroupsEnabled { get; init; } = true;
+
+    /// <summary>group.share.session.timeout.ms: a share member that has not heartbeated for this long is fenced.</summary>
+    public TimeSpan ShareSessionTimeout { get; init; } = TimeSpan.FromSeconds(45);
+
+    /// <summary>group.share.heartbeat.interval.ms, told to every share member in its heartbeat responses.</summary>
+    public TimeSpan ShareHeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>group.share.max.size: members a share group may have (Kafka's default, 200).</summary>
+    public int ShareMaxSize { get; init; } = 200;
+
     /// <summary>group.consumer.assignors: the first is the default.</summary>
     public IReadOnlyList<IConsumerGroupAssignor> ConsumerAssignors { get; init; } =
         [ConsumerGroupAssignors.Create("uniform"), ConsumerGroupAssignors.Create("range")];

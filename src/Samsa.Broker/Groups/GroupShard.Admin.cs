@@ -6,7 +6,10 @@ namespace Samsa.Broker.Groups;
 
 internal sealed partial class GroupShard
 {
-    /// <summary>DeleteGroups: only groups without members; removes the group and its offsets (tombstones).</summary>
+    /// <summary>
+    /// DeleteGroups: only groups without members; removes the group and its offsets (tombstones),
+    /// and for a share group its share-partition state.
+    /// </summary>
     public ErrorCode DeleteGroup(string groupId) =>
         Run<ErrorCode>(() =>
         {
@@ -25,9 +28,13 @@ internal sealed partial class GroupShard
             records.AddRange(offsets.Keys.Select(k => new CoordinatorRecord(OffsetsTopic.OffsetKey(group.GroupId, k.Topic, k.Partition), null)));
         if (group is ConsumerGroup consumer)
             records.AddRange(ConsumerGroupTombstones(consumer));
+        else if (group is Share.ShareGroup share)
+            records.AddRange(ShareGroupTombstones(share));
         else
             records.Add(new(OffsetsTopic.GroupKey(group.GroupId), null));
         AppendAndReplay(records);
         RemoveGroup(group.GroupId);
+        if (group is Share.ShareGroup)
+            ShareListener?.GroupDeleted(group.GroupId);
     }
 }

@@ -277,6 +277,7 @@ internal sealed partial class GroupShard
                 if (concerned)
                     records.Add(ConsumerGroupRecords.Epoch(group.GroupId, group.GroupEpoch + 1));
             }
+            ShareTopicsChanged(topics, records);
             return new CoordinatorResult<bool>(true, records);
         }, (_, _) => false);
 }

@@ -114,7 +114,7 @@ internal sealed partial class GroupShard
                 return;
             }
             default:
-                // Partition metadata (4) and share-group records (9-15): nothing to rebuild from them here.
+                // Partition metadata (4) and the unused type 9: nothing to rebuild from them here.
                 return;
         }
     }
@@ -128,6 +128,8 @@ internal sealed partial class GroupShard
                 return group;
             case ClassicGroup classic when !classic.IsEmpty:
                 throw new InvalidOperationException($"A consumer-group record for {groupId}, which is a classic group with members.");
+            case Share.ShareGroup { Deleted: false }:
+                throw new InvalidOperationException($"A consumer-group record for {groupId}, which is a share group.");
             default:
                 return Track(new ConsumerGroup(groupId, _time, AssignorNames));
         }

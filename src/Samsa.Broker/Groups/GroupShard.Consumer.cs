@@ -90,6 +90,8 @@ internal sealed partial class GroupShard
                 return UpgradeToConsumerGroup(classic, records);
             case ClassicGroup:
                 throw new CoordinatorException(ErrorCode.GroupIdNotFound, $"Group {groupId} is not a consumer group.");
+            case Share.ShareGroup { Deleted: false }:
+                throw new CoordinatorException(ErrorCode.GroupIdNotFound, $"Group {groupId} is not a consumer group.");
             default:
                 if (!create)
                     throw new CoordinatorException(ErrorCode.GroupIdNotFound, $"Group {groupId} not found.");

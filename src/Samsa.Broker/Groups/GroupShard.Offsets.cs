@@ -72,6 +72,8 @@ internal sealed partial class GroupShard
         }
         if (group is ConsumerGroup consumer)
             return ValidateConsumerCommit(consumer, request.MemberId, generation, version);
+        if (group is Share.ShareGroup)
+            return ErrorCode.GroupIdNotFound; // as Kafka: the group is not a consumer group
         var classic = (ClassicGroup)group;
         if (classic.State == GroupState.Dead)
             return ErrorCode.CoordinatorNotAvailable;
@@ -99,6 +101,9 @@ internal sealed partial class GroupShard
     {
         lock (_lock)
         {
+            // Share groups keep no committed offsets; Kafka refuses OffsetFetch for them.
+            if (_groups.GetValueOrDefault(groupId) is Share.ShareGroup { Deleted: false })
+                return (ErrorCode.GroupIdNotFound, []);
             if (_groups.GetValueOrDefault(groupId) is ConsumerGroup consumer && (memberId is not null || memberEpoch >= 0))
             {
                 var error = ValidateConsumerFetch(consumer, memberId, memberEpoch);
@@ -134,7 +139,7 @@ internal sealed partial class GroupShard
         Run<OffsetDeleteResponse>(() =>
         {
             var response = new OffsetDeleteResponse();
-            if (!_groups.TryGetValue(request.GroupId, out var group))
+            if (!_groups.TryGetValue(request.GroupId, out var group) || group is Share.ShareGroup)
             {
                 response.ErrorCode = ErrorCode.GroupIdNotFound;
                 return response;
@@ -212,7 +217,8 @@ internal sealed partial class GroupShard
             }
             return new CoordinatorResult<bool>(true, records, applied: () =>
             {
-                foreach (var group in _groups.Values.Where(g => g.IsEmpty && !g.IsDead && !_offsets.ContainsKey(g.GroupId)).ToList())
+                // Share groups do not expire (Kafka's ShareGroup.shouldExpire is false).
+                foreach (var group in _groups.Values.Where(g => g.IsEmpty && !g.IsDead && g is not Share.ShareGroup && !_offsets.ContainsKey(g.GroupId)).ToList())
                     DeleteGroupLocked(group);
             });
         }, (_, _) => false);

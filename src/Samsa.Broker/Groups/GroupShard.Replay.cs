@@ -10,7 +10,7 @@ internal sealed partial class GroupShard
     /// Applies one __consumer_offsets record: the one path by which committed offsets and group
     /// state change, both live (after the runtime appended the record) and when loading. Record types
     /// 0-2 are classic offsets and groups; 3-8 and 16 are consumer groups (GroupShard.Consumer.Replay.cs);
-    /// others (share groups) are skipped.
+    /// 10-15 share groups (GroupShard.Share.Replay.cs); others are skipped.
     /// </summary>
     public void Replay(byte[] key, byte[]? value)
     {
@@ -64,6 +64,9 @@ internal sealed partial class GroupShard
                 ReplayClassicGroup(k.Group, VersionedData.Read<GroupMetadataValue>(value, out _)!);
                 return;
             }
+            case >= Share.ShareGroupRecords.MemberType and <= Share.ShareGroupRecords.StatePartitionMetadataType:
+                ReplayShareRecord(type, key, value);
+                return;
             default:
                 ReplayConsumerRecord(type, key, value);
                 return;
@@ -186,6 +189,7 @@ internal sealed partial class GroupShard
                 group.MarkChanged();
             }
             EndLoadConsumerGroups();
+            EndLoadShareGroups();
             PublishChanges();
         }
     }

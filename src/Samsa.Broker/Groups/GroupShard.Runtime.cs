@@ -89,7 +89,11 @@ internal sealed partial class GroupShard
     /// appended and applied. It never runs after the shard closed or once cancelled, and never lets an
     /// exception reach the timer thread.
     /// </summary>
-    private void ScheduleTimer(string key, TimeSpan due, Func<IReadOnlyList<CoordinatorRecord>> operation)
+    private void ScheduleTimer(string key, TimeSpan due, Func<IReadOnlyList<CoordinatorRecord>> operation) =>
+        ScheduleTimer(key, due, () => new CoordinatorResult<bool>(true, operation()));
+
+    /// <summary>A keyed timer whose operation also has a follow-up, run once its records are applied.</summary>
+    private void ScheduleTimer(string key, TimeSpan due, Func<CoordinatorResult<bool>> operation)
     {
         CancelTimer(key);
         ITimer? timer = null;
@@ -103,7 +107,9 @@ internal sealed partial class GroupShard
                 timer!.Dispose();
                 try
                 {
-                    AppendAndReplay(operation());
+                    var result = operation();
+                    AppendAndReplay(result.Records);
+                    result.Applied?.Invoke();
                 }
                 catch (Exception e)
                 {

@@ -23,7 +23,7 @@ internal sealed class DeleteTopicsHandler(TopicManager topics) : IApiHandler
             var result = new DeleteTopicsResponse.DeletableTopicResult { Name = resolved ?? name, TopicId = id };
             if (resolved is null)
                 result.ErrorCode = name is null ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition;
-            else if (resolved == TopicManager.ConsumerOffsetsTopic)
+            else if (resolved is TopicManager.ConsumerOffsetsTopic or Share.ShareStateLog.TopicName)
                 (result.ErrorCode, result.ErrorMessage) = (ErrorCode.InvalidTopicException, "Internal topics cannot be deleted.");
             else
                 result.ErrorCode = topics.Delete(resolved);

@@ -8,10 +8,11 @@ namespace Samsa.Broker.Handlers;
 
 internal static class HandlerSet
 {
-    public static List<IApiHandler> Create(BrokerNode node, BrokerOptions options, TopicManager topics, GroupCoordinator groups, Func<IReadOnlyList<ApiVersionsResponse.ApiVersion>> advertised, FetchObserver? fetches = null)
+    public static List<IApiHandler> Create(BrokerNode node, BrokerOptions options, TopicManager topics, GroupCoordinator groups, Func<IReadOnlyList<ApiVersionsResponse.ApiVersion>> advertised,
+        FetchObserver? fetches = null, Share.SharePartitionManager? shares = null)
     {
         var appends = new AppendNotifier();
-        return
+        List<IApiHandler> handlers =
         [
             new ApiVersionsHandler(advertised),
             new SaslHandshakeHandler(options),
@@ -43,5 +44,17 @@ internal static class HandlerSet
             new ConsumerGroupDescribeHandler(groups),
             new ConsumerGroupHeartbeatHandler(groups),
         ];
+        // share.version 0: the share-group APIs are neither served nor advertised.
+        if (options.ShareVersion >= 1 && shares is not null)
+        {
+            handlers.Add(new ShareGroupHeartbeatHandler(groups));
+            handlers.Add(new ShareGroupDescribeHandler(groups));
+            handlers.Add(new ShareFetchHandler(shares, groups, options, appends));
+            handlers.Add(new ShareAcknowledgeHandler(shares));
+            handlers.Add(new DescribeShareGroupOffsetsHandler(groups, shares));
+            handlers.Add(new AlterShareGroupOffsetsHandler(groups, shares));
+            handlers.Add(new DeleteShareGroupOffsetsHandler(groups, shares));
+        }
+        return handlers;
     }
 }

@@ -39,8 +39,8 @@ internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options,
                     pr.ErrorCode = ErrorCode.InvalidRequiredAcks;
                 else if (topic is null || p.Index < 0 || p.Index >= topic.Partitions.Length)
                     pr.ErrorCode = context.ApiVersion >= 13 ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition;
-                else if (topic.Name == TopicManager.ConsumerOffsetsTopic)
-                    (pr.ErrorCode, pr.ErrorMessage) = (ErrorCode.InvalidTopicException, "Clients may not produce to __consumer_offsets.");
+                else if (topic.Name is TopicManager.ConsumerOffsetsTopic or Share.ShareStateLog.TopicName)
+                    (pr.ErrorCode, pr.ErrorMessage) = (ErrorCode.InvalidTopicException, $"Clients may not produce to {topic.Name}.");
                 else
                 {
                     var log = topic.Partitions[p.Index];

@@ -38,6 +38,8 @@ internal static class GroupOwnership
     {
         GroupType.Consumer => view.Members.Select(m => new MemberPartitions(m, Keys(m.Assigned), Keys(m.PendingRevocation),
             Keys(m.Target).Except(Keys(m.Assigned)).Except(Keys(m.PendingRevocation)).Order().ToList())).ToList(),
+        // Share groups: several members may hold one partition, and nothing is revoked first.
+        GroupType.Share => view.Members.Select(m => new MemberPartitions(m, Keys(m.Assigned), [], [])).ToList(),
         _ => Classic(view),
     };
 

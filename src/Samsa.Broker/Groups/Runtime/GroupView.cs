@@ -5,11 +5,19 @@ internal enum GroupType
 {
     Classic,
     Consumer,
+
+    /// <summary>KIP-932 share groups (ShareGroupHeartbeat).</summary>
+    Share,
 }
 
 internal static class GroupTypes
 {
-    public static string Name(GroupType type) => type == GroupType.Consumer ? "consumer" : "classic";
+    public static string Name(GroupType type) => type switch
+    {
+        GroupType.Consumer => "consumer",
+        GroupType.Share => "share",
+        _ => "classic",
+    };
 }
 
 /// <summary>Partitions of one topic, by id and name (classic assignments carry names only: id empty).</summary>
@@ -28,14 +36,14 @@ internal sealed record GroupView
     /// <summary>Kafka's state name for the type (Empty, PreparingRebalance, ..., Assigning, Reconciling, Stable, Dead).</summary>
     public required string State { get; init; }
 
-    /// <summary>Classic: the generation. Consumer: the group epoch.</summary>
+    /// <summary>Classic: the generation. Consumer and share: the group epoch.</summary>
     public required int Epoch { get; init; }
 
     /// <summary>Consumer: the epoch of the target assignment; classic: the generation.</summary>
     public int AssignmentEpoch { get; init; }
     public string ProtocolType { get; init; } = "";
 
-    /// <summary>Classic: the chosen protocol (assignor). Consumer: the server assignor in use.</summary>
+    /// <summary>Classic: the chosen protocol (assignor). Consumer: the server assignor in use. Share: "simple".</summary>
     public string? Protocol { get; init; }
     public string? LeaderId { get; init; }
     public long StateTimestamp { get; init; }
