@@ -152,13 +152,17 @@ internal sealed class SharePartitionManager : IShareGroupListener, IDisposable
         for (int attempt = 0; attempt < 4; attempt++)
         {
             long fetchOffset;
+            bool full;
             lock (leader.Gate)
             {
-                leader.Partition.AdvanceToLogStart(log.LogStartOffset);
-                fetchOffset = leader.Partition.NextFetchOffset();
+                var partition = leader.Partition;
+                partition.AdvanceToLogStart(log.LogStartOffset);
+                fetchOffset = partition.NextFetchOffset();
+                // Nothing available in flight and no room for new records: reading the log would be for nothing.
+                full = fetchOffset > partition.EndOffset && partition.InFlightCount >= partition.Options.MaxInFlightRecords;
                 leader.AfterChange();
             }
-            if (fetchOffset >= log.LogEndOffset)
+            if (full || fetchOffset >= log.LogEndOffset)
                 return null;
             var read = log.Read(fetchOffset, Math.Max(maxBytes, 1));
             var (ranges, ends) = Batches(read.Memory);
