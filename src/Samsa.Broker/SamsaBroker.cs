@@ -220,6 +220,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         }, options.ShareAutoOffsetReset == "earliest" ? Share.ShareAutoOffsetReset.Earliest : Share.ShareAutoOffsetReset.Latest,
             options.ShareMaxSessions, topics, store, options.TimeProvider, logger);
         shares.Load();
+        topics.Changed += _ => shares.ForgetDeletedTopics();
         return shares;
     }
 

@@ -41,6 +41,8 @@ internal sealed partial class GroupShard
             existing = GetOrCreateClassic(request.GroupId);
         }
         group = existing as ClassicGroup;
+        if (existing is Share.ShareGroup)
+            return ErrorCode.GroupIdNotFound; // Kafka: "Group ... is not a classic group."
         if (group is null)
             return ErrorCode.InconsistentGroupProtocol; // a consumer group: classic members are not served yet
         if (group.State == GroupState.Dead)

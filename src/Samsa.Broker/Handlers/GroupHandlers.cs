@@ -57,7 +57,8 @@ internal sealed class LeaveGroupHandler(GroupCoordinator coordinator) : IApiHand
 
 // DescribeGroups v0-6, answered from the published group views. Member metadata and assignments
 // only for a Stable group (Kafka's rule). An unknown group, or a group of another type (Kafka
-// describes consumer groups with ConsumerGroupDescribe), is "Dead", with GROUP_ID_NOT_FOUND from v6.
+// describes consumer groups with ConsumerGroupDescribe and share groups with ShareGroupDescribe),
+// is "Dead", with GROUP_ID_NOT_FOUND from v6.
 internal sealed class DescribeGroupsHandler(GroupCoordinator coordinator) : IApiHandler
 {
     public ApiKey Key => ApiKey.DescribeGroups;
@@ -105,7 +106,7 @@ internal sealed class DescribeGroupsHandler(GroupCoordinator coordinator) : IApi
 }
 
 // ListGroups v0-5 from the published group views, with the v4 state filter and the v5 type filter
-// (classic, consumer).
+// (classic, consumer, share; a share group's protocol type is "share", its states Empty and Stable).
 internal sealed class ListGroupsHandler(GroupCoordinator coordinator) : IApiHandler
 {
     public ApiKey Key => ApiKey.ListGroups;
@@ -131,6 +132,7 @@ internal sealed class ListGroupsHandler(GroupCoordinator coordinator) : IApiHand
 }
 
 // DeleteGroups v0-2: NON_EMPTY_GROUP unless the group has no members; GROUP_ID_NOT_FOUND if unknown.
+// Deleting a share group deletes its share-partition state too.
 internal sealed class DeleteGroupsHandler(GroupCoordinator coordinator) : IApiHandler
 {
     public ApiKey Key => ApiKey.DeleteGroups;

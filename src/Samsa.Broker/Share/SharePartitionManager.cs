@@ -66,11 +66,35 @@ internal sealed class SharePartitionManager : IShareGroupListener, IDisposable
 
     public int AcquisitionLockTimeoutMs => (int)Options.RecordLockDuration.TotalMilliseconds;
 
-    /// <summary>Reads what the store holds, before serving.</summary>
+    /// <summary>Reads what the store holds, before serving; state of topics deleted meanwhile is dropped.</summary>
     public void Load()
     {
         lock (_createLock)
             _stored = new Dictionary<ShareKey, StoredShareState>(_store.Load());
+        ForgetDeletedTopics();
+    }
+
+    /// <summary>
+    /// Topics changed: share-partitions of topics that no longer exist are dropped with their state
+    /// (Kafka deletes share state when its topic is deleted). A topic created again has a new id.
+    /// </summary>
+    public void ForgetDeletedTopics()
+    {
+        try
+        {
+            foreach (var key in AllKeys().Where(k => _topics.FindById(k.TopicId) is null))
+                Forget(key);
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Dropping the share state of deleted topics failed");
+        }
+    }
+
+    private List<ShareKey> AllKeys()
+    {
+        lock (_createLock)
+            return _leaders.Keys.Concat(_stored.Keys).Distinct().ToList();
     }
 
     /// <summary>The log of a topic partition, or the error a share request answers for it.</summary>
@@ -91,6 +115,7 @@ internal sealed class SharePartitionManager : IShareGroupListener, IDisposable
     {
         if (_leaders.TryGetValue(key, out var leader))
             return leader;
+        _store.Prepare();
         lock (_createLock)
         {
             if (_leaders.TryGetValue(key, out leader))
@@ -127,13 +152,17 @@ internal sealed class SharePartitionManager : IShareGroupListener, IDisposable
         for (int attempt = 0; attempt < 4; attempt++)
         {
             long fetchOffset;
+            bool full;
             lock (leader.Gate)
             {
-                leader.Partition.AdvanceToLogStart(log.LogStartOffset);
-                fetchOffset = leader.Partition.NextFetchOffset();
+                var partition = leader.Partition;
+                partition.AdvanceToLogStart(log.LogStartOffset);
+                fetchOffset = partition.NextFetchOffset();
+                // Nothing available in flight and no room for new records: reading the log would be for nothing.
+                full = fetchOffset > partition.EndOffset && partition.InFlightCount >= partition.Options.MaxInFlightRecords;
                 leader.AfterChange();
             }
-            if (fetchOffset >= log.LogEndOffset)
+            if (full || fetchOffset >= log.LogEndOffset)
                 return null;
             var read = log.Read(fetchOffset, Math.Max(maxBytes, 1));
             var (ranges, ends) = Batches(read.Memory);
@@ -364,6 +393,7 @@ internal sealed class SharePartitionManager : IShareGroupListener, IDisposable
     /// </summary>
     public void ResetStart(ShareKey key, PartitionLog log, long startOffset)
     {
+        _store.Prepare();
         lock (_createLock)
         {
             int epoch = (StateOf(key)?.StateEpoch ?? -1) + 1;

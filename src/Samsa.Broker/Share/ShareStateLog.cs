@@ -28,6 +28,14 @@ internal interface IShareStateStore
 
     /// <summary>Forgets a share-partition's state (a tombstone).</summary>
     void Delete(ShareKey key);
+
+    /// <summary>
+    /// Makes the store ready for writes (creates __share_group_state). Called before the first
+    /// write and outside every lock: creating a topic tells the group coordinator, which takes
+    /// its shard locks, so doing it under a share-partition's lock could deadlock with a member
+    /// leaving (shard lock, then share-partition lock).
+    /// </summary>
+    void Prepare();
 }
 
 /// <summary>
@@ -108,7 +116,14 @@ internal sealed class ShareStateLog(TopicManager topics, int partitions, TimePro
         Append(key, value);
     }
 
-    public void Delete(ShareKey key) => Append(key, null);
+    public void Delete(ShareKey key)
+    {
+        // Nothing was ever written if the topic does not exist.
+        if (_topic is not null || topics.TryGet(TopicName, out _))
+            Append(key, null);
+    }
+
+    public void Prepare() => TopicFor();
 
     private void Append(ShareKey key, byte[]? value)
     {
@@ -176,5 +191,9 @@ internal sealed class MemoryShareStateStore : IShareStateStore
     {
         lock (_lock)
             _states.Remove(key);
+    }
+
+    public void Prepare()
+    {
     }
 }

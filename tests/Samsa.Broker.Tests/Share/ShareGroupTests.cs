@@ -316,7 +316,7 @@ public class ShareGroupTests
     }
 
     [Fact]
-    public void A_group_id_belongs_to_one_group_type()
+    public async Task A_group_id_belongs_to_one_group_type()
     {
         var h = new ShareGroupHarness();
         h.Topics.Add("jobs", 1);
@@ -353,6 +353,8 @@ public class ShareGroupTests
         }, 8);
         Assert.Equal(ErrorCode.GroupIdNotFound, commit.Topics[0].Partitions[0].ErrorCode);
         Assert.Equal(ErrorCode.GroupIdNotFound, h.Coordinator.ShardFor("sg").FetchOffsets("sg", null).Error);
+        var join = await h.Coordinator.ShardFor("sg").JoinGroup(GroupHarness.JoinRequest("sg"), 7, "client", "/127.0.0.1").Done();
+        Assert.Equal(ErrorCode.GroupIdNotFound, join.ErrorCode);
         Assert.Equal(GroupType.Share, h.View("sg")!.Type);
     }
 

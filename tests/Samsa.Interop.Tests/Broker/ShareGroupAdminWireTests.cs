@@ -123,6 +123,33 @@ public sealed class ShareGroupAdminWireTests
     }
 
     [Fact]
+    public async Task A_deleted_topic_takes_its_share_state_with_it()
+    {
+        await using var broker = await StartAsync();
+        var id = await CreateTopicAsync(broker.Bootstrap, Topic);
+        await ProduceAsync(broker.Bootstrap, Topic, 0, 3);
+        using var c = await RawConnection.ConnectAsync(broker.Bootstrap);
+        using (var a = await ShareWireMember.JoinAsync(broker.Bootstrap, "g", "member-a", Topic, id))
+        {
+            Assert.Equal(3, Acquired(await a.FetchAsync()).Count);
+            await a.AcknowledgeAsync(0, 2, AcknowledgeTypeByte.Accept, epoch: -1);
+            await a.LeaveAsync();
+        }
+        Assert.Equal(3L, (await Describe(c, "g")).Topics.Single().Partitions[0].StartOffset);
+
+        var deleted = await c.SendAsync<DeleteTopicsResponse>(new DeleteTopicsRequest { TopicNames = [Topic], TimeoutMs = 10_000 }, 5);
+        Assert.Equal(ErrorCode.None, deleted.Responses.Single().ErrorCode);
+        var again = await CreateTopicAsync(broker.Bootstrap, Topic);
+        await ProduceAsync(broker.Bootstrap, Topic, 0, 2);
+
+        Assert.NotEqual(id, again);
+        Assert.Equal(-1L, (await Describe(c, "g")).Topics.Single().Partitions[0].StartOffset);
+        await broker.RestartAsync();
+        using var b = await ShareWireMember.JoinAsync(broker.Bootstrap, "g", "member-b", Topic, again);
+        Assert.Equal(["v0", "v1"], Acquired(await b.FetchAsync()).Select(r => r.Value));
+    }
+
+    [Fact]
     public async Task The_offset_apis_are_advertised()
     {
         await using var broker = await StartAsync();

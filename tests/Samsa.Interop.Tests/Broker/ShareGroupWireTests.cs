@@ -192,6 +192,23 @@ public sealed class ShareGroupWireTests
     }
 
     [Fact]
+    public async Task No_more_records_are_in_flight_than_the_record_lock_limit_and_an_acknowledgement_makes_room()
+    {
+        var (broker, id) = await SetUp(12, o => o with { SharePartitionMaxRecordLocks = 5 });
+        await using var _ = broker;
+        using var a = await ShareWireMember.JoinAsync(broker.Bootstrap, "g", "member-a", Topic, id);
+        using var b = await ShareWireMember.JoinAsync(broker.Bootstrap, "g", "member-b", Topic, id);
+        Assert.Equal(5, Acquired(await a.FetchAsync()).Count);
+        Assert.Empty(Acquired(await b.FetchAsync()));
+
+        // b waits; a's acknowledgement moves the start offset and wakes it.
+        var waiting = b.FetchAsync(maxWaitMs: 20_000);
+        await Task.Delay(200);
+        Assert.Equal(ErrorCode.None, (await a.AcknowledgeAsync(0, 4, AcknowledgeTypeByte.Accept)).ErrorCode);
+        Assert.Equal(["v5", "v6", "v7", "v8", "v9"], Acquired(await waiting.WaitAsync(TimeSpan.FromSeconds(10))).Select(r => r.Value));
+    }
+
+    [Fact]
     public async Task Version_two_can_cap_an_acquisition_at_max_records()
     {
         var broker = await StartAsync();
