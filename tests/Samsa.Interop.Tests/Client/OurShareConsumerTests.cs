@@ -283,8 +283,10 @@ public abstract class OurShareConsumerTests : IAsyncLifetime
         var result = consumer.CommitSync();
         var refused = Assert.Single(result).Value;
         Assert.NotNull(refused);
-        Assert.Equal(ErrorCode.InvalidRecordState, refused.Error);
-        Assert.Equal(ErrorCode.InvalidRecordState, heard[^1].Error?.Error);
+        // On a loaded machine the mock may also have timed the idle share session out, which
+        // released the record as well: either refusal says the acknowledgement came too late.
+        Assert.Contains(refused.Error, (ErrorCode[])[ErrorCode.InvalidRecordState, ErrorCode.ShareSessionNotFound]);
+        Assert.Equal(refused.Error, heard[^1].Error?.Error);
     }
 
     [Fact]
