@@ -16,11 +16,13 @@ internal sealed class CreatePartitionsHandler(TopicManager topics) : IApiHandler
     {
         var r = (CreatePartitionsRequest)request;
         var response = new CreatePartitionsResponse();
+        // KRaft builds one record per new partition in a list bounded at 10,000 and fails the whole
+        // request past it, with this message (EventHandlerExceptionInfo).
         long asked = r.Topics.Sum(t => topics.TryGet(t.Name, out var existing) ? Math.Max(0L, t.Count - existing.Partitions.Length) : 0);
         if (asked > PartitionCeiling.PerRequest)
         {
             foreach (var t in r.Topics)
-                response.Results.Add(new CreatePartitionsResponse.CreatePartitionsTopicResult { Name = t.Name, ErrorCode = ErrorCode.PolicyViolation, ErrorMessage = "Excessively large number of partitions per request." });
+                response.Results.Add(new CreatePartitionsResponse.CreatePartitionsTopicResult { Name = t.Name, ErrorCode = ErrorCode.PolicyViolation, ErrorMessage = "Unable to perform excessively large batch operation." });
             return ValueTask.FromResult<IResponse?>(response);
         }
         foreach (var t in r.Topics)

@@ -29,5 +29,11 @@ public sealed class PartitionCeilingTests
         Assert.DoesNotContain(metadata.Topics, t => t.Topic is "huge" or "small" or "big");
         Assert.Empty(Directory.GetDirectories(broker.Directory, "huge-*").Concat(Directory.GetDirectories(broker.Directory, "big-*")));
         await admin.CreateTopicsAsync([new TopicSpecification { Name = "fits", NumPartitions = 10, ReplicationFactor = 1 }]);
+
+        // CreatePartitions has Kafka's cap too, whole request, with KRaft's message.
+        var grow = await Assert.ThrowsAsync<CreatePartitionsException>(() =>
+            admin.CreatePartitionsAsync([new PartitionsSpecification { Topic = "fits", IncreaseTo = 10_020 }]));
+        Assert.Equal(ErrorCode.PolicyViolation, grow.Results.Single().Error.Code);
+        Assert.Equal("Unable to perform excessively large batch operation.", grow.Results.Single().Error.Reason);
     }
 }
