@@ -13,7 +13,7 @@ using Samsa.Client.Producer;
 /// </summary>
 internal static class ProduceBenchmark
 {
-    private sealed record Outcome(double Seconds, double P50, double P99);
+    private sealed record Outcome(double Seconds, double P50, double P99, double BytesPerRecord);
 
     private sealed record Row(int Size, string Acks, string Codec, int Partitions);
 
@@ -30,8 +30,8 @@ internal static class ProduceBenchmark
                     select new Row(size, acks, codec, partitions)).ToList();
         Console.WriteLine($"Producing {count:N0} records per run into {harness.Describe}; {rounds} round(s) per row, clients alternating; median (lowest–highest).");
         Console.WriteLine();
-        Console.WriteLine("| client | record | acks | codec | partitions | messages/s | MB/s | p50 ms | p99 ms |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| client | record | acks | codec | partitions | messages/s | MB/s | p50 ms | p99 ms | managed bytes/msg |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
         var fixedRate = new List<string>();
         var ratios = new List<string>();
         int topics = 0;
@@ -55,7 +55,7 @@ internal static class ProduceBenchmark
             ]);
             foreach (var (name, list) in results)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {name} | {row.Size} B | {row.Acks} | {row.Codec} | {row.Partitions} | {Harness.MedianSpread(list.Select(r => count / r.Seconds).ToList(), "N0")} | {Harness.Median(list.Select(r => count * (double)row.Size / r.Seconds / 1e6)):N0} | {Harness.Median(list.Select(r => r.P50)):F1} | {Harness.Median(list.Select(r => r.P99)):F1} |"));
+                    $"| {name} | {row.Size} B | {row.Acks} | {row.Codec} | {row.Partitions} | {Harness.MedianSpread(list.Select(r => count / r.Seconds).ToList(), "N0")} | {Harness.Median(list.Select(r => count * (double)row.Size / r.Seconds / 1e6)):N0} | {Harness.Median(list.Select(r => r.P50)):F1} | {Harness.Median(list.Select(r => r.P99)):F1} | {Harness.Median(list.Select(r => r.BytesPerRecord)):N0} |"));
             double Peak(string name) => Harness.Median(results[name].Select(r => count / r.Seconds));
             ratios.Add(string.Create(CultureInfo.InvariantCulture,
                 $"{row.Size} B acks={row.Acks} {row.Codec} × {row.Partitions}: {Peak("samsa") / Peak("librdkafka defaults"):F2}× defaults, {Peak("samsa") / Peak("librdkafka tuned"):F2}× tuned"));
@@ -89,10 +89,11 @@ internal static class ProduceBenchmark
         return 0;
     }
 
-    private static Outcome Summarize(long[] sent, long[] done, Stopwatch watch)
+    private static Outcome Summarize(long[] sent, long[] done, Stopwatch watch, long allocatedBefore)
     {
+        double bytes = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)sent.Length;
         var latencies = sent.Zip(done, (s, d) => (d - s) * 1000.0 / Stopwatch.Frequency).Order().ToArray();
-        return new Outcome(watch.Elapsed.TotalSeconds, latencies[latencies.Length / 2], latencies[(int)(latencies.Length * 0.99)]);
+        return new Outcome(watch.Elapsed.TotalSeconds, latencies[latencies.Length / 2], latencies[(int)(latencies.Length * 0.99)], bytes);
     }
 
     /// <summary>Paces record <paramref name="i"/> to <paramref name="rate"/> per second (0: flat out); spins the last 2 ms, which sleeps overshoot.</summary>
@@ -123,6 +124,7 @@ internal static class ProduceBenchmark
         var sent = new long[count];
         var done = new long[count];
         producer.ProduceAsync(topic, new Samsa.Client.Producer.Message<Samsa.Client.Serialization.Null?, byte[]>(null, value)).GetAwaiter().GetResult(); // metadata and connections
+        long allocated = GC.GetTotalAllocatedBytes(precise: true);
         var watch = Stopwatch.StartNew();
         for (int i = 0; i < count; i++)
         {
@@ -138,7 +140,7 @@ internal static class ProduceBenchmark
         }
         producer.Flush(TimeSpan.FromMinutes(5));
         watch.Stop();
-        return Summarize(sent, done, watch);
+        return Summarize(sent, done, watch, allocated);
     }
 
     private static Outcome Theirs(string bootstrap, string topic, Row row, int count, bool tuned, double rate)
@@ -156,6 +158,7 @@ internal static class ProduceBenchmark
         var sent = new long[count];
         var done = new long[count];
         producer.ProduceAsync(topic, new Confluent.Kafka.Message<Null, byte[]> { Value = value }).GetAwaiter().GetResult();
+        long allocated = GC.GetTotalAllocatedBytes(precise: true);
         var watch = Stopwatch.StartNew();
         for (int i = 0; i < count; i++)
         {
@@ -182,6 +185,6 @@ internal static class ProduceBenchmark
         }
         producer.Flush(TimeSpan.FromMinutes(5));
         watch.Stop();
-        return Summarize(sent, done, watch);
+        return Summarize(sent, done, watch, allocated);
     }
 }
