@@ -23,10 +23,12 @@ internal static class ProduceBenchmark
         bool halfPeak = !args.Contains("--no-half-peak");
         await using var harness = await Harness.StartAsync(args);
         string bootstrap = harness.Bootstrap, run = Guid.NewGuid().ToString("N")[..6];
-        var rows = (from size in new[] { 100, 1024 }
-                    from acks in new[] { "1", "all" }
-                    from codec in new[] { "none", "lz4" }
-                    from partitions in new[] { 1, 8 }
+        // --sizes 100 --acks 1 --codecs none --partitions 1: a subset of the rows, to work on one.
+        string[] List(string name, string all) => (Harness.Text(args, name) ?? all).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var rows = (from size in List("--sizes", "100,1024").Select(v => int.Parse(v, CultureInfo.InvariantCulture))
+                    from acks in List("--acks", "1,all")
+                    from codec in List("--codecs", "none,lz4")
+                    from partitions in List("--partitions", "1,8").Select(v => int.Parse(v, CultureInfo.InvariantCulture))
                     select new Row(size, acks, codec, partitions)).ToList();
         Console.WriteLine($"Producing {count:N0} records per run into {harness.Describe}; {rounds} round(s) per row, clients alternating; median (lowest–highest).");
         Console.WriteLine();

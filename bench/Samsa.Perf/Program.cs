@@ -14,6 +14,7 @@ using SamsaTopicPartition = Samsa.Client.TopicPartition;
 //
 //   dotnet run -c Release --project bench/Samsa.Perf -- consume [--records-100b N] [--records-1k N] [--rounds N] [--bootstrap HOST:PORT]
 //   dotnet run -c Release --project bench/Samsa.Perf -- produce [--records N] [--rounds N] [--bootstrap HOST:PORT] [--no-half-peak]
+//       [--sizes 100,1024] [--acks 1,all] [--codecs none,lz4] [--partitions 1,8]
 //   dotnet run -c Release --project bench/Samsa.Perf -- rebalance [--rounds N] [--partitions N] [--members N] [--rate N]
 //       [--settings defaults|tuned|both] [--protocols classic|consumer|both] [--steady-ms N] [--jitter-ms N] [--tail-ms N] [--deadline-s N]
 //
