@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -30,7 +31,8 @@ public sealed class KafkaProducer<TKey, TValue> : IDisposable, IAsyncDisposable
     private readonly Sender _sender;
     private readonly Channel<Action> _callbacks = Channel.CreateUnbounded<Action>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _callbackLoop;
-    private readonly Dictionary<string, int> _sticky = new(StringComparer.Ordinal);
+    // Read for every keyless record, changed once a batch: lock-free reads.
+    private readonly ConcurrentDictionary<string, int> _sticky = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _enqueueGate = new(1, 1);
     private int _closed;
 
@@ -130,12 +132,9 @@ public sealed class KafkaProducer<TKey, TValue> : IDisposable, IAsyncDisposable
             return PartitionHash.PartitionFor(_options.Partitioner, key, partitions);
         if (_options.Partitioner == Partitioner.Crc32)
             return Random.Shared.Next(partitions);
-        lock (_sticky)
-        {
-            if (!_sticky.TryGetValue(topic, out int sticky) || sticky >= partitions)
-                _sticky[topic] = sticky = Random.Shared.Next(partitions);
+        if (_sticky.TryGetValue(topic, out int sticky) && sticky < partitions)
             return sticky;
-        }
+        return _sticky.AddOrUpdate(topic, _ => Random.Shared.Next(partitions), (_, current) => current < partitions ? current : Random.Shared.Next(partitions));
     }
 
     /// <summary>KIP-480: once the sticky partition's batch is full, keyless records move to another partition.</summary>
@@ -143,11 +142,8 @@ public sealed class KafkaProducer<TKey, TValue> : IDisposable, IAsyncDisposable
     {
         if (partitions < 2)
             return;
-        lock (_sticky)
-        {
-            if (_sticky.TryGetValue(topic, out int sticky) && sticky == current)
-                _sticky[topic] = (current + 1 + Random.Shared.Next(partitions - 1)) % partitions;
-        }
+        int next = (current + 1 + Random.Shared.Next(partitions - 1)) % partitions;
+        _sticky.TryUpdate(topic, next, current); // only if no other thread moved it already
     }
 
     private async ValueTask<int> PartitionCountAsync(string topic, CancellationToken cancellationToken)

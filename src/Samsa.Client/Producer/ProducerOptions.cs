@@ -108,12 +108,18 @@ public sealed record ProducerOptions
     {
         ArgumentNullException.ThrowIfNull(properties);
         var options = new ProducerOptions();
+        bool idempotenceGiven = false;
         foreach (var (key, value) in properties)
         {
             if (!Keys.TryGetValue(key, out var set))
                 throw new KafkaConfigException(key, $"Unknown producer setting '{key}'.");
             options = set(options, key, value.Trim());
+            idempotenceGiven |= key == "enable.idempotence";
         }
+        // As Java's producer: idempotence is on by default only where the other settings allow it;
+        // acks=1 alone turns it off. Asked for explicitly, a conflict is refused by Validate.
+        if (!idempotenceGiven && (options.Acks != -1 || options.MaxInFlightRequestsPerConnection > 5 || options.Retries == 0))
+            options = options with { EnableIdempotence = false };
         return options;
     }
 

@@ -12,7 +12,7 @@ internal readonly record struct PendingRecord(TaskCompletionSource<DeliveryResul
 /// flushed, then sealed into its wire bytes once — with its producer id, epoch and base sequence —
 /// and sent, and resent unchanged on a retry, so the broker can recognise a duplicate.
 /// </summary>
-internal sealed class ProducerBatch(string topic, int partition, RecordBatchBuilder builder, long createdAt)
+internal sealed class ProducerBatch(string topic, int partition, RecordBatchBuilder builder, long createdAt, int expectedRecords = 16)
 {
     public string Topic => topic;
 
@@ -22,7 +22,7 @@ internal sealed class ProducerBatch(string topic, int partition, RecordBatchBuil
 
     public RecordBatchBuilder? Builder { get; private set; } = builder;
 
-    public List<PendingRecord> Records { get; } = [];
+    public List<PendingRecord> Records { get; } = new(expectedRecords);
 
     public PooledBufferWriter? Encoded { get; private set; }
 

@@ -20,32 +20,65 @@ internal sealed class RecordAccumulator(ProducerOptions options, TimeProvider ti
         public int InFlight;
         public int NextSequence;
         public long Sealed;
+        // Records in the partition's last batch: the next one's list starts that large instead of growing by doubling.
+        public int LastCount = 16;
     }
 
     private readonly object _gate = new();
     private readonly Dictionary<(string Topic, int Partition), PartitionQueue> _queues = [];
     private readonly Stack<RecordBatchBuilder> _builders = new();
+    // buffer.memory's accounting has its own lock, taken only when someone must wait.
+    private readonly Lock _memoryGate = new();
     private readonly LinkedList<(long Bytes, TaskCompletionSource Ready)> _memoryWaiters = new();
     private long _freeMemory = options.BufferMemory;
+    private int _memoryWaiting;
     private int _unfinished;
     private TaskCompletionSource _allDone = Completed();
+
+    /// <summary>buffer.memory not reserved by a record now.</summary>
+    public long FreeMemory => Volatile.Read(ref _freeMemory);
 
     /// <summary>Records appended and not yet completed (delivered or failed).</summary>
     public int Unfinished => Volatile.Read(ref _unfinished);
 
-    /// <summary>Waits for buffer.memory room; throws KafkaTimeoutException after max.block.ms.</summary>
-    public async ValueTask ReserveAsync(long bytes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits for buffer.memory room; throws KafkaTimeoutException after max.block.ms. With room
+    /// and nobody waiting (the common case) it takes no lock: one compare-exchange per record, so
+    /// the producing thread does not contend with the sender for the accumulator's lock twice a record.
+    /// </summary>
+    public ValueTask ReserveAsync(long bytes, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _memoryWaiting) == 0 && TryTake(bytes))
+            return ValueTask.CompletedTask;
+        return ReserveSlowAsync(bytes, cancellationToken);
+    }
+
+    private bool TryTake(long bytes)
+    {
+        long free = Volatile.Read(ref _freeMemory);
+        while (free >= bytes)
+        {
+            long seen = Interlocked.CompareExchange(ref _freeMemory, free - bytes, free);
+            if (seen == free)
+                return true;
+            free = seen;
+        }
+        return false;
+    }
+
+    private async ValueTask ReserveSlowAsync(long bytes, CancellationToken cancellationToken)
     {
         TaskCompletionSource ready;
-        lock (_gate)
+        lock (_memoryGate)
         {
-            if (_memoryWaiters.Count == 0 && _freeMemory >= bytes)
-            {
-                _freeMemory -= bytes;
+            if (_memoryWaiters.Count == 0 && TryTake(bytes))
                 return;
-            }
             ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _memoryWaiters.AddLast((bytes, ready));
+            // The full fence of this increment pairs with Free's: either Free sees a waiter, or
+            // the grant below sees the memory Free returned.
+            Interlocked.Increment(ref _memoryWaiting);
+            GrantWaiters();
         }
         try
         {
@@ -53,13 +86,18 @@ internal sealed class RecordAccumulator(ProducerOptions options, TimeProvider ti
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
-            lock (_gate)
+            lock (_memoryGate)
             {
                 var node = _memoryWaiters.Find((bytes, ready));
                 if (node is not null)
+                {
                     _memoryWaiters.Remove(node);
+                    Interlocked.Decrement(ref _memoryWaiting);
+                }
                 else if (ready.Task.IsCompletedSuccessfully)
+                {
                     Free(bytes); // granted just as we gave up
+                }
             }
             if (e is TimeoutException)
                 throw new Errors.KafkaTimeoutException($"buffer.memory ({options.BufferMemory} bytes) stayed full for max.block.ms ({options.MaxBlock.TotalMilliseconds} ms): the brokers are not keeping up or are unreachable.");
@@ -69,15 +107,21 @@ internal sealed class RecordAccumulator(ProducerOptions options, TimeProvider ti
 
     public void Free(long bytes)
     {
-        lock (_gate)
+        Interlocked.Add(ref _freeMemory, bytes);
+        if (Volatile.Read(ref _memoryWaiting) == 0)
+            return;
+        lock (_memoryGate)
+            GrantWaiters();
+    }
+
+    /// <summary>Hands freed memory to waiters in arrival order (under <see cref="_memoryGate"/>).</summary>
+    private void GrantWaiters()
+    {
+        while (_memoryWaiters.First is { } first && TryTake(first.Value.Bytes))
         {
-            _freeMemory += bytes;
-            while (_memoryWaiters.First is { } first && _freeMemory >= first.Value.Bytes)
-            {
-                _freeMemory -= first.Value.Bytes;
-                _memoryWaiters.RemoveFirst();
-                first.Value.Ready.TrySetResult();
-            }
+            _memoryWaiters.RemoveFirst();
+            Interlocked.Decrement(ref _memoryWaiting);
+            first.Value.Ready.TrySetResult();
         }
     }
 
@@ -97,11 +141,12 @@ internal sealed class RecordAccumulator(ProducerOptions options, TimeProvider ti
             if (queue.Open is { } open && open.EstimatedSize + pending.Bytes > options.BatchSize)
             {
                 queue.Waiting.AddLast(open);
+                queue.LastCount = open.Records.Count;
                 queue.Open = null;
                 full = true;
             }
             bool started = queue.Open is null;
-            queue.Open ??= new ProducerBatch(topic, partition, _builders.Count > 0 ? _builders.Pop() : new RecordBatchBuilder { Compression = options.CompressionType }, time.GetTimestamp());
+            queue.Open ??= new ProducerBatch(topic, partition, _builders.Count > 0 ? _builders.Pop() : new RecordBatchBuilder { Compression = options.CompressionType }, time.GetTimestamp(), queue.LastCount);
             queue.Open.Builder!.Add(timestamp, key, key is null, value, value is null, headers);
             queue.Open.Records.Add(pending);
             queue.Open.ReservedBytes += pending.Bytes;
@@ -148,6 +193,7 @@ internal sealed class RecordAccumulator(ProducerOptions options, TimeProvider ti
                         continue;
                     }
                     batch = open;
+                    queue.LastCount = Math.Max(open.Records.Count, 1);
                     queue.Open = null;
                 }
                 if (batch is null)

@@ -297,28 +297,66 @@ internal sealed class Sender : IDisposable
         var records = batch.Records;
         string topic = batch.Topic;
         int partition = batch.Partition;
+        bool callbacks = false;
         for (int i = 0; i < records.Count; i++)
         {
             var pending = records[i];
-            var result = new DeliveryResult(topic, partition, baseOffset < 0 ? -1 : baseOffset + i, logAppendTime >= 0 ? logAppendTime : pending.Timestamp);
-            pending.Completion?.TrySetResult(result);
-            if (pending.Callback is { } callback)
-                _dispatch(() => callback(new DeliveryReport(topic, partition, result, null)));
+            callbacks |= pending.Callback is not null;
+            pending.Completion?.TrySetResult(Result(topic, partition, baseOffset, logAppendTime, i, pending));
+        }
+        // One item on the callback queue per batch, not per record: the queue wakes its reader
+        // for each item, and that cost per record was a large part of a small record's send.
+        if (callbacks)
+        {
+            var copy = records; // the batch's own list: nothing adds to a batch once it is sent
+            _dispatch(() =>
+            {
+                for (int i = 0; i < copy.Count; i++)
+                {
+                    if (copy[i].Callback is { } callback)
+                        Invoke(callback, new DeliveryReport(topic, partition, Result(topic, partition, baseOffset, logAppendTime, i, copy[i]), null));
+                }
+            });
         }
         // Last: a flush waiting for this batch queues its marker behind these callbacks.
         _accumulator.Complete(batch);
     }
 
+    private static DeliveryResult Result(string topic, int partition, long baseOffset, long logAppendTime, int index, PendingRecord pending) =>
+        new(topic, partition, baseOffset < 0 ? -1 : baseOffset + index, logAppendTime >= 0 ? logAppendTime : pending.Timestamp);
+
     private void Fail(ProducerBatch batch, KafkaException error)
     {
-        var records = batch.Records;
-        foreach (var pending in records)
-        {
+        var copy = batch.Records;
+        foreach (var pending in copy)
             pending.Completion?.TrySetException(error);
-            if (pending.Callback is { } callback)
-                _dispatch(() => callback(new DeliveryReport(batch.Topic, batch.Partition, null, error)));
+        if (copy.Any(p => p.Callback is not null))
+        {
+            string topic = batch.Topic;
+            int partition = batch.Partition;
+            _dispatch(() =>
+            {
+                foreach (var pending in copy)
+                {
+                    if (pending.Callback is { } callback)
+                        Invoke(callback, new DeliveryReport(topic, partition, null, error));
+                }
+            });
         }
         _accumulator.Complete(batch);
+    }
+
+    /// <summary>One handler throwing must not cost the others of its batch their reports.</summary>
+    private void Invoke(Action<DeliveryReport> callback, DeliveryReport report)
+    {
+        try
+        {
+            callback(report);
+        }
+        catch (Exception e)
+        {
+            _log.LogError(e, "A delivery handler threw");
+        }
     }
 
     private void RefreshMetadata()
