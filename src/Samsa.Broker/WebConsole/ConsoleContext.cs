@@ -27,14 +27,30 @@ internal sealed class ConsoleContext(BrokerInfo broker, TopicManager topics, Gro
     /// <summary>Each group's total lag, sampled by <see cref="SampleLag"/>.</summary>
     public Timeline.LagHistory LagHistory { get; } = new();
 
-    /// <summary>Samples every group's total lag (the console's timer calls this every few seconds).</summary>
+    /// <summary>Each topic's produce and consume rates, sampled by <see cref="SampleLag"/>.</summary>
+    public Timeline.TopicRates TopicRates { get; } = new();
+
+    /// <summary>
+    /// Samples every group's total lag, and every topic's log ends and committed offsets for the
+    /// rates (the console's timer calls this every few seconds).
+    /// </summary>
     public void SampleLag()
     {
         var now = Time.GetUtcNow();
         var groups = AllGroups.ToList();
+        var consumed = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var view in groups)
-            LagHistory.Record(view.GroupId, now, Lag(view).Sum(l => l.Lag ?? 0));
+        {
+            var lag = Lag(view);
+            LagHistory.Record(view.GroupId, now, lag.Sum(l => l.Lag ?? 0));
+            foreach (var p in lag.Where(p => p.Committed >= 0))
+                consumed[p.Partition.Topic] = consumed.GetValueOrDefault(p.Partition.Topic) + p.Committed;
+        }
         LagHistory.Retain(groups.Select(g => g.GroupId).ToHashSet(StringComparer.Ordinal));
+        var topics = UserTopics.ToList();
+        foreach (var topic in topics)
+            TopicRates.Record(topic.Name, now, topic.Partitions.Sum(p => p.LogEndOffset), consumed.GetValueOrDefault(topic.Name));
+        TopicRates.Retain(topics.Select(t => t.Name).ToHashSet(StringComparer.Ordinal));
     }
 
     /// <summary>Where the console itself listens, once Kestrel bound it.</summary>

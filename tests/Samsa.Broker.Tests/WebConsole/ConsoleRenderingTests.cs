@@ -48,6 +48,24 @@ public class ConsoleRenderingTests
     }
 
     [Fact]
+    public void Topic_rates_are_taken_over_the_samples_kept_and_never_go_negative()
+    {
+        var rates = new Samsa.Broker.WebConsole.Timeline.TopicRates(capacity: 3);
+        var t0 = DateTimeOffset.UnixEpoch;
+        rates.Record("t", t0, produced: 100, consumed: 0);
+        Assert.Null(rates.Of("t"));
+        rates.Record("t", t0.AddSeconds(5), produced: 150, consumed: 20);
+        Assert.Equal((10.0, 4.0), rates.Of("t"));
+        rates.Record("t", t0.AddSeconds(10), produced: 150, consumed: 40);
+        rates.Record("t", t0.AddSeconds(15), produced: 160, consumed: 10); // a group deleted: committed offsets fell
+        Assert.Equal((1.0, 0.0), rates.Of("t")); // the oldest sample (t0) has dropped out: 150 → 160 over 10 s
+        rates.Retain(new HashSet<string>());
+        Assert.Null(rates.Of("t"));
+        Assert.Equal("0.4", Show.Rate(0.4));
+        Assert.Equal("1,234", Show.Rate(1234.4));
+    }
+
+    [Fact]
     public void The_console_binds_loopback_unless_a_host_is_named()
     {
         Assert.Equal(new IPEndPoint(IPAddress.Loopback, 8080), BrokerConfig.ParseUiEndpoint("8080"));

@@ -16,14 +16,15 @@ internal static class FrontPage
 
         var topics = c.UserTopics.ToList();
         h.Add($"<h2>Topics <span class=\"count\">{topics.Count}</span></h2>");
-        h.Add(Layout.Table(["topic", "partitions", "messages", "size"],
-            topics.Select(t => new[]
-            {
+        h.Add(Layout.Table(["topic", "partitions", "messages", "size", "in/s", "out/s"],
+            topics.Select(t => (HtmlString[])
+            [
                 Layout.Link(Layout.TopicHref(t.Name), t.Name),
                 Layout.Num(t.Partitions.Length),
                 Layout.Num(t.Partitions.Sum(p => p.LogEndOffset - p.LogStartOffset)),
                 Layout.Text(Show.Bytes(t.Partitions.Sum(p => p.SizeInBytes))),
-            }).ToList(),
+                .. Rates(c, t.Name),
+            ]).ToList(),
             "No topics yet.", id: "topics"));
 
         var groups = c.AllGroups.ToList();
@@ -41,4 +42,9 @@ internal static class FrontPage
             "No groups yet.", id: "groups"));
         return Layout.Page("Overview", h, [("Overview", null)]);
     }
+
+    /// <summary>Records/s produced and consumed (committed) over the last minute; "—" until the console has two samples.</summary>
+    public static HtmlString[] Rates(ConsoleContext c, string topic) => c.TopicRates.Of(topic) is { } r
+        ? [Layout.Text(Show.Rate(r.Produced)), Layout.Text(Show.Rate(r.Consumed))]
+        : [Layout.Text("—"), Layout.Text("—")];
 }

@@ -84,6 +84,9 @@ internal static class Show
 
     public static string Count(long n) => n.ToString("#,0", CultureInfo.InvariantCulture);
 
+    /// <summary>Records per second: whole numbers, one decimal below 10 so a trickle does not read as 0.</summary>
+    public static string Rate(double perSecond) => perSecond.ToString(perSecond < 10 ? "0.0" : "#,0", CultureInfo.InvariantCulture);
+
     public static string Time(DateTimeOffset t) => t.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss.fff 'UTC'", CultureInfo.InvariantCulture);
 
     public static string Clock(DateTimeOffset t) => t.ToUniversalTime().ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture);

@@ -12,6 +12,8 @@ internal static class TopicPage
         var h = new Html();
         h.Add($"<h1>{topic.Name}</h1>");
         h.Add($"<p class=\"sub\">id <code>{topic.Id}</code>{(topic.IsInternal ? Html.Raw(" · internal") : Html.Raw(""))}</p>");
+        var rates = FrontPage.Rates(c, topic.Name);
+        h.Add(Layout.Table(["produced/s", "consumed/s (committed by groups)"], [rates], "", id: "rates", cssClass: "grid facts"));
 
         h.Add($"<h2>Partitions <span class=\"count\">{topic.Partitions.Length}</span></h2>");
         var partitions = topic.Partitions.Select((log, p) => new[]
