@@ -1,4 +1,5 @@
 using System.Net;
+using Samsa.Broker.Security;
 
 namespace Samsa.Broker;
 
@@ -169,6 +170,38 @@ public sealed record BrokerOptions
     /// (the listener is SASL_PLAINTEXT); when null, no authentication (PLAINTEXT).
     /// </summary>
     public IReadOnlyDictionary<string, string>? SaslPlainUsers { get; init; }
+
+    /// <summary>
+    /// listeners, when several (or a protocol other than PLAINTEXT) are wanted: each with its own
+    /// security protocol. Null: one listener at <see cref="Listen"/>, PLAINTEXT (SASL_PLAINTEXT when
+    /// <see cref="SaslPlainUsers"/> is set), advertised as <see cref="AdvertisedHost"/>:<see cref="AdvertisedPort"/>.
+    /// </summary>
+    public IReadOnlyList<ListenerOptions>? Listeners { get; init; }
+
+    /// <summary>advertised.listeners in its named form: listener name → host:port.</summary>
+    public IReadOnlyDictionary<string, string>? AdvertisedListeners { get; init; }
+
+    /// <summary>listener.security.protocol.map: listener name → protocol, for names that are not protocol names.</summary>
+    public IReadOnlyDictionary<string, SecurityProtocol>? ListenerSecurityProtocolMap { get; init; }
+
+    /// <summary>
+    /// The ssl.*, sasl.* and listener.name.* settings as server.properties spells them
+    /// (docs/security.md); read when the listeners start, per listener with the
+    /// listener.name.&lt;name&gt;. prefix winning.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> SecuritySettings { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>connections.max.reauth.ms (KIP-368): a SASL session lasts this long, then the client must re-authenticate; zero, the default, for ever.</summary>
+    public TimeSpan ConnectionsMaxReauth { get; init; } = TimeSpan.Zero;
+
+    /// <summary>connection.failed.authentication.delay.ms: a failed authentication is answered and closed after this.</summary>
+    public TimeSpan FailedAuthenticationDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>sasl.server.max.receive.size: the largest frame a SASL listener reads before authentication.</summary>
+    public int SaslServerMaxReceiveSize { get; init; } = 524_288;
+
+    /// <summary>ssl.handshake.timeout.ms (Samsa's own): a TLS handshake not done by then closes the connection.</summary>
+    public TimeSpan SslHandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// ui.listeners (<c>samsa broker --ui</c>): where the web console and /metrics listen

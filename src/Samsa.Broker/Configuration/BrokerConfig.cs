@@ -19,12 +19,6 @@ public static class BrokerConfig
 
     private static readonly Dictionary<string, (string Doc, Setter Set)> Keys = new(StringComparer.Ordinal)
     {
-        ["listeners"] = ("host:port to listen on (PLAINTEXT://host:port accepted)", (o, v) => o with { Listen = ParseEndpoint("listeners", v) }),
-        ["advertised.listeners"] = ("host:port clients are told to connect to", (o, v) =>
-        {
-            var (host, port) = ParseHostPort("advertised.listeners", v);
-            return o with { AdvertisedHost = host, AdvertisedPort = port };
-        }),
         ["log.dirs"] = ("data directory", (o, v) => o with { DataDirectory = v }),
         ["log.dir"] = ("data directory (when log.dirs is not set)", (o, v) => o with { DataDirectory = v }),
         ["node.id"] = ("this broker's id", (o, v) => o with { NodeId = Int("node.id", v, 0) }),
@@ -79,10 +73,20 @@ public static class BrokerConfig
     };
 
     /// <summary>The known keys and what they do, for --help and the docs test.</summary>
-    public static IEnumerable<(string Key, string Doc)> Documented => Keys.Select(k => (k.Key, k.Value.Doc));
+    public static IEnumerable<(string Key, string Doc)> Documented => Keys.Select(k => (k.Key, k.Value.Doc)).Concat(SecurityConfig.Documented);
 
     public static BrokerOptions Apply(BrokerOptions options, string key, string value, string? where = null)
     {
+        // listeners, advertised.listeners, ssl.*, sasl.*, listener.name.*: SecurityConfig.cs.
+        try
+        {
+            if (SecurityConfig.TryApply(options, key, value.Trim(), out var secured))
+                return secured;
+        }
+        catch (BrokerConfigException e) when (where is not null)
+        {
+            throw new BrokerConfigException(key, Where(where) + e.Message);
+        }
         if (!Keys.TryGetValue(key, out var entry))
             throw new BrokerConfigException(key, $"{Where(where)}unknown setting '{key}' (see docs/broker-config.md for the keys Samsa understands).");
         try

@@ -1,55 +1,41 @@
-using System.Security.Cryptography;
-using System.Text;
 using Samsa.Broker.Network;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
 
 namespace Samsa.Broker.Handlers;
 
-// SaslHandshake v1 only: v0 is followed by raw, unframed SASL tokens, which modern clients no
-// longer send once the broker offers SaslAuthenticate. Offers PLAIN when sasl.plain.users is set.
-internal sealed class SaslHandshakeHandler(BrokerOptions options) : IApiHandler
+// SaslHandshake v0-1. The connection's SaslServerSession (Security/Sasl) holds the state: after v1
+// the tokens come in SaslAuthenticate, after v0 as raw size-prefixed frames (kafka-python 2.0.2;
+// librdkafka 2.0.2 takes v0 in the advertised range as its sign that SASL is supported). On a
+// listener without SASL the answer is ILLEGAL_SASL_STATE, as Kafka's request handler gives.
+internal sealed class SaslHandshakeHandler : IApiHandler
 {
     public ApiKey Key => ApiKey.SaslHandshake;
-
-    public short LowestVersion => 1;
 
     public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
     {
         var r = (SaslHandshakeRequest)request;
-        bool enabled = options.SaslPlainUsers is not null;
-        var response = new SaslHandshakeResponse { Mechanisms = enabled ? ["PLAIN"] : [] };
-        if (enabled && r.Mechanism == "PLAIN")
-            context.Session.Mechanism = "PLAIN";
-        else
-            response.ErrorCode = ErrorCode.UnsupportedSaslMechanism;
+        IResponse response = context.Session.Sasl is { } sasl
+            ? sasl.Handshake(r.Mechanism, context.ApiVersion)
+            : new SaslHandshakeResponse { ErrorCode = ErrorCode.IllegalSaslState };
         return ValueTask.FromResult<IResponse?>(response);
     }
 }
 
-// SaslAuthenticate v0-2 for PLAIN (RFC 4616: authzid NUL user NUL password). Passwords are compared
-// in constant time. Not implemented: SCRAM, OAUTHBEARER, GSSAPI, re-authentication (KIP-368).
-internal sealed class SaslAuthenticateHandler(BrokerOptions options) : IApiHandler
+// SaslAuthenticate v0-2 for the mechanism agreed in the handshake (PLAIN, SCRAM-SHA-256,
+// SCRAM-SHA-512), with KIP-368's session_lifetime_ms from v1. Failures are
+// SASL_AUTHENTICATION_FAILED with Kafka's message, then the connection closes after
+// connection.failed.authentication.delay.ms. Not implemented: OAUTHBEARER, GSSAPI.
+internal sealed class SaslAuthenticateHandler : IApiHandler
 {
     public ApiKey Key => ApiKey.SaslAuthenticate;
 
     public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
     {
         var r = (SaslAuthenticateRequest)request;
-        if (context.Session.Mechanism != "PLAIN" || options.SaslPlainUsers is null)
-            return Result(ErrorCode.IllegalSaslState, "SaslAuthenticate before a successful SaslHandshake.");
-        var parts = Encoding.UTF8.GetString(r.AuthBytes).Split('\0');
-        if (parts.Length != 3)
-            return Result(ErrorCode.SaslAuthenticationFailed, "Malformed PLAIN credentials.");
-        string user = parts[1], password = parts[2];
-        bool ok = options.SaslPlainUsers.TryGetValue(user, out var expected)
-            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(expected), Encoding.UTF8.GetBytes(password));
-        if (!ok)
-            return Result(ErrorCode.SaslAuthenticationFailed, $"Authentication failed: invalid username or password for {user}.");
-        context.Session.Principal = user;
-        return Result(ErrorCode.None, null);
+        IResponse response = context.Session.Sasl is { } sasl
+            ? sasl.Authenticate(r.AuthBytes, context.ApiVersion)
+            : new SaslAuthenticateResponse { ErrorCode = ErrorCode.IllegalSaslState, ErrorMessage = "SaslAuthenticate request received after successful authentication" };
+        return ValueTask.FromResult<IResponse?>(response);
     }
-
-    private static ValueTask<IResponse?> Result(ErrorCode error, string? message) =>
-        ValueTask.FromResult<IResponse?>(new SaslAuthenticateResponse { ErrorCode = error, ErrorMessage = message });
 }

@@ -15,14 +15,12 @@ internal sealed class RequestDispatcher
     private readonly Dictionary<ApiKey, IApiHandler> _handlers;
     private readonly ILogger _logger;
 
-    private readonly bool _requireAuthentication;
     private readonly BrokerMetrics? _metrics;
 
-    public RequestDispatcher(IEnumerable<IApiHandler> handlers, ILogger logger, bool requireAuthentication = false, BrokerMetrics? metrics = null)
+    public RequestDispatcher(IEnumerable<IApiHandler> handlers, ILogger logger, BrokerMetrics? metrics = null)
     {
         _handlers = handlers.ToDictionary(h => h.Key);
         _logger = logger;
-        _requireAuthentication = requireAuthentication;
         _metrics = metrics;
         Advertised = _handlers.Values.OrderBy(h => h.Key)
             .Select(h => ApiMessages.TryGetVersions(h.Key, out short low, out short high)
@@ -45,8 +43,8 @@ internal sealed class RequestDispatcher
     public async ValueTask<OutgoingFrame?> DispatchAsync(ReadOnlyMemory<byte> body, System.Net.EndPoint? client, long connectionId, ConnectionSession session, CancellationToken cancellationToken)
     {
         var (key, version, correlationId) = KafkaFrame.PeekRequest(body.Span);
-        if (_requireAuthentication && !session.Authenticated && key is not (ApiKey.ApiVersions or ApiKey.SaslHandshake or ApiKey.SaslAuthenticate))
-            throw new ProtocolException($"{key} before SASL authentication completed.");
+        // On a SASL listener: nothing but the SASL exchange before authentication, and nothing after the session expired.
+        session.Sasl?.Admit(key);
         if (!Serves(key, version))
         {
             if (key == ApiKey.ApiVersions)
