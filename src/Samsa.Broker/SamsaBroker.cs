@@ -98,6 +98,9 @@ public sealed class SamsaBroker : IAsyncDisposable
     /// <summary>Connections handling a request right now (a fetch in its wait counts), for tests.</summary>
     internal int BusyConnectionCount => _connections.Values.Count(c => c.Connection.IsBusy);
 
+    /// <summary>Connections in their TLS handshake with its timeout running, for tests.</summary>
+    internal int HandshakingConnectionCount => _connections.Values.Count(c => c.Connection.IsHandshaking);
+
     internal TopicManager Topics => _topics;
 
     public static async Task<SamsaBroker> StartAsync(BrokerOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)

@@ -54,6 +54,16 @@ public sealed class TestCertificates : IDisposable
     /// <summary>The client certificate's subject as Kafka's principal builder writes it (RFC 2253).</summary>
     public const string ClientSubject = "CN=client,OU=eng,O=samsa";
 
+    private static readonly Lazy<TestCertificates> SharedSet = new(() =>
+    {
+        var certs = Create();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => certs.Dispose();
+        return certs;
+    });
+
+    /// <summary>One set per test process (RSA keys take a while to make); removed when the process exits.</summary>
+    public static TestCertificates Shared => SharedSet.Value;
+
     public static TestCertificates Create()
     {
         string dir = Path.Combine(Path.GetTempPath(), "samsa-certs-" + Guid.NewGuid().ToString("N"));
@@ -68,8 +78,8 @@ public sealed class TestCertificates : IDisposable
         var ca = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddYears(1));
 
         var server = Issue(ca, "CN=localhost,O=samsa", serverAuth: true, now);
-        // Written with O first so that the RFC 2253 form (most specific first) reads CN=client,OU=eng,O=samsa.
-        var client = Issue(ca, "O=samsa,OU=eng,CN=client", serverAuth: false, now);
+        // .NET reads this string most specific first, as RFC 2253 writes it (DER holds O first).
+        var client = Issue(ca, ClientSubject, serverAuth: false, now);
 
         var certs = new TestCertificates(dir) { Ca = ca, Server = server, Client = client };
         File.WriteAllText(certs.CaPem, ca.ExportCertificatePem());

@@ -84,6 +84,9 @@ internal sealed class KafkaConnection
 
     public bool IsBusy => _busy;
 
+    /// <summary>In a TLS handshake, its timeout running (for tests).</summary>
+    public bool IsHandshaking { get; private set; }
+
     public async Task RunAsync(CancellationToken shutdown)
     {
         ConnectionTransport? transport = null;
@@ -167,6 +170,7 @@ internal sealed class KafkaConnection
         var ssl = new SslStream(new NetworkStream(_socket, ownsSocket: false), leaveInnerStreamOpen: false);
         using var timeout = new CancellationTokenSource(_options.SslHandshakeTimeout, _options.TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, shutdown);
+        IsHandshaking = true;
         try
         {
             await ssl.AuthenticateAsServerAsync(tls.Options, linked.Token).ConfigureAwait(false);
@@ -179,6 +183,10 @@ internal sealed class KafkaConnection
             _logger.LogDebug("Connection {Id} from {Remote} on {Listener}: {Reason}", Id, _socket.RemoteEndPoint, _listener.Name, CloseReason);
             await ssl.DisposeAsync().ConfigureAwait(false);
             return null;
+        }
+        finally
+        {
+            IsHandshaking = false;
         }
         if (tls.PrincipalOf(ssl.RemoteCertificate) is not { } principal)
         {
