@@ -85,7 +85,9 @@ public sealed class ScramServer(ScramAlgorithm algorithm, Func<string, ScramCred
         {
             throw new ScramAuthenticationException(e.Message);
         }
-        if (final.Nonce != _nonce)
+        // RFC 5802 wants the nonce repeated exactly; librdkafka 2.0.2 (kcat) sends its own nonce
+        // in front of the combined one, and Kafka accepts that by checking only the ending.
+        if (!final.Nonce.EndsWith(_nonce, StringComparison.Ordinal))
             throw new ScramAuthenticationException("Invalid client nonce in the final client message.");
         if (!final.ChannelBinding.AsSpan().SequenceEqual(Encoding.UTF8.GetBytes(_clientFirst.Gs2Header)))
             throw new ScramAuthenticationException("The channel binding in the final client message does not repeat the GS2 header.");

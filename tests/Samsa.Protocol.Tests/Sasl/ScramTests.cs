@@ -99,4 +99,18 @@ public class ScramTests
         client.Verify(named.Final(client.Final(named.First(client.First()))));
         Assert.Equal("a,b=c", seen);
     }
+
+    [Fact]
+    public void A_final_nonce_with_the_client_nonce_repeated_in_front_is_accepted_as_kafka_accepts_it_from_librdkafka_2_0()
+    {
+        var algorithm = ScramAlgorithm.Sha256;
+        var salt = new byte[16];
+        var credential = ScramCredential.FromPassword(algorithm, "pw", 4096, salt);
+        var server = new ScramServer(algorithm, _ => credential, "SERVER");
+        string serverFirst = Encoding.UTF8.GetString(server.First("n,,n=u,r=abc"u8));
+        Assert.StartsWith("r=abcSERVER,", serverFirst, StringComparison.Ordinal);
+        string withoutProof = "c=biws,r=abcabcSERVER";
+        var proof = algorithm.ClientProof(algorithm.SaltedPassword("pw", salt, 4096), ScramMessages.AuthMessage("n=u,r=abc", serverFirst, withoutProof));
+        Assert.StartsWith("v=", Encoding.UTF8.GetString(server.Final(Encoding.UTF8.GetBytes($"{withoutProof},p={Convert.ToBase64String(proof)}"))), StringComparison.Ordinal);
+    }
 }
