@@ -15,7 +15,9 @@ namespace Samsa.Broker.Handlers;
 // Topics with message.timestamp.type=LogAppendTime get the broker's clock stamped into each batch.
 // Idempotent producers: a retried batch is answered with its first offset, a sequence gap gets
 // OUT_OF_ORDER_SEQUENCE_NUMBER, an old epoch INVALID_PRODUCER_EPOCH; the partition log keeps that
-// state across restarts (producer snapshots). Not implemented yet: transactions.
+// state across restarts (producer snapshots). Records without a key on a compacted topic refuse
+// the batch with INVALID_RECORD and one record_errors entry each (v8+), as Kafka's LogValidator.
+// Not implemented yet: transactions.
 internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options, AppendNotifier appends) : IApiHandler
 {
     public ApiKey Key => ApiKey.Produce;
@@ -47,7 +49,11 @@ internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options,
                     // A topic override wins; otherwise the broker's message.max.bytes, as in Kafka.
                     int maxBytes = topic.Configs.TryGetValue("max.message.bytes", out var configured) && int.TryParse(configured, out int m) ? m : topics.Dynamic.MessageMaxBytes;
                     long appendTime = topic.Config("message.timestamp.type") == "LogAppendTime" ? options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds() : -1;
-                    (pr.ErrorCode, pr.ErrorMessage, pr.BaseOffset) = Append(log, p.Records ?? ReadOnlyMemory<byte>.Empty, maxBytes, appendTime);
+                    var records = p.Records ?? ReadOnlyMemory<byte>.Empty;
+                    if (topic.IsCompacted && KeylessRecords.Find(records, $"{topic.Name}-{p.Index}") is { } keyless)
+                        (pr.ErrorCode, pr.ErrorMessage, pr.RecordErrors) = keyless;
+                    else
+                        (pr.ErrorCode, pr.ErrorMessage, pr.BaseOffset) = Append(log, records, maxBytes, appendTime);
                     pr.LogAppendTimeMs = appendTime;
                     pr.LogStartOffset = log.LogStartOffset;
                     any |= pr.ErrorCode == ErrorCode.None;

@@ -36,6 +36,9 @@ internal sealed class Topic(string name, Guid id, PartitionLog[] partitions, boo
     }
 
     public string Config(string name) => Configs.TryGetValue(name, out var v) ? v : TopicConfigs.Known[name].Default;
+
+    /// <summary>cleanup.policy includes compact (its only values are delete and compact).</summary>
+    public bool IsCompacted => Config("cleanup.policy").Contains("compact", StringComparison.Ordinal);
 }
 
 /// <summary>
