@@ -60,6 +60,13 @@ public sealed record BrokerOptions
     public TimeSpan RetentionCheckInterval { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
+    /// log.cleaner.backoff.ms: how often the log cleaner looks for compacted partitions whose dirty
+    /// part has reached min.cleanable.dirty.ratio (Kafka's cleaner threads sleep this long when
+    /// nothing is cleanable).
+    /// </summary>
+    public TimeSpan LogCleanerBackoff { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
     /// producer.id.expiration.ms: an idempotent producer silent this long is forgotten by each
     /// partition (its next batch may start at any sequence). Kafka's default, one day.
     /// </summary>

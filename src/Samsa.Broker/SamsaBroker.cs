@@ -33,6 +33,7 @@ public sealed class SamsaBroker : IAsyncDisposable
     private DataDirectoryLock? _directoryLock;
     private readonly ITimer _idleTimer;
     private readonly ITimer _retentionTimer;
+    private readonly ITimer _cleanerTimer;
     private readonly ITimer _producerExpiryTimer;
     private readonly ConnectionQuotas _quotas;
     private readonly ITimer _flushTimer;
@@ -42,6 +43,7 @@ public sealed class SamsaBroker : IAsyncDisposable
     private Task _acceptLoop = Task.CompletedTask;
     private long _nextConnectionId;
     private int _disposed;
+    private int _cleaning;
 
     private SamsaBroker(BrokerOptions options, ILoggerFactory loggerFactory, Socket listener, TopicManager topics, GroupCoordinator groups)
     {
@@ -61,6 +63,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         var period = options.ConnectionsMaxIdle < TimeSpan.FromSeconds(60) ? options.ConnectionsMaxIdle / 2 : TimeSpan.FromSeconds(30);
         _idleTimer = options.TimeProvider.CreateTimer(_ => CloseIdleConnections(), null, period, period);
         _retentionTimer = options.TimeProvider.CreateTimer(_ => EnforceRetention(), null, options.RetentionCheckInterval, options.RetentionCheckInterval);
+        _cleanerTimer = options.TimeProvider.CreateTimer(_ => CleanLogs(), null, options.LogCleanerBackoff, options.LogCleanerBackoff);
         _flushTimer = options.TimeProvider.CreateTimer(_ => FlushDueLogs(), null, options.FlushCheckInterval, options.FlushCheckInterval);
         _quotas = new ConnectionQuotas(options.MaxConnections, options.MaxConnectionsPerIp);
         _producerExpiryTimer = options.TimeProvider.CreateTimer(_ => RemoveExpiredProducers(), null, options.ProducerIdExpirationCheckInterval, options.ProducerIdExpirationCheckInterval);
@@ -297,12 +300,35 @@ public sealed class SamsaBroker : IAsyncDisposable
         {
             long now = _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
             _topics.EnforceRetention(now);
-            _topics.Compact(now);
         }
         catch (Exception e)
         {
             // A timer callback must never throw: that would end the process.
             _logger.LogError(e, "Retention check failed");
+        }
+    }
+
+    /// <summary>
+    /// The log cleaner, as Kafka's: every log.cleaner.backoff.ms each compacted partition whose dirty
+    /// part has reached its min.cleanable.dirty.ratio is compacted (the check is a sum of segment
+    /// sizes, so an idle pass costs next to nothing). Timer callbacks do not overlap: an ITimer
+    /// callback can, so a pass still running makes the next one return at once.
+    /// </summary>
+    private void CleanLogs()
+    {
+        if (Interlocked.Exchange(ref _cleaning, 1) == 1)
+            return;
+        try
+        {
+            _topics.Compact(_options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds());
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Log cleaner pass failed");
+        }
+        finally
+        {
+            Volatile.Write(ref _cleaning, 0);
         }
     }
 
@@ -361,6 +387,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         }
         _idleTimer.Dispose();
         _retentionTimer.Dispose();
+        _cleanerTimer.Dispose();
         _producerExpiryTimer.Dispose();
         _flushTimer.Dispose();
         _stopAccepting = true;

@@ -49,11 +49,10 @@ internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options,
                     // A topic override wins; otherwise the broker's message.max.bytes, as in Kafka.
                     int maxBytes = topic.Configs.TryGetValue("max.message.bytes", out var configured) && int.TryParse(configured, out int m) ? m : topics.Dynamic.MessageMaxBytes;
                     long appendTime = topic.Config("message.timestamp.type") == "LogAppendTime" ? options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds() : -1;
-                    var records = p.Records ?? ReadOnlyMemory<byte>.Empty;
-                    if (topic.IsCompacted && KeylessRecords.Find(records, $"{topic.Name}-{p.Index}") is { } keyless)
-                        (pr.ErrorCode, pr.ErrorMessage, pr.RecordErrors) = keyless;
-                    else
-                        (pr.ErrorCode, pr.ErrorMessage, pr.BaseOffset) = Append(log, records, maxBytes, appendTime);
+                    string? compacted = topic.IsCompacted ? $"{topic.Name}-{p.Index}" : null;
+                    (pr.ErrorCode, pr.ErrorMessage, pr.BaseOffset, var recordErrors) = Append(log, p.Records ?? ReadOnlyMemory<byte>.Empty, maxBytes, appendTime, compacted);
+                    if (recordErrors is not null)
+                        pr.RecordErrors = recordErrors;
                     pr.LogAppendTimeMs = appendTime;
                     pr.LogStartOffset = log.LogStartOffset;
                     any |= pr.ErrorCode == ErrorCode.None;
@@ -65,8 +64,12 @@ internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options,
         return ValueTask.FromResult<IResponse?>(r.Acks == 0 ? null : response);
     }
 
-    /// <summary>Validates every batch first, so a bad batch in the middle appends nothing.</summary>
-    private static (ErrorCode, string?, long) Append(PartitionLog log, ReadOnlyMemory<byte> records, int maxMessageBytes, long logAppendTime)
+    /// <summary>
+    /// Validates every batch first, so a bad batch in the middle appends nothing: its framing, size
+    /// and CRC, then (on a compacted topic, <paramref name="compactedPartition"/> set) its records' keys.
+    /// </summary>
+    private static (ErrorCode, string?, long, List<ProduceResponse.BatchIndexAndErrorMessage>?) Append(
+        PartitionLog log, ReadOnlyMemory<byte> records, int maxMessageBytes, long logAppendTime, string? compactedPartition)
     {
         // The records slice points into this request's frame buffer, which the connection owns
         // until the response is written: rewriting base offsets in place is safe and saves a copy.
@@ -77,23 +80,25 @@ internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options,
         {
             var rest = bytes.Span[position..];
             if (rest.Length < RecordBatchHeader.Size)
-                return (ErrorCode.CorruptMessage, "Truncated record batch.", -1);
+                return (ErrorCode.CorruptMessage, "Truncated record batch.", -1, null);
             var h = RecordBatchHeader.Read(rest);
             if (h.Magic != RecordBatchHeader.CurrentMagic)
-                return (ErrorCode.UnsupportedForMessageFormat, $"Record batch magic {h.Magic} is not supported; use Produce v3+ with magic 2.", -1);
+                return (ErrorCode.UnsupportedForMessageFormat, $"Record batch magic {h.Magic} is not supported; use Produce v3+ with magic 2.", -1, null);
             if (h.BatchLength < RecordBatchHeader.Size - RecordBatchHeader.LogOverhead || h.TotalSize > rest.Length)
-                return (ErrorCode.CorruptMessage, $"Record batch length {h.BatchLength} does not fit the {rest.Length} bytes sent.", -1);
+                return (ErrorCode.CorruptMessage, $"Record batch length {h.BatchLength} does not fit the {rest.Length} bytes sent.", -1, null);
             if (h.TotalSize > maxMessageBytes)
-                return (ErrorCode.MessageTooLarge, $"Record batch of {h.TotalSize} bytes is larger than max.message.bytes ({maxMessageBytes}).", -1);
+                return (ErrorCode.MessageTooLarge, $"Record batch of {h.TotalSize} bytes is larger than max.message.bytes ({maxMessageBytes}).", -1, null);
             if (RecordBatchHeader.ComputeCrc(rest[..h.TotalSize]) != h.Crc)
-                return (ErrorCode.CorruptMessage, "Record batch CRC does not match its contents.", -1);
+                return (ErrorCode.CorruptMessage, "Record batch CRC does not match its contents.", -1, null);
             if (h.IsTransactional || h.IsControl)
-                return (ErrorCode.InvalidRecord, "Transactional batches are not supported by Samsa yet.", -1);
+                return (ErrorCode.InvalidRecord, "Transactional batches are not supported by Samsa yet.", -1, null);
             batches.Add(bytes.Slice(position, h.TotalSize));
             position += h.TotalSize;
         }
         if (batches.Count == 0)
-            return (ErrorCode.InvalidRecord, "No record batch in the produce request.", -1);
+            return (ErrorCode.InvalidRecord, "No record batch in the produce request.", -1, null);
+        if (compactedPartition is not null && KeylessRecords.Find(records, compactedPartition) is var (keylessError, keylessMessage, recordErrors))
+            return (keylessError, keylessMessage, -1, recordErrors);
         long baseOffset = -1;
         try
         {
@@ -107,7 +112,7 @@ internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options,
                 if (result.Error != ErrorCode.None)
                 {
                     var h = RecordBatchHeader.Read(batch.Span);
-                    return (result.Error, $"Producer {h.ProducerId} epoch {h.ProducerEpoch}: batch with sequences {h.BaseSequence}-{h.BaseSequence + h.LastOffsetDelta} refused ({result.Error}).", -1);
+                    return (result.Error, $"Producer {h.ProducerId} epoch {h.ProducerEpoch}: batch with sequences {h.BaseSequence}-{h.BaseSequence + h.LastOffsetDelta} refused ({result.Error}).", -1, null);
                 }
                 if (baseOffset < 0)
                     baseOffset = result.BaseOffset;
@@ -115,8 +120,8 @@ internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options,
         }
         catch (StorageException e)
         {
-            return (ErrorCode.KafkaStorageError, e.Message, -1);
+            return (ErrorCode.KafkaStorageError, e.Message, -1, null);
         }
-        return (ErrorCode.None, null, baseOffset);
+        return (ErrorCode.None, null, baseOffset, null);
     }
 }
