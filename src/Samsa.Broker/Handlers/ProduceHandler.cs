@@ -3,13 +3,15 @@ using Samsa.Broker.Network;
 using Samsa.Broker.Topics;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
+using Samsa.Protocol.Primitives;
 using Samsa.Protocol.Records;
 using Samsa.Storage;
 
 namespace Samsa.Broker.Handlers;
 
-// Produce v0-13. Accepts magic-2 record batches (v3+); v0-2 are advertised for old librdkafka's
-// feature probe but their message sets are refused per partition, as Kafka 4 does. acks 0/1/-1
+// Produce v0-13. Magic-2 record batches; v0-2's magic 0/1 message sets are up-converted to one
+// magic-2 batch, as Kafka 3.x does (Kafka 4 still lists v0-2, for librdkafka's feature probe,
+// KAFKA-18659, but refuses them; listing only what we serve, we serve them). acks 0/1/-1
 // (all = 1 on a single node); acks=0 sends no response. Each batch is checked (magic, length, CRC,
 // message.max.bytes) and appended as it arrived, only its base offset rewritten.
 // Topics with message.timestamp.type=LogAppendTime get the broker's clock stamped into each batch.
@@ -50,7 +52,9 @@ internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options,
                     int maxBytes = topic.Configs.TryGetValue("max.message.bytes", out var configured) && int.TryParse(configured, out int m) ? m : topics.Dynamic.MessageMaxBytes;
                     long appendTime = topic.Config("message.timestamp.type") == "LogAppendTime" ? options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds() : -1;
                     string? compacted = topic.IsCompacted ? $"{topic.Name}-{p.Index}" : null;
-                    (pr.ErrorCode, pr.ErrorMessage, pr.BaseOffset, var recordErrors) = Append(log, p.Records ?? ReadOnlyMemory<byte>.Empty, maxBytes, appendTime, compacted);
+                    (pr.ErrorCode, pr.ErrorMessage, pr.BaseOffset, var recordErrors) = context.ApiVersion <= 2 && LegacyMessageSet.IsLegacy((p.Records ?? default).Span)
+                        ? AppendLegacy(log, p.Records!.Value, maxBytes, appendTime, compacted)
+                        : Append(log, p.Records ?? ReadOnlyMemory<byte>.Empty, maxBytes, appendTime, compacted);
                     if (recordErrors is not null)
                         pr.RecordErrors = recordErrors;
                     pr.LogAppendTimeMs = appendTime;
@@ -62,6 +66,28 @@ internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options,
         if (any)
             appends.Appended();
         return ValueTask.FromResult<IResponse?>(r.Acks == 0 ? null : response);
+    }
+
+    /// <summary>
+    /// Produce v0-2 carry magic 0/1 message sets: up-converted to one magic-2 batch, as Kafka 3.x
+    /// does, then checked and appended like any batch.
+    /// </summary>
+    private static (ErrorCode, string?, long, List<ProduceResponse.BatchIndexAndErrorMessage>?) AppendLegacy(
+        PartitionLog log, ReadOnlyMemory<byte> records, int maxMessageBytes, long logAppendTime, string? compactedPartition)
+    {
+        if (records.Length > maxMessageBytes)
+            return (ErrorCode.MessageTooLarge, $"Message set of {records.Length} bytes is larger than max.message.bytes ({maxMessageBytes}).", -1, null);
+        using var converted = new PooledBufferWriter(records.Length + RecordBatchHeader.Size);
+        try
+        {
+            LegacyMessageSet.ToRecordBatch(records.Span, converted, Math.Max(maxMessageBytes, 1) * 64);
+        }
+        catch (ProtocolException e)
+        {
+            return (ErrorCode.CorruptMessage, e.Message, -1, null);
+        }
+        // The converted batch may be a little larger than the message set; the message set's size is what max.message.bytes bounds.
+        return Append(log, converted.WrittenMemory, int.MaxValue, logAppendTime, compactedPartition);
     }
 
     /// <summary>

@@ -39,9 +39,9 @@ internal static class TopicConfigs
         v.Trim() is "" or "*" || v.Split(',').All(p => p.Trim().Split(':') is [var a, var b] && int.TryParse(a, out _) && int.TryParse(b, out _)) ? null
             : "must be * or a list of partition:broker pairs";
 
-    /// <summary>Kafka's MetadataVersionValidator, loosely: a version such as 3.0, 2.8-IV1 or 0.10.0.</summary>
+    /// <summary>Kafka's MetadataVersionValidator, loosely: a version such as 3.0, 2.8-IV1 or 0.10.0.0.</summary>
     private static readonly Func<string, string?> KafkaVersion = v =>
-        System.Text.RegularExpressions.Regex.IsMatch(v, @"^\d+\.\d+(\.\d+)?(-IV\d+)?$") ? null : "must be a Kafka version such as 3.0";
+        System.Text.RegularExpressions.Regex.IsMatch(v, @"^\d+(\.\d+){1,3}(-IV\d+)?$") ? null : "must be a Kafka version such as 3.0 or 0.10.0.0";
 
     public static readonly IReadOnlyDictionary<string, Definition> Known = new Definition[]
     {
