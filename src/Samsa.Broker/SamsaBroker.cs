@@ -95,28 +95,8 @@ public sealed class SamsaBroker : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         loggerFactory ??= NullLoggerFactory.Instance;
-        var directoryLock = DataDirectoryLock.Acquire(options.DataDirectory);
-        TopicManager topics;
-        GroupCoordinator groups;
-        try
-        {
-            topics = await TopicManager.OpenAsync(options, loggerFactory.CreateLogger<TopicManager>(), cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            directoryLock.Dispose();
-            throw;
-        }
-        try
-        {
-            groups = LoadGroups(options, topics, loggerFactory);
-        }
-        catch
-        {
-            await topics.DisposeAsync().ConfigureAwait(false);
-            directoryLock.Dispose();
-            throw;
-        }
+        // The port first: a start that cannot listen must not leave a data directory behind
+        // (opening one creates __consumer_offsets' partitions).
         var listener = new Socket(options.Listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
@@ -126,10 +106,27 @@ public sealed class SamsaBroker : IAsyncDisposable
         catch (SocketException e)
         {
             listener.Dispose();
-            groups.Dispose();
-            await topics.DisposeAsync().ConfigureAwait(false);
-            directoryLock.Dispose();
             throw new InvalidOperationException($"Cannot listen on {options.Listen}: {e.Message}", e);
+        }
+        bool newDirectory = !Directory.Exists(options.DataDirectory);
+        DataDirectoryLock? directoryLock = null;
+        TopicManager? topics = null;
+        GroupCoordinator groups;
+        try
+        {
+            directoryLock = DataDirectoryLock.Acquire(options.DataDirectory);
+            topics = await TopicManager.OpenAsync(options, loggerFactory.CreateLogger<TopicManager>(), cancellationToken).ConfigureAwait(false);
+            groups = LoadGroups(options, topics, loggerFactory);
+        }
+        catch
+        {
+            listener.Dispose();
+            if (topics is not null)
+                await topics.DisposeAsync().ConfigureAwait(false);
+            directoryLock?.Dispose();
+            if (newDirectory)
+                RemoveNewDirectory(options.DataDirectory);
+            throw;
         }
         var broker = new SamsaBroker(options, loggerFactory, listener, topics, groups) { _directoryLock = directoryLock };
         broker._acceptLoop = Task.Run(broker.AcceptLoopAsync, CancellationToken.None);
@@ -143,10 +140,25 @@ public sealed class SamsaBroker : IAsyncDisposable
             catch (Exception e)
             {
                 await broker.DisposeAsync().ConfigureAwait(false);
+                if (newDirectory)
+                    RemoveNewDirectory(options.DataDirectory);
                 throw new InvalidOperationException($"Cannot serve the console on {ui}: {e.Message}", e);
             }
         }
         return broker;
+    }
+
+    /// <summary>A failed start removes the data directory it made itself (never one that was there before).</summary>
+    private static void RemoveNewDirectory(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Nothing more to do: the start's own error is the one to report.
+        }
     }
 
     /// <summary>The web console reads the broker through a <see cref="ConsoleContext"/> and hears fetches through <see cref="FetchObserver"/>.</summary>

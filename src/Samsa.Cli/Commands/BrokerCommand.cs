@@ -64,7 +64,7 @@ internal static class BrokerCommand
                 }
                 return 0;
             }
-            catch (Exception e) when (!isVerbose && e is BrokerConfigException or StorageException or InvalidOperationException or IOException)
+            catch (Exception e) when (!isVerbose && e is BrokerConfigException or StorageException or InvalidOperationException or IOException or UnauthorizedAccessException)
             {
                 await Console.Error.WriteLineAsync($"samsa broker: {e.Message}").ConfigureAwait(false);
                 return 2;
