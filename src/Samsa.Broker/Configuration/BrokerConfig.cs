@@ -10,23 +10,25 @@ public sealed class BrokerConfigException(string key, string message) : Exceptio
 }
 
 /// <summary>
-/// Reads Kafka-style <c>server.properties</c> settings into <see cref="BrokerOptions"/>. Every key is
-/// documented in docs/broker-config.md; an unknown key or a bad value is an error naming it.
+/// Reads Kafka-style <c>server.properties</c> settings into <see cref="BrokerOptions"/>, by Kafka's
+/// key names. Every key acted on is documented in docs/broker-config.md; a bad value of one is an
+/// error naming it. Keys not acted on are warnings and ignored, as Kafka does
+/// (<see cref="Unused"/>), when the caller takes warnings; otherwise errors.
 /// </summary>
-public static class BrokerConfig
+public static partial class BrokerConfig
 {
     private delegate BrokerOptions Setter(BrokerOptions options, string value);
 
     private static readonly Dictionary<string, (string Doc, Setter Set)> Keys = new(StringComparer.Ordinal)
     {
-        ["listeners"] = ("host:port to listen on (PLAINTEXT://host:port accepted)", (o, v) => o with { Listen = ParseEndpoint("listeners", v) }),
+        ["listeners"] = ("host:port to listen on (PLAINTEXT://host:port accepted)", (o, v) => o with { Listen = ParseEndpoint("listeners", PlaintextListener("listeners", v)) }),
         ["advertised.listeners"] = ("host:port clients are told to connect to", (o, v) =>
         {
-            var (host, port) = ParseHostPort("advertised.listeners", v);
+            var (host, port) = ParseHostPort("advertised.listeners", PlaintextListener("advertised.listeners", v));
             return o with { AdvertisedHost = host, AdvertisedPort = port };
         }),
-        ["log.dirs"] = ("data directory", (o, v) => o with { DataDirectory = v }),
-        ["log.dir"] = ("data directory (when log.dirs is not set)", (o, v) => o with { DataDirectory = v }),
+        ["log.dirs"] = ("data directory", (o, v) => o with { DataDirectory = OneDirectory("log.dirs", v), DataDirectoryFromLogDirs = true }),
+        ["log.dir"] = ("data directory (when log.dirs is not set)", (o, v) => o.DataDirectoryFromLogDirs ? o : o with { DataDirectory = OneDirectory("log.dir", v) }),
         ["node.id"] = ("this broker's id", (o, v) => o with { NodeId = Int("node.id", v, 0) }),
         ["broker.id"] = ("alias of node.id", (o, v) => o with { NodeId = Int("broker.id", v, 0) }),
         ["num.partitions"] = ("partitions of auto-created topics", (o, v) => o with { NumPartitions = Int("num.partitions", v, 1) }),
@@ -39,6 +41,7 @@ public static class BrokerConfig
         ["message.max.bytes"] = ("largest record batch accepted", (o, v) => o with { MessageMaxBytes = Int("message.max.bytes", v, 0) }),
         ["log.segment.bytes"] = ("segment file size before rolling", (o, v) => o with { SegmentBytes = Int("log.segment.bytes", v, 14) }),
         ["log.retention.check.interval.ms"] = ("how often topics' retention.ms / retention.bytes are applied", (o, v) => o with { RetentionCheckInterval = TimeSpan.FromMilliseconds(Int("log.retention.check.interval.ms", v, 1)) }),
+        ["log.cleaner.backoff.ms"] = ("how often the log cleaner compacts partitions past their min.cleanable.dirty.ratio", (o, v) => o with { LogCleanerBackoff = TimeSpan.FromMilliseconds(Int("log.cleaner.backoff.ms", v, 0) is > 0 and var n ? n : throw new BrokerConfigException("log.cleaner.backoff.ms", "log.cleaner.backoff.ms: must be positive.")) }),
         ["producer.id.expiration.ms"] = ("an idempotent producer silent this long is forgotten", (o, v) => o with { ProducerIdExpiration = TimeSpan.FromMilliseconds(Int("producer.id.expiration.ms", v, 1)) }),
         ["producer.id.expiration.check.interval.ms"] = ("how often expired producer ids are removed", (o, v) => o with { ProducerIdExpirationCheckInterval = TimeSpan.FromMilliseconds(Int("producer.id.expiration.check.interval.ms", v, 1)) }),
         ["log.flush.scheduler.interval.ms"] = ("how often idle logs are checked against their topic's flush.ms", (o, v) => o with { FlushCheckInterval = TimeSpan.FromMilliseconds(Int("log.flush.scheduler.interval.ms", v, 1)) }),
@@ -79,12 +82,25 @@ public static class BrokerConfig
     };
 
     /// <summary>The known keys and what they do, for --help and the docs test.</summary>
-    public static IEnumerable<(string Key, string Doc)> Documented => Keys.Select(k => (k.Key, k.Value.Doc));
+    public static IEnumerable<(string Key, string Doc)> Documented =>
+        Keys.Select(k => (k.Key, k.Value.Doc)).Concat(TopicDefaults.Select(d => (d.Key, d.Doc)));
 
-    public static BrokerOptions Apply(BrokerOptions options, string key, string value, string? where = null)
+    /// <summary>Every key Samsa acts on (for "did you mean").</summary>
+    private static IEnumerable<string> ActedOn => Keys.Keys.Concat(TopicDefaults.Select(d => d.Key));
+
+    /// <summary>
+    /// Applies one setting. A key Samsa does not act on goes to <paramref name="warn"/> and is
+    /// ignored, as Kafka does with server.properties; without <paramref name="warn"/> it is an error.
+    /// </summary>
+    public static BrokerOptions Apply(BrokerOptions options, string key, string value, string? where = null, Action<string>? warn = null)
     {
-        if (!Keys.TryGetValue(key, out var entry))
-            throw new BrokerConfigException(key, $"{Where(where)}unknown setting '{key}' (see docs/broker-config.md for the keys Samsa understands).");
+        if (!Keys.TryGetValue(key, out var entry) && !TryGetTopicDefault(key, out entry))
+        {
+            if (warn is null)
+                throw new BrokerConfigException(key, Unused(key, where));
+            warn(Unused(key, where));
+            return options;
+        }
         try
         {
             return entry.Set(options, value.Trim());
@@ -96,7 +112,7 @@ public static class BrokerConfig
     }
 
     /// <summary>Reads a server.properties file: key=value lines, # and ! comments.</summary>
-    public static BrokerOptions LoadFile(BrokerOptions options, string path)
+    public static BrokerOptions LoadFile(BrokerOptions options, string path, Action<string>? warn = null)
     {
         if (!File.Exists(path))
             throw new BrokerConfigException("--config", $"config file '{path}' does not exist.");
@@ -110,10 +126,15 @@ public static class BrokerConfig
             int eq = text.IndexOfAny(['=', ':']);
             if (eq <= 0)
                 throw new BrokerConfigException(text, $"{path}:{line}: expected key=value, got '{text}'.");
-            options = Apply(options, text[..eq].Trim(), text[(eq + 1)..], $"{path}:{line}");
+            options = Apply(options, text[..eq].Trim(), text[(eq + 1)..], $"{path}:{line}", warn);
         }
         return options;
     }
+
+    private static string OneDirectory(string key, string value) =>
+        value.Contains(',', StringComparison.Ordinal)
+            ? throw new BrokerConfigException(key, $"{key}: Samsa keeps its data in one directory; got '{value}'.")
+            : value.Length == 0 ? throw new BrokerConfigException(key, $"{key}: empty.") : value;
 
     private static string Where(string? where) => where is null ? "" : where + ": ";
 

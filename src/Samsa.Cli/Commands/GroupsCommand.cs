@@ -55,7 +55,7 @@ internal static class GroupsCommand
             var owner = group.Members.SelectMany(m => m.Assignment.Select(p => (p, m))).ToDictionary(x => x.p, x => x.m);
             if (r.GetValue(output) == "json")
             {
-                Common.Json(new { group, Offsets = lag.Select(l => new { l.Partition.Topic, l.Partition.Partition, l.Committed, l.LogEndOffset, l.Lag }) });
+                Common.Json(new { group, Offsets = lag.Select(l => new { l.Partition.Topic, l.Partition.Partition, l.Committed, l.LogEndOffset, Lag = l.Committed is null ? (long?)null : l.Lag }) });
                 return 0;
             }
             static string Partitions(IEnumerable<Samsa.Client.TopicPartition> ps) => string.Join(",", ps.Select(p => p.ToString())) is { Length: > 0 } s ? s : "-";
@@ -78,7 +78,8 @@ internal static class GroupsCommand
             }
             Console.WriteLine();
             Common.Table(["TOPIC", "PARTITION", "COMMITTED", "LOG-END", "LAG", "OWNER"], lag.Select(l => (IReadOnlyList<string>)[
-                l.Partition.Topic, N(l.Partition.Partition), N(l.Committed), N(l.LogEndOffset), N(l.Lag),
+                // No committed offset: no lag to speak of either, as kafka-consumer-groups.sh shows it.
+                l.Partition.Topic, N(l.Partition.Partition), N(l.Committed), N(l.LogEndOffset), l.Committed is null ? "-" : N(l.Lag),
                 owner.TryGetValue(l.Partition, out var m) ? m.ClientId : "-"]));
             return 0;
         }));
