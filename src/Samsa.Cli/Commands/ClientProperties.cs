@@ -20,24 +20,41 @@ internal static class ClientProperties
         var merged = new Dictionary<string, string>(StringComparer.Ordinal);
         if (r.GetValue(file) is { } path)
         {
-            if (!File.Exists(path))
-                throw new ArgumentException($"--command-config: {path} does not exist.");
-            int line = 0;
-            foreach (var raw in File.ReadLines(path))
-            {
-                line++;
-                string text = raw.Trim();
-                if (text.Length == 0 || text[0] is '#' or '!')
-                    continue;
-                int eq = text.IndexOfAny(['=', ':']);
-                if (eq <= 0)
-                    throw new ArgumentException($"{path}:{line}: expected key=value, got '{text}'.");
-                merged[text[..eq].Trim()] = text[(eq + 1)..].Trim();
-            }
+            foreach (var (key, value) in ReadFile(path, "--command-config"))
+                merged[key] = value;
         }
         foreach (var (key, value) in Common.Pairs(r.GetValue(properties), optionName))
             merged[key.Trim()] = value.Trim();
         return [.. merged];
+    }
+
+    /// <summary>
+    /// A Java .properties file as Kafka's tools read one: key=value or key:value, # and ! comments,
+    /// a trailing backslash continuing the value on the next line (long JAAS strings are written so).
+    /// </summary>
+    public static IEnumerable<KeyValuePair<string, string>> ReadFile(string path, string option)
+    {
+        if (!File.Exists(path))
+            throw new ArgumentException($"{option}: {path} does not exist.");
+        int number = 0;
+        string pending = "";
+        foreach (var raw in File.ReadLines(path))
+        {
+            number++;
+            string text = pending + raw.Trim();
+            pending = "";
+            if (text.Length == 0 || text[0] is '#' or '!')
+                continue;
+            if (text.EndsWith('\\'))
+            {
+                pending = text[..^1];
+                continue;
+            }
+            int at = text.IndexOfAny(['=', ':']);
+            if (at <= 0)
+                throw new ArgumentException($"{path}:{number}: expected key=value, got '{text}'.");
+            yield return new(text[..at].Trim(), text[(at + 1)..].Trim());
+        }
     }
 
     /// <summary>The topic from the argument or Kafka's <c>--topic</c> flag (exactly one of them).</summary>
