@@ -190,6 +190,22 @@ public sealed record BrokerOptions
     public IReadOnlyDictionary<string, string>? SaslPlainUsers { get; init; }
 
     /// <summary>
+    /// sasl.enabled.mechanisms: what SaslHandshake offers (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512).
+    /// Null: PLAIN when <see cref="SaslPlainUsers"/> is set, both SCRAMs when
+    /// <see cref="ScramCredentials"/> is; none of them means no authentication (PLAINTEXT).
+    /// </summary>
+    public IReadOnlyList<string>? SaslEnabledMechanisms { get; init; }
+
+    /// <summary>sasl.scram.users: SCRAM users' salted credentials (never their passwords).</summary>
+    public Security.ScramCredentialStore? ScramCredentials { get; init; }
+
+    /// <summary>sasl.server.max.receive.size: the largest frame accepted before authentication completes.</summary>
+    public int SaslServerMaxReceiveSize { get; init; } = 524288;
+
+    /// <summary>connection.failed.authentication.delay.ms: how long after a failed authentication the connection is closed.</summary>
+    public TimeSpan ConnectionFailedAuthenticationDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
     /// ui.listeners (<c>samsa broker --ui</c>): where the web console and /metrics listen
     /// (docs/console.md); null, the default, serves none. Port 0 binds an ephemeral port, read back
     /// from <see cref="SamsaBroker.UiAddress"/>. With <see cref="SaslPlainUsers"/> set, every page

@@ -45,7 +45,7 @@ public sealed class SamsaBroker : IAsyncDisposable
     private int _disposed;
     private int _cleaning;
 
-    private SamsaBroker(BrokerOptions options, ILoggerFactory loggerFactory, Socket listener, TopicManager topics, GroupCoordinator groups)
+    private SamsaBroker(BrokerOptions options, Security.SaslMechanisms sasl, ILoggerFactory loggerFactory, Socket listener, TopicManager topics, GroupCoordinator groups)
     {
         _groups = groups;
         _shares = groups.ShareListener as Share.SharePartitionManager;
@@ -58,8 +58,8 @@ public sealed class SamsaBroker : IAsyncDisposable
         AdvertisedHost = options.AdvertisedHost ?? (local.Address.Equals(IPAddress.Any) ? "localhost" : local.Address.ToString());
         AdvertisedPort = options.AdvertisedPort ?? Port;
         var node = new BrokerNode(options.NodeId, AdvertisedHost, AdvertisedPort, options.ClusterId);
-        _dispatcher = new RequestDispatcher(HandlerSet.Create(node, options, topics, groups, () => _dispatcher!.Advertised, _fetches, _shares),
-            loggerFactory.CreateLogger<RequestDispatcher>(), requireAuthentication: options.SaslPlainUsers is not null, _metrics);
+        _dispatcher = new RequestDispatcher(HandlerSet.Create(node, options, sasl, topics, groups, () => _dispatcher!.Advertised, _fetches, _shares),
+            loggerFactory.CreateLogger<RequestDispatcher>(), sasl.RequireAuthentication, _metrics);
         var period = options.ConnectionsMaxIdle < TimeSpan.FromSeconds(60) ? options.ConnectionsMaxIdle / 2 : TimeSpan.FromSeconds(30);
         _idleTimer = options.TimeProvider.CreateTimer(_ => CloseIdleConnections(), null, period, period);
         _retentionTimer = options.TimeProvider.CreateTimer(_ => EnforceRetention(), null, options.RetentionCheckInterval, options.RetentionCheckInterval);
@@ -95,6 +95,7 @@ public sealed class SamsaBroker : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         loggerFactory ??= NullLoggerFactory.Instance;
+        var sasl = Security.SaslMechanisms.Create(options); // a bad SASL setting fails before anything is opened
         // The port first: a start that cannot listen must not leave a data directory behind
         // (opening one creates __consumer_offsets' partitions).
         var listener = new Socket(options.Listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -128,7 +129,7 @@ public sealed class SamsaBroker : IAsyncDisposable
                 RemoveNewDirectory(options.DataDirectory);
             throw;
         }
-        var broker = new SamsaBroker(options, loggerFactory, listener, topics, groups) { _directoryLock = directoryLock };
+        var broker = new SamsaBroker(options, sasl, loggerFactory, listener, topics, groups) { _directoryLock = directoryLock };
         broker._acceptLoop = Task.Run(broker.AcceptLoopAsync, CancellationToken.None);
         broker._logger.LogInformation("Samsa broker {NodeId} listening on {Endpoint}, data in {Dir}", options.NodeId, listener.LocalEndPoint, options.DataDirectory);
         if (options.UiListen is { } ui)

@@ -66,7 +66,8 @@ public class ClassFixtureTests(SamsaBrokerFixture fixture) : IClassFixture<Samsa
         var ct = TestContext.Current.CancellationToken;
         string topic = SamsaBrokerFixture.UniqueName("short");
         await fixture.Broker.ProduceAsync(topic, [("k", "v")], ct);
-        var e = await Assert.ThrowsAsync<TimeoutException>(() => fixture.Broker.ReadAsync(topic, 2, timeout: TimeSpan.FromSeconds(1), cancellationToken: ct));
+        // The timeout must outlast reading the one record on a loaded machine (1 s did not, on two busy cores).
+        var e = await Assert.ThrowsAsync<TimeoutException>(() => fixture.Broker.ReadAsync(topic, 2, timeout: TimeSpan.FromSeconds(5), cancellationToken: ct));
         Assert.Contains("Read 1 of 2", e.Message, StringComparison.Ordinal);
     }
 }

@@ -8,15 +8,15 @@ namespace Samsa.Broker.Handlers;
 
 internal static class HandlerSet
 {
-    public static List<IApiHandler> Create(BrokerNode node, BrokerOptions options, TopicManager topics, GroupCoordinator groups, Func<IReadOnlyList<ApiVersionsResponse.ApiVersion>> advertised,
+    public static List<IApiHandler> Create(BrokerNode node, BrokerOptions options, Security.SaslMechanisms sasl, TopicManager topics, GroupCoordinator groups, Func<IReadOnlyList<ApiVersionsResponse.ApiVersion>> advertised,
         FetchObserver? fetches = null, Share.SharePartitionManager? shares = null)
     {
         var appends = new AppendNotifier();
         List<IApiHandler> handlers =
         [
             new ApiVersionsHandler(advertised),
-            new SaslHandshakeHandler(options),
-            new SaslAuthenticateHandler(options),
+            new SaslHandshakeHandler(sasl),
+            new SaslAuthenticateHandler(),
             new MetadataHandler(node, topics),
             new CreateTopicsHandler(topics),
             new DeleteTopicsHandler(topics),

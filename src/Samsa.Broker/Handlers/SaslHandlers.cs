@@ -1,55 +1,49 @@
-using System.Security.Cryptography;
-using System.Text;
 using Samsa.Broker.Network;
+using Samsa.Broker.Security;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
 
 namespace Samsa.Broker.Handlers;
 
-// SaslHandshake v1 only: v0 is followed by raw, unframed SASL tokens, which modern clients no
-// longer send once the broker offers SaslAuthenticate. Offers PLAIN when sasl.plain.users is set.
-internal sealed class SaslHandshakeHandler(BrokerOptions options) : IApiHandler
+// SaslHandshake v0-1. Offers sasl.enabled.mechanisms; a known one gets a fresh authenticator on
+// the session. After v0 the client sends raw size-prefixed tokens (KafkaConnection passes them to
+// the session); after v1 it wraps them in SaslAuthenticate. Request order is enforced by the
+// dispatcher (RequestDispatcher.CheckSaslOrder), which closes the connection on a request out of turn.
+internal sealed class SaslHandshakeHandler(SaslMechanisms mechanisms) : IApiHandler
 {
     public ApiKey Key => ApiKey.SaslHandshake;
-
-    public short LowestVersion => 1;
 
     public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
     {
         var r = (SaslHandshakeRequest)request;
-        bool enabled = options.SaslPlainUsers is not null;
-        var response = new SaslHandshakeResponse { Mechanisms = enabled ? ["PLAIN"] : [] };
-        if (enabled && r.Mechanism == "PLAIN")
-            context.Session.Mechanism = "PLAIN";
+        var response = new SaslHandshakeResponse { Mechanisms = [.. mechanisms.Names] };
+        if (mechanisms.Find(r.Mechanism) is { } mechanism)
+        {
+            context.Session.Authenticator = mechanism.Create();
+            context.Session.RawSaslTokens = context.ApiVersion == 0;
+        }
         else
             response.ErrorCode = ErrorCode.UnsupportedSaslMechanism;
         return ValueTask.FromResult<IResponse?>(response);
     }
 }
 
-// SaslAuthenticate v0-2 for PLAIN (RFC 4616: authzid NUL user NUL password). Passwords are compared
-// in constant time. Not implemented: SCRAM, OAUTHBEARER, GSSAPI, re-authentication (KIP-368).
-internal sealed class SaslAuthenticateHandler(BrokerOptions options) : IApiHandler
+// SaslAuthenticate v0-2: one token of the mechanism chosen in the handshake. A failure answers
+// SASL_AUTHENTICATION_FAILED with the mechanism's message and the connection closes after
+// connection.failed.authentication.delay.ms. Not implemented: re-authentication (KIP-368), so
+// session_lifetime_ms is 0.
+internal sealed class SaslAuthenticateHandler : IApiHandler
 {
     public ApiKey Key => ApiKey.SaslAuthenticate;
 
     public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
     {
         var r = (SaslAuthenticateRequest)request;
-        if (context.Session.Mechanism != "PLAIN" || options.SaslPlainUsers is null)
-            return Result(ErrorCode.IllegalSaslState, "SaslAuthenticate before a successful SaslHandshake.");
-        var parts = Encoding.UTF8.GetString(r.AuthBytes).Split('\0');
-        if (parts.Length != 3)
-            return Result(ErrorCode.SaslAuthenticationFailed, "Malformed PLAIN credentials.");
-        string user = parts[1], password = parts[2];
-        bool ok = options.SaslPlainUsers.TryGetValue(user, out var expected)
-            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(expected), Encoding.UTF8.GetBytes(password));
-        if (!ok)
-            return Result(ErrorCode.SaslAuthenticationFailed, $"Authentication failed: invalid username or password for {user}.");
-        context.Session.Principal = user;
-        return Result(ErrorCode.None, null);
+        if (context.Session.Authenticator is null)
+            return ValueTask.FromResult<IResponse?>(new SaslAuthenticateResponse { ErrorCode = ErrorCode.IllegalSaslState, ErrorMessage = "SaslAuthenticate before a successful SaslHandshake." });
+        var step = context.Session.Authenticate(r.AuthBytes);
+        return ValueTask.FromResult<IResponse?>(step.Failed
+            ? new SaslAuthenticateResponse { ErrorCode = ErrorCode.SaslAuthenticationFailed, ErrorMessage = step.Error }
+            : new SaslAuthenticateResponse { AuthBytes = step.Response });
     }
-
-    private static ValueTask<IResponse?> Result(ErrorCode error, string? message) =>
-        ValueTask.FromResult<IResponse?>(new SaslAuthenticateResponse { ErrorCode = error, ErrorMessage = message });
 }

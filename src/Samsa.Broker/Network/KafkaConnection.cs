@@ -161,10 +161,15 @@ internal sealed class KafkaConnection
         Span<byte> prefix = stackalloc byte[SizePrefix];
         buffer.Slice(0, SizePrefix).CopyTo(prefix);
         int size = BinaryPrimitives.ReadInt32BigEndian(prefix);
-        if (size < MinimumRequest)
+        // A raw SASL token (after SaslHandshake v0) has no request header.
+        if (size < (_session.RawSaslTokens ? 0 : MinimumRequest))
             throw new ProtocolException($"Frame size {size} is too small for a request header.");
         if (size > _options.SocketRequestMaxBytes)
             throw new ProtocolException($"Frame of {size} bytes exceeds socket.request.max.bytes ({_options.SocketRequestMaxBytes}).");
+        // Kafka's cap for clients nobody has vouched for yet, so unauthenticated uploads cannot
+        // make the broker buffer socket.request.max.bytes each.
+        if (size > _options.SaslServerMaxReceiveSize && _dispatcher.RequireAuthentication && !_session.Authenticated)
+            throw new ProtocolException($"Frame of {size} bytes before authentication exceeds sasl.server.max.receive.size ({_options.SaslServerMaxReceiveSize}).");
         if (buffer.Length < SizePrefix + size)
             return false;
         frame = ArrayPool<byte>.Shared.Rent(size);
@@ -176,6 +181,39 @@ internal sealed class KafkaConnection
     }
 
     private async Task HandleFrameAsync(byte[] frame, int length, NetworkStream stream, CancellationToken shutdown)
+    {
+        if (_session.RawSaslTokens)
+        {
+            using (var token = RequestDispatcher.AuthenticateRaw(frame.AsSpan(0, length), _session))
+            {
+                if (token is not null)
+                {
+                    await stream.WriteAsync(token.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
+                    _metrics?.Sent(token.WrittenCount);
+                }
+            }
+            await CloseIfAuthenticationFailedAsync(shutdown).ConfigureAwait(false);
+            return;
+        }
+        await SendResponseAsync(frame, length, stream, shutdown).ConfigureAwait(false);
+        await CloseIfAuthenticationFailedAsync(shutdown).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Kafka answers a failed authentication, then closes the connection after
+    /// connection.failed.authentication.delay.ms, which slows down password guessing. Nothing else
+    /// is read from the connection meanwhile.
+    /// </summary>
+    private async Task CloseIfAuthenticationFailedAsync(CancellationToken shutdown)
+    {
+        if (_session.AuthenticationFailure is not { } failure)
+            return;
+        if (_options.ConnectionFailedAuthenticationDelay > TimeSpan.Zero)
+            await Task.Delay(_options.ConnectionFailedAuthenticationDelay, _options.TimeProvider, shutdown).ConfigureAwait(false);
+        throw new ProtocolException($"SASL authentication failed: {failure}");
+    }
+
+    private async Task SendResponseAsync(byte[] frame, int length, NetworkStream stream, CancellationToken shutdown)
     {
         if (await _dispatcher.DispatchAsync(frame.AsMemory(0, length), _socket.RemoteEndPoint, Id, _session, shutdown).ConfigureAwait(false) is not { } response)
             return;

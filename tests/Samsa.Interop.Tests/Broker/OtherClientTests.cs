@@ -8,7 +8,7 @@ namespace Samsa.Interop.Tests.Broker;
 /// </summary>
 public class OtherClientTests
 {
-    private static async Task<(int Code, string Out, string Err)> Run(string file, string args, string? stdin = null, string? workingDirectory = null)
+    internal static async Task<(int Code, string Out, string Err)> Run(string file, string args, string? stdin = null, string? workingDirectory = null)
     {
         var psi = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null };
         if (workingDirectory is not null)
