@@ -371,7 +371,7 @@ public abstract class OurShareConsumerTests : IAsyncLifetime
         // The stuck member neither acknowledges nor polls again (it keeps heartbeating).
         var started = DateTime.UtcNow;
         var got = await PollUntilOffsets(other, 4, seconds: 15);
-        Assert.True(DateTime.UtcNow - started > TimeSpan.FromSeconds(1), "redelivered before the lock expired");
+        Assert.True(DateTime.UtcNow - started > TimeSpan.FromSeconds(1), $"redelivered before the lock expired: held {string.Join(",", held.Select(r => r.Offset))}, got {string.Join(",", got.Select(r => $"{r.Offset}/{r.DeliveryCount}"))} after {DateTime.UtcNow - started}");
         AssertRedelivered(held, got, 4);
         Assert.Single(stuck.Assignment); // still a member
     }
