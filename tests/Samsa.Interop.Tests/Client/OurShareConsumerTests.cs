@@ -352,6 +352,10 @@ public abstract class OurShareConsumerTests : IAsyncLifetime
         var held = await PollUntil(holder, 5);
         Assert.All(held, r => Assert.Equal((short)1, r.DeliveryCount));
         var other = Consumer("cl-g", "cl");
+        var share = Target.ShareAllPartitionsAsync("cl-g", "cl", 1, 2);
+        while (!share.IsCompleted)
+            Assert.Empty(await other.PollAsync(TimeSpan.FromMilliseconds(50)));
+        await share;
         await holder.CloseAsync(); // not acknowledged: released (the lock is 30 s)
         var got = await PollUntilOffsets(other, 5, seconds: 20);
         AssertRedelivered(held, got, 5);
@@ -371,7 +375,9 @@ public abstract class OurShareConsumerTests : IAsyncLifetime
         // joins only now, so it had no fetch waiting when the records arrived.
         var started = DateTime.UtcNow;
         var other = Consumer("st-g", "st");
+        var share = Target.ShareAllPartitionsAsync("st-g", "st", 1, 2);
         var got = await PollUntilOffsets(other, 4, seconds: 20);
+        await share;
         Assert.True(DateTime.UtcNow - started > TimeSpan.FromSeconds(1), $"redelivered before the lock expired: got {string.Join(",", got.Select(r => $"{r.Offset}/{r.DeliveryCount}"))}");
         AssertRedelivered(held, got, 4);
         Assert.Single(stuck.Assignment); // still a member
