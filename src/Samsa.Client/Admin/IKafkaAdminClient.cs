@@ -40,6 +40,12 @@ public interface IKafkaAdminClient : IDisposable, IAsyncDisposable
     /// <summary>Describes a group of either protocol.</summary>
     Task<GroupDescription> DescribeGroupAsync(string groupId, CancellationToken cancellationToken = default);
 
+    /// <summary>Describes a share group (KIP-932).</summary>
+    Task<GroupDescription> DescribeShareGroupAsync(string groupId, CancellationToken cancellationToken = default);
+
+    /// <summary>A share group's start offset and lag on each partition it has state for, with the partition's end offset.</summary>
+    Task<IReadOnlyList<SharePartitionOffsets>> ListShareGroupOffsetsAsync(string groupId, CancellationToken cancellationToken = default);
+
     /// <summary>Deletes empty groups.</summary>
     Task DeleteGroupsAsync(IEnumerable<string> groupIds, CancellationToken cancellationToken = default);
 
