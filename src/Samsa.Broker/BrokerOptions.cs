@@ -20,6 +20,9 @@ public sealed record BrokerOptions
     /// <summary>log.dirs: the data directory.</summary>
     public string DataDirectory { get; init; } = "./samsa-data";
 
+    /// <summary>Set by log.dirs, which wins over log.dir whatever the order, as in Kafka.</summary>
+    internal bool DataDirectoryFromLogDirs { get; init; }
+
     /// <summary>node.id.</summary>
     public int NodeId { get; init; }
 
@@ -57,8 +60,24 @@ public sealed record BrokerOptions
     /// <summary>log.segment.bytes.</summary>
     public long SegmentBytes { get; init; } = 1L << 30;
 
+    /// <summary>
+    /// Broker-wide defaults of topic configs, by topic config name (retention.ms from
+    /// log.retention.hours, ...): a topic without its own value takes these before Kafka's defaults.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> TopicDefaults { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Which of Kafka's keys for one setting set it (log.retention.ms beats .hours whatever the order).</summary>
+    internal IReadOnlyDictionary<string, int> TopicDefaultRanks { get; init; } = new Dictionary<string, int>(StringComparer.Ordinal);
+
     /// <summary>log.retention.check.interval.ms: how often retention.ms / retention.bytes are applied.</summary>
     public TimeSpan RetentionCheckInterval { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// log.cleaner.backoff.ms: how often the log cleaner looks for compacted partitions whose dirty
+    /// part has reached min.cleanable.dirty.ratio (Kafka's cleaner threads sleep this long when
+    /// nothing is cleanable).
+    /// </summary>
+    public TimeSpan LogCleanerBackoff { get; init; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
     /// producer.id.expiration.ms: an idempotent producer silent this long is forgotten by each
@@ -181,6 +200,9 @@ public sealed record BrokerOptions
     /// <summary>advertised.listeners in its named form: listener name → host:port.</summary>
     public IReadOnlyDictionary<string, string>? AdvertisedListeners { get; init; }
 
+    /// <summary>controller.listener.names: listeners by these names belong to a KRaft controller, which a single node does not run; they are not opened.</summary>
+    public IReadOnlyList<string>? ControllerListenerNames { get; init; }
+
     /// <summary>listener.security.protocol.map: listener name → protocol, for names that are not protocol names.</summary>
     public IReadOnlyDictionary<string, SecurityProtocol>? ListenerSecurityProtocolMap { get; init; }
 
@@ -202,6 +224,13 @@ public sealed record BrokerOptions
 
     /// <summary>ssl.handshake.timeout.ms (Samsa's own): a TLS handshake not done by then closes the connection.</summary>
     public TimeSpan SslHandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// sasl.scram.users (Samsa's own): SCRAM user:password pairs for development and tests, salted
+    /// at start-up for both SCRAM mechanisms and never written to the data directory. Users set
+    /// through AlterUserScramCredentials (durable) win over these.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? SaslScramUsers { get; init; }
 
     /// <summary>
     /// ui.listeners (<c>samsa broker --ui</c>): where the web console and /metrics listen

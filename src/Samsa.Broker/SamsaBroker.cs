@@ -35,6 +35,7 @@ public sealed class SamsaBroker : IAsyncDisposable
     private DataDirectoryLock? _directoryLock;
     private readonly ITimer _idleTimer;
     private readonly ITimer _retentionTimer;
+    private readonly ITimer _cleanerTimer;
     private readonly ITimer _producerExpiryTimer;
     private readonly ConnectionQuotas _quotas;
     private readonly ITimer _flushTimer;
@@ -44,6 +45,7 @@ public sealed class SamsaBroker : IAsyncDisposable
     private Task _acceptLoops = Task.CompletedTask;
     private long _nextConnectionId;
     private int _disposed;
+    private int _cleaning;
 
     private SamsaBroker(BrokerOptions options, ILoggerFactory loggerFactory, List<Listener> listeners, Security.Sasl.ScramCredentialStore scram, TopicManager topics, GroupCoordinator groups)
     {
@@ -64,6 +66,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         var period = options.ConnectionsMaxIdle < TimeSpan.FromSeconds(60) ? options.ConnectionsMaxIdle / 2 : TimeSpan.FromSeconds(30);
         _idleTimer = options.TimeProvider.CreateTimer(_ => CloseIdleConnections(), null, period, period);
         _retentionTimer = options.TimeProvider.CreateTimer(_ => EnforceRetention(), null, options.RetentionCheckInterval, options.RetentionCheckInterval);
+        _cleanerTimer = options.TimeProvider.CreateTimer(_ => CleanLogs(), null, options.LogCleanerBackoff, options.LogCleanerBackoff);
         _flushTimer = options.TimeProvider.CreateTimer(_ => FlushDueLogs(), null, options.FlushCheckInterval, options.FlushCheckInterval);
         _quotas = new ConnectionQuotas(options.MaxConnections, options.MaxConnectionsPerIp);
         _producerExpiryTimer = options.TimeProvider.CreateTimer(_ => RemoveExpiredProducers(), null, options.ProducerIdExpirationCheckInterval, options.ProducerIdExpirationCheckInterval);
@@ -107,33 +110,12 @@ public sealed class SamsaBroker : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         loggerFactory ??= NullLoggerFactory.Instance;
-        var directoryLock = DataDirectoryLock.Acquire(options.DataDirectory);
-        TopicManager topics;
-        GroupCoordinator groups;
-        try
-        {
-            topics = await TopicManager.OpenAsync(options, loggerFactory.CreateLogger<TopicManager>(), cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            directoryLock.Dispose();
-            throw;
-        }
-        try
-        {
-            groups = LoadGroups(options, topics, loggerFactory);
-        }
-        catch
-        {
-            await topics.DisposeAsync().ConfigureAwait(false);
-            directoryLock.Dispose();
-            throw;
-        }
+        // The ports first: a start that cannot listen must not leave a data directory behind
+        // (opening one creates __consumer_offsets' partitions). The SCRAM store only reads.
+        var scram = new Security.Sasl.ScramCredentialStore(options.DataDirectory, options.SaslScramUsers);
         var listeners = new List<Listener>();
-        Security.Sasl.ScramCredentialStore scram;
         try
         {
-            scram = new Security.Sasl.ScramCredentialStore(options.DataDirectory);
             foreach (var plan in ListenerPlan.Resolve(options))
                 listeners.Add(Listener.Open(plan, options, scram));
         }
@@ -141,9 +123,27 @@ public sealed class SamsaBroker : IAsyncDisposable
         {
             foreach (var l in listeners)
                 l.Dispose();
-            groups.Dispose();
-            await topics.DisposeAsync().ConfigureAwait(false);
-            directoryLock.Dispose();
+            throw;
+        }
+        bool newDirectory = !Directory.Exists(options.DataDirectory);
+        DataDirectoryLock? directoryLock = null;
+        TopicManager? topics = null;
+        GroupCoordinator groups;
+        try
+        {
+            directoryLock = DataDirectoryLock.Acquire(options.DataDirectory);
+            topics = await TopicManager.OpenAsync(options, loggerFactory.CreateLogger<TopicManager>(), cancellationToken).ConfigureAwait(false);
+            groups = LoadGroups(options, topics, loggerFactory);
+        }
+        catch
+        {
+            foreach (var l in listeners)
+                l.Dispose();
+            if (topics is not null)
+                await topics.DisposeAsync().ConfigureAwait(false);
+            directoryLock?.Dispose();
+            if (newDirectory)
+                RemoveNewDirectory(options.DataDirectory);
             throw;
         }
         var broker = new SamsaBroker(options, loggerFactory, listeners, scram, topics, groups) { _directoryLock = directoryLock };
@@ -160,10 +160,25 @@ public sealed class SamsaBroker : IAsyncDisposable
             catch (Exception e)
             {
                 await broker.DisposeAsync().ConfigureAwait(false);
+                if (newDirectory)
+                    RemoveNewDirectory(options.DataDirectory);
                 throw new InvalidOperationException($"Cannot serve the console on {ui}: {e.Message}", e);
             }
         }
         return broker;
+    }
+
+    /// <summary>A failed start removes the data directory it made itself (never one that was there before).</summary>
+    private static void RemoveNewDirectory(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Nothing more to do: the start's own error is the one to report.
+        }
     }
 
     /// <summary>The web console reads the broker through a <see cref="ConsoleContext"/> and hears fetches through <see cref="FetchObserver"/>.</summary>
@@ -319,12 +334,35 @@ public sealed class SamsaBroker : IAsyncDisposable
         {
             long now = _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
             _topics.EnforceRetention(now);
-            _topics.Compact(now);
         }
         catch (Exception e)
         {
             // A timer callback must never throw: that would end the process.
             _logger.LogError(e, "Retention check failed");
+        }
+    }
+
+    /// <summary>
+    /// The log cleaner, as Kafka's: every log.cleaner.backoff.ms each compacted partition whose dirty
+    /// part has reached its min.cleanable.dirty.ratio is compacted (the check is a sum of segment
+    /// sizes, so an idle pass costs next to nothing). Timer callbacks do not overlap: an ITimer
+    /// callback can, so a pass still running makes the next one return at once.
+    /// </summary>
+    private void CleanLogs()
+    {
+        if (Interlocked.Exchange(ref _cleaning, 1) == 1)
+            return;
+        try
+        {
+            _topics.Compact(_options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds());
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Log cleaner pass failed");
+        }
+        finally
+        {
+            Volatile.Write(ref _cleaning, 0);
         }
     }
 
@@ -383,6 +421,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         }
         _idleTimer.Dispose();
         _retentionTimer.Dispose();
+        _cleanerTimer.Dispose();
         _producerExpiryTimer.Dispose();
         _flushTimer.Dispose();
         _stopAccepting = true;

@@ -92,14 +92,18 @@ public sealed partial class PartitionLog
     /// Whole batches starting with the one that holds <paramref name="offset"/>, up to
     /// <paramref name="maxBytes"/> (but at least one batch, as Kafka does, so a consumer can always
     /// make progress), within one segment. The caller returns the buffer with <see cref="LogRead.Dispose"/>.
+    /// With <paramref name="minOneBatch"/> false a first batch larger than <paramref name="maxBytes"/>
+    /// gives an empty read instead: a fetch lets only its first partition with data exceed the limit.
     /// </summary>
-    public LogRead Read(long offset, int maxBytes) =>
-        Retrying((offset, maxBytes), static (log, s) => log.TryRead(s.offset, s.maxBytes));
+    public LogRead Read(long offset, int maxBytes, bool minOneBatch = true) =>
+        Retrying((offset, maxBytes, minOneBatch), static (log, s) => log.TryRead(s.offset, s.maxBytes, s.minOneBatch));
 
-    private LogRead TryRead(long offset, int maxBytes)
+    private LogRead TryRead(long offset, int maxBytes, bool minOneBatch)
     {
         var segments = _segments;
         if (!TryFind(segments, offset, long.MinValue, out int s, out long position, out var first))
+            return LogRead.Empty;
+        if (!minOneBatch && first.TotalSize > maxBytes)
             return LogRead.Empty;
         var segment = segments[s];
         // Read as much as may be wanted in one go, then keep the whole batches in it.

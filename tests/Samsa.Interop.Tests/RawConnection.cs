@@ -43,5 +43,32 @@ internal sealed class RawConnection : IDisposable
         return response;
     }
 
+    /// <summary>Writes bytes as they are: a raw SASL token frame, or a frame the broker must refuse.</summary>
+    public async Task WriteAsync(byte[] bytes) => await _client.GetStream().WriteAsync(bytes);
+
+    /// <summary>Reads one size-prefixed frame without a response header (a raw SASL token).</summary>
+    public async Task<byte[]> ReadRawFrameAsync()
+    {
+        var stream = _client.GetStream();
+        var size = new byte[4];
+        await stream.ReadExactlyAsync(size).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        var body = new byte[BinaryPrimitives.ReadInt32BigEndian(size)];
+        await stream.ReadExactlyAsync(body).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        return body;
+    }
+
+    /// <summary>True once the broker has closed the connection (end of stream or reset) with nothing more sent.</summary>
+    public async Task<bool> ClosedByBrokerAsync()
+    {
+        try
+        {
+            return await _client.GetStream().ReadAsync(new byte[1]).AsTask().WaitAsync(TimeSpan.FromSeconds(30)) == 0;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
     public void Dispose() => _client.Dispose();
 }

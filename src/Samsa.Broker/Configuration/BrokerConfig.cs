@@ -10,17 +10,19 @@ public sealed class BrokerConfigException(string key, string message) : Exceptio
 }
 
 /// <summary>
-/// Reads Kafka-style <c>server.properties</c> settings into <see cref="BrokerOptions"/>. Every key is
-/// documented in docs/broker-config.md; an unknown key or a bad value is an error naming it.
+/// Reads Kafka-style <c>server.properties</c> settings into <see cref="BrokerOptions"/>, by Kafka's
+/// key names. Every key acted on is documented in docs/broker-config.md; a bad value of one is an
+/// error naming it. Keys not acted on are warnings and ignored, as Kafka does
+/// (<see cref="Unused"/>), when the caller takes warnings; otherwise errors.
 /// </summary>
-public static class BrokerConfig
+public static partial class BrokerConfig
 {
     private delegate BrokerOptions Setter(BrokerOptions options, string value);
 
     private static readonly Dictionary<string, (string Doc, Setter Set)> Keys = new(StringComparer.Ordinal)
     {
-        ["log.dirs"] = ("data directory", (o, v) => o with { DataDirectory = v }),
-        ["log.dir"] = ("data directory (when log.dirs is not set)", (o, v) => o with { DataDirectory = v }),
+        ["log.dirs"] = ("data directory", (o, v) => o with { DataDirectory = OneDirectory("log.dirs", v), DataDirectoryFromLogDirs = true }),
+        ["log.dir"] = ("data directory (when log.dirs is not set)", (o, v) => o.DataDirectoryFromLogDirs ? o : o with { DataDirectory = OneDirectory("log.dir", v) }),
         ["node.id"] = ("this broker's id", (o, v) => o with { NodeId = Int("node.id", v, 0) }),
         ["broker.id"] = ("alias of node.id", (o, v) => o with { NodeId = Int("broker.id", v, 0) }),
         ["num.partitions"] = ("partitions of auto-created topics", (o, v) => o with { NumPartitions = Int("num.partitions", v, 1) }),
@@ -33,6 +35,7 @@ public static class BrokerConfig
         ["message.max.bytes"] = ("largest record batch accepted", (o, v) => o with { MessageMaxBytes = Int("message.max.bytes", v, 0) }),
         ["log.segment.bytes"] = ("segment file size before rolling", (o, v) => o with { SegmentBytes = Int("log.segment.bytes", v, 14) }),
         ["log.retention.check.interval.ms"] = ("how often topics' retention.ms / retention.bytes are applied", (o, v) => o with { RetentionCheckInterval = TimeSpan.FromMilliseconds(Int("log.retention.check.interval.ms", v, 1)) }),
+        ["log.cleaner.backoff.ms"] = ("how often the log cleaner compacts partitions past their min.cleanable.dirty.ratio", (o, v) => o with { LogCleanerBackoff = TimeSpan.FromMilliseconds(Int("log.cleaner.backoff.ms", v, 0) is > 0 and var n ? n : throw new BrokerConfigException("log.cleaner.backoff.ms", "log.cleaner.backoff.ms: must be positive.")) }),
         ["producer.id.expiration.ms"] = ("an idempotent producer silent this long is forgotten", (o, v) => o with { ProducerIdExpiration = TimeSpan.FromMilliseconds(Int("producer.id.expiration.ms", v, 1)) }),
         ["producer.id.expiration.check.interval.ms"] = ("how often expired producer ids are removed", (o, v) => o with { ProducerIdExpirationCheckInterval = TimeSpan.FromMilliseconds(Int("producer.id.expiration.check.interval.ms", v, 1)) }),
         ["log.flush.scheduler.interval.ms"] = ("how often idle logs are checked against their topic's flush.ms", (o, v) => o with { FlushCheckInterval = TimeSpan.FromMilliseconds(Int("log.flush.scheduler.interval.ms", v, 1)) }),
@@ -65,7 +68,8 @@ public static class BrokerConfig
         ["group.share.max.share.sessions"] = ("share sessions the broker keeps (SHARE_SESSION_LIMIT_REACHED beyond)", (o, v) => o with { ShareMaxSessions = Int("group.share.max.share.sessions", v, 1) }),
         ["share.auto.offset.reset"] = ("where a share-partition without state starts: latest or earliest (broker-wide here; per group in Kafka)", (o, v) => o with { ShareAutoOffsetReset = v.ToLowerInvariant() is "latest" or "earliest" ? v.ToLowerInvariant() : throw new BrokerConfigException("share.auto.offset.reset", $"share.auto.offset.reset: '{v}' is not latest or earliest (by_duration is not supported).") }),
         ["share.coordinator.state.topic.num.partitions"] = ("partitions of __share_group_state (fixed once created)", (o, v) => o with { ShareStateTopicPartitions = Int("share.coordinator.state.topic.num.partitions", v, 1) }),
-        ["sasl.plain.users"] = ("user:password pairs, comma-separated; when set, clients must use SASL_PLAINTEXT with PLAIN", (o, v) => o with { SaslPlainUsers = ParseUsers(v) }),
+        ["sasl.plain.users"] = ("user:password pairs, comma-separated; when set, clients must use SASL_PLAINTEXT with PLAIN", (o, v) => o with { SaslPlainUsers = ParseUsers("sasl.plain.users", v) }),
+        ["sasl.scram.users"] = ("Samsa's own: SCRAM user:password pairs, salted at start-up for both SCRAM mechanisms, never written to disk (users set through the admin API win)", (o, v) => o with { SaslScramUsers = ParseUsers("sasl.scram.users", v) }),
         ["ui.listeners"] = ("host:port of the web console and /metrics (off when unset); a bare port binds loopback", (o, v) => o with { UiListen = ParseUiEndpoint(v) }),
         ["ui.timeline.rebalances"] = ("rebalances per group the console's timeline keeps in memory", (o, v) => o with { UiTimelineRebalances = Int("ui.timeline.rebalances", v, 1) }),
         ["default.replication.factor"] = ("must be 1: Samsa is a single node", (o, v) => One("default.replication.factor", v, o)),
@@ -73,9 +77,17 @@ public static class BrokerConfig
     };
 
     /// <summary>The known keys and what they do, for --help and the docs test.</summary>
-    public static IEnumerable<(string Key, string Doc)> Documented => Keys.Select(k => (k.Key, k.Value.Doc)).Concat(SecurityConfig.Documented);
+    public static IEnumerable<(string Key, string Doc)> Documented =>
+        Keys.Select(k => (k.Key, k.Value.Doc)).Concat(TopicDefaults.Select(d => (d.Key, d.Doc))).Concat(SecurityConfig.Documented);
 
-    public static BrokerOptions Apply(BrokerOptions options, string key, string value, string? where = null)
+    /// <summary>Every key Samsa acts on (for "did you mean").</summary>
+    private static IEnumerable<string> ActedOn => Keys.Keys.Concat(TopicDefaults.Select(d => d.Key)).Concat(SecurityConfig.Documented.Select(d => d.Key));
+
+    /// <summary>
+    /// Applies one setting. A key Samsa does not act on goes to <paramref name="warn"/> and is
+    /// ignored, as Kafka does with server.properties; without <paramref name="warn"/> it is an error.
+    /// </summary>
+    public static BrokerOptions Apply(BrokerOptions options, string key, string value, string? where = null, Action<string>? warn = null)
     {
         // listeners, advertised.listeners, ssl.*, sasl.*, listener.name.*: SecurityConfig.cs.
         try
@@ -87,8 +99,13 @@ public static class BrokerConfig
         {
             throw new BrokerConfigException(key, Where(where) + e.Message);
         }
-        if (!Keys.TryGetValue(key, out var entry))
-            throw new BrokerConfigException(key, $"{Where(where)}unknown setting '{key}' (see docs/broker-config.md for the keys Samsa understands).");
+        if (!Keys.TryGetValue(key, out var entry) && !TryGetTopicDefault(key, out entry))
+        {
+            if (warn is null)
+                throw new BrokerConfigException(key, Unused(key, where));
+            warn(Unused(key, where));
+            return options;
+        }
         try
         {
             return entry.Set(options, value.Trim());
@@ -100,7 +117,7 @@ public static class BrokerConfig
     }
 
     /// <summary>Reads a server.properties file: key=value lines, # and ! comments.</summary>
-    public static BrokerOptions LoadFile(BrokerOptions options, string path)
+    public static BrokerOptions LoadFile(BrokerOptions options, string path, Action<string>? warn = null)
     {
         if (!File.Exists(path))
             throw new BrokerConfigException("--config", $"config file '{path}' does not exist.");
@@ -114,21 +131,26 @@ public static class BrokerConfig
             int eq = text.IndexOfAny(['=', ':']);
             if (eq <= 0)
                 throw new BrokerConfigException(text, $"{path}:{line}: expected key=value, got '{text}'.");
-            options = Apply(options, text[..eq].Trim(), text[(eq + 1)..], $"{path}:{line}");
+            options = Apply(options, text[..eq].Trim(), text[(eq + 1)..], $"{path}:{line}", warn);
         }
         return options;
     }
 
+    private static string OneDirectory(string key, string value) =>
+        value.Contains(',', StringComparison.Ordinal)
+            ? throw new BrokerConfigException(key, $"{key}: Samsa keeps its data in one directory; got '{value}'.")
+            : value.Length == 0 ? throw new BrokerConfigException(key, $"{key}: empty.") : value;
+
     private static string Where(string? where) => where is null ? "" : where + ": ";
 
-    private static Dictionary<string, string> ParseUsers(string value)
+    private static Dictionary<string, string> ParseUsers(string key, string value)
     {
         var users = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var pair in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             int colon = pair.IndexOf(':', StringComparison.Ordinal);
-            if (colon <= 0)
-                throw new BrokerConfigException("sasl.plain.users", "sasl.plain.users: expected user:password pairs separated by commas.");
+            if (colon <= 0 || colon == pair.Length - 1)
+                throw new BrokerConfigException(key, $"{key}: expected user:password pairs separated by commas.");
             users[pair[..colon]] = pair[(colon + 1)..];
         }
         return users;

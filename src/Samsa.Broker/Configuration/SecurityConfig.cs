@@ -20,6 +20,7 @@ internal static class SecurityConfig
         ["listeners"] = ("NAME://host:port, comma-separated: one listener each (a bare host:port: one PLAINTEXT listener, SASL_PLAINTEXT with sasl.plain.users)", SetListeners),
         ["advertised.listeners"] = ("NAME://host:port per listener that Metadata tells its clients (a bare host:port: the first listener)", SetAdvertised),
         ["listener.security.protocol.map"] = ("NAME:PROTOCOL pairs for listener names that are not protocol names", SetProtocolMap),
+        ["controller.listener.names"] = ("listeners by these names are the KRaft controller's: a single node runs none, so they are not opened", (o, v) => o with { ControllerListenerNames = [.. Split(v).Select(n => n.ToUpperInvariant())] }),
         ["connections.max.reauth.ms"] = ("SASL session lifetime (KIP-368); 0, the default, for ever", (o, v) => o with { ConnectionsMaxReauth = Ms("connections.max.reauth.ms", v) }),
         ["connection.failed.authentication.delay.ms"] = ("a failed authentication is answered and closed after this", (o, v) => o with { FailedAuthenticationDelay = Ms("connection.failed.authentication.delay.ms", v) }),
         ["sasl.server.max.receive.size"] = ("largest frame a SASL listener reads before authentication", (o, v) => o with { SaslServerMaxReceiveSize = Int("sasl.server.max.receive.size", v, 64) }),

@@ -60,13 +60,13 @@ internal sealed class DescribeConfigsHandler(TopicManager topics, BrokerOptions 
                 }
                 foreach (var def in TopicConfigs.Known.Values.Where(d => Wanted(d.Name)).OrderBy(d => d.Name, StringComparer.Ordinal))
                 {
-                    bool overridden = topic.Configs.TryGetValue(def.Name, out var value);
+                    sbyte source = topic.SourceOf(def.Name);
                     result.Configs.Add(new DescribeConfigsResponse.DescribeConfigsResourceResult
                     {
                         Name = def.Name,
-                        Value = overridden ? value : def.Default,
-                        IsDefault = !overridden,
-                        ConfigSource = overridden ? ConfigResources.DynamicTopic : ConfigResources.Default,
+                        Value = topic.Config(def.Name),
+                        IsDefault = source == ConfigResources.Default,
+                        ConfigSource = source,
                         ConfigType = def.Type,
                         Documentation = null,
                     });

@@ -55,7 +55,7 @@ internal sealed class CreateTopicsHandler(TopicManager topics) : IApiHandler
                 {
                     Name = d.Name,
                     Value = topic.Config(d.Name),
-                    ConfigSource = topic.Configs.ContainsKey(d.Name) ? (sbyte)1 : (sbyte)5,
+                    ConfigSource = topic.SourceOf(d.Name),
                 }).ToList();
             }
         }

@@ -7,9 +7,10 @@ using Samsa.Storage;
 
 namespace Samsa.Broker.Handlers;
 
-// Fetch v0-18. Whole batches from the log, at least one per response so a consumer always makes
-// progress even past max.partition.fetch.bytes; fetch.min.bytes / fetch.max.wait.ms long-poll until
-// enough bytes arrive; incremental fetch sessions (KIP-227) from v7; topic ids from v13.
+// Fetch v0-18. Whole batches from the log within partition_max_bytes and the response's max_bytes;
+// only the first partition with data may exceed them, by one batch, so a consumer always makes
+// progress. fetch.min.bytes / fetch.max.wait.ms long-poll until enough bytes arrive; incremental
+// fetch sessions (KIP-227) from v7; topic ids from v13.
 // Single node: high watermark = last stable offset = log end. Not implemented yet: read_committed
 // filtering (no transactions exist to filter), sending file ranges without copying (data goes
 // through pooled buffers), and fetch from follower / preferred read replica.
@@ -145,8 +146,11 @@ internal sealed class FetchHandler(TopicManager topics, BrokerOptions options, A
                 }
                 else if (p.FetchOffset < hw && (budget > 0 || !sentAny))
                 {
+                    // Kafka's minOneMessage: only the first partition with data may go past the
+                    // limits (by its one first batch, so a consumer always progresses); every later
+                    // one gets whole batches within what is left, so the response never exceeds max_bytes.
                     int limit = (int)Math.Min(p.MaxBytes, Math.Max(budget, 0));
-                    var read = log.Read(p.FetchOffset, limit);
+                    var read = log.Read(p.FetchOffset, limit, minOneBatch: !sentAny);
                     context.RegisterForDispose(read);
                     if (read.Length > 0)
                     {

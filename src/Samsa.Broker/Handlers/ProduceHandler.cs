@@ -3,19 +3,23 @@ using Samsa.Broker.Network;
 using Samsa.Broker.Topics;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
+using Samsa.Protocol.Primitives;
 using Samsa.Protocol.Records;
 using Samsa.Storage;
 
 namespace Samsa.Broker.Handlers;
 
-// Produce v0-13. Accepts magic-2 record batches (v3+); v0-2 are advertised for old librdkafka's
-// feature probe but their message sets are refused per partition, as Kafka 4 does. acks 0/1/-1
+// Produce v0-13. Magic-2 record batches; v0-2's magic 0/1 message sets are up-converted to one
+// magic-2 batch, as Kafka 3.x does (Kafka 4 still lists v0-2, for librdkafka's feature probe,
+// KAFKA-18659, but refuses them; listing only what we serve, we serve them). acks 0/1/-1
 // (all = 1 on a single node); acks=0 sends no response. Each batch is checked (magic, length, CRC,
 // message.max.bytes) and appended as it arrived, only its base offset rewritten.
 // Topics with message.timestamp.type=LogAppendTime get the broker's clock stamped into each batch.
 // Idempotent producers: a retried batch is answered with its first offset, a sequence gap gets
 // OUT_OF_ORDER_SEQUENCE_NUMBER, an old epoch INVALID_PRODUCER_EPOCH; the partition log keeps that
-// state across restarts (producer snapshots). Not implemented yet: transactions.
+// state across restarts (producer snapshots). Records without a key on a compacted topic refuse
+// the batch with INVALID_RECORD and one record_errors entry each (v8+), as Kafka's LogValidator.
+// Not implemented yet: transactions.
 internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options, AppendNotifier appends) : IApiHandler
 {
     public ApiKey Key => ApiKey.Produce;
@@ -47,7 +51,12 @@ internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options,
                     // A topic override wins; otherwise the broker's message.max.bytes, as in Kafka.
                     int maxBytes = topic.Configs.TryGetValue("max.message.bytes", out var configured) && int.TryParse(configured, out int m) ? m : topics.Dynamic.MessageMaxBytes;
                     long appendTime = topic.Config("message.timestamp.type") == "LogAppendTime" ? options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds() : -1;
-                    (pr.ErrorCode, pr.ErrorMessage, pr.BaseOffset) = Append(log, p.Records ?? ReadOnlyMemory<byte>.Empty, maxBytes, appendTime);
+                    string? compacted = topic.IsCompacted ? $"{topic.Name}-{p.Index}" : null;
+                    (pr.ErrorCode, pr.ErrorMessage, pr.BaseOffset, var recordErrors) = context.ApiVersion <= 2 && LegacyMessageSet.IsLegacy((p.Records ?? default).Span)
+                        ? AppendLegacy(log, p.Records!.Value, maxBytes, appendTime, compacted)
+                        : Append(log, p.Records ?? ReadOnlyMemory<byte>.Empty, maxBytes, appendTime, compacted);
+                    if (recordErrors is not null)
+                        pr.RecordErrors = recordErrors;
                     pr.LogAppendTimeMs = appendTime;
                     pr.LogStartOffset = log.LogStartOffset;
                     any |= pr.ErrorCode == ErrorCode.None;
@@ -59,8 +68,34 @@ internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options,
         return ValueTask.FromResult<IResponse?>(r.Acks == 0 ? null : response);
     }
 
-    /// <summary>Validates every batch first, so a bad batch in the middle appends nothing.</summary>
-    private static (ErrorCode, string?, long) Append(PartitionLog log, ReadOnlyMemory<byte> records, int maxMessageBytes, long logAppendTime)
+    /// <summary>
+    /// Produce v0-2 carry magic 0/1 message sets: up-converted to one magic-2 batch, as Kafka 3.x
+    /// does, then checked and appended like any batch.
+    /// </summary>
+    private static (ErrorCode, string?, long, List<ProduceResponse.BatchIndexAndErrorMessage>?) AppendLegacy(
+        PartitionLog log, ReadOnlyMemory<byte> records, int maxMessageBytes, long logAppendTime, string? compactedPartition)
+    {
+        if (records.Length > maxMessageBytes)
+            return (ErrorCode.MessageTooLarge, $"Message set of {records.Length} bytes is larger than max.message.bytes ({maxMessageBytes}).", -1, null);
+        using var converted = new PooledBufferWriter(records.Length + RecordBatchHeader.Size);
+        try
+        {
+            LegacyMessageSet.ToRecordBatch(records.Span, converted, Math.Max(maxMessageBytes, 1) * 64);
+        }
+        catch (ProtocolException e)
+        {
+            return (ErrorCode.CorruptMessage, e.Message, -1, null);
+        }
+        // The converted batch may be a little larger than the message set; the message set's size is what max.message.bytes bounds.
+        return Append(log, converted.WrittenMemory, int.MaxValue, logAppendTime, compactedPartition);
+    }
+
+    /// <summary>
+    /// Validates every batch first, so a bad batch in the middle appends nothing: its framing, size
+    /// and CRC, then (on a compacted topic, <paramref name="compactedPartition"/> set) its records' keys.
+    /// </summary>
+    private static (ErrorCode, string?, long, List<ProduceResponse.BatchIndexAndErrorMessage>?) Append(
+        PartitionLog log, ReadOnlyMemory<byte> records, int maxMessageBytes, long logAppendTime, string? compactedPartition)
     {
         // The records slice points into this request's frame buffer, which the connection owns
         // until the response is written: rewriting base offsets in place is safe and saves a copy.
@@ -71,23 +106,25 @@ internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options,
         {
             var rest = bytes.Span[position..];
             if (rest.Length < RecordBatchHeader.Size)
-                return (ErrorCode.CorruptMessage, "Truncated record batch.", -1);
+                return (ErrorCode.CorruptMessage, "Truncated record batch.", -1, null);
             var h = RecordBatchHeader.Read(rest);
             if (h.Magic != RecordBatchHeader.CurrentMagic)
-                return (ErrorCode.UnsupportedForMessageFormat, $"Record batch magic {h.Magic} is not supported; use Produce v3+ with magic 2.", -1);
+                return (ErrorCode.UnsupportedForMessageFormat, $"Record batch magic {h.Magic} is not supported; use Produce v3+ with magic 2.", -1, null);
             if (h.BatchLength < RecordBatchHeader.Size - RecordBatchHeader.LogOverhead || h.TotalSize > rest.Length)
-                return (ErrorCode.CorruptMessage, $"Record batch length {h.BatchLength} does not fit the {rest.Length} bytes sent.", -1);
+                return (ErrorCode.CorruptMessage, $"Record batch length {h.BatchLength} does not fit the {rest.Length} bytes sent.", -1, null);
             if (h.TotalSize > maxMessageBytes)
-                return (ErrorCode.MessageTooLarge, $"Record batch of {h.TotalSize} bytes is larger than max.message.bytes ({maxMessageBytes}).", -1);
+                return (ErrorCode.MessageTooLarge, $"Record batch of {h.TotalSize} bytes is larger than max.message.bytes ({maxMessageBytes}).", -1, null);
             if (RecordBatchHeader.ComputeCrc(rest[..h.TotalSize]) != h.Crc)
-                return (ErrorCode.CorruptMessage, "Record batch CRC does not match its contents.", -1);
+                return (ErrorCode.CorruptMessage, "Record batch CRC does not match its contents.", -1, null);
             if (h.IsTransactional || h.IsControl)
-                return (ErrorCode.InvalidRecord, "Transactional batches are not supported by Samsa yet.", -1);
+                return (ErrorCode.InvalidRecord, "Transactional batches are not supported by Samsa yet.", -1, null);
             batches.Add(bytes.Slice(position, h.TotalSize));
             position += h.TotalSize;
         }
         if (batches.Count == 0)
-            return (ErrorCode.InvalidRecord, "No record batch in the produce request.", -1);
+            return (ErrorCode.InvalidRecord, "No record batch in the produce request.", -1, null);
+        if (compactedPartition is not null && KeylessRecords.Find(records, compactedPartition) is var (keylessError, keylessMessage, recordErrors))
+            return (keylessError, keylessMessage, -1, recordErrors);
         long baseOffset = -1;
         try
         {
@@ -101,7 +138,7 @@ internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options,
                 if (result.Error != ErrorCode.None)
                 {
                     var h = RecordBatchHeader.Read(batch.Span);
-                    return (result.Error, $"Producer {h.ProducerId} epoch {h.ProducerEpoch}: batch with sequences {h.BaseSequence}-{h.BaseSequence + h.LastOffsetDelta} refused ({result.Error}).", -1);
+                    return (result.Error, $"Producer {h.ProducerId} epoch {h.ProducerEpoch}: batch with sequences {h.BaseSequence}-{h.BaseSequence + h.LastOffsetDelta} refused ({result.Error}).", -1, null);
                 }
                 if (baseOffset < 0)
                     baseOffset = result.BaseOffset;
@@ -109,8 +146,8 @@ internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options,
         }
         catch (StorageException e)
         {
-            return (ErrorCode.KafkaStorageError, e.Message, -1);
+            return (ErrorCode.KafkaStorageError, e.Message, -1, null);
         }
-        return (ErrorCode.None, null, baseOffset);
+        return (ErrorCode.None, null, baseOffset, null);
     }
 }

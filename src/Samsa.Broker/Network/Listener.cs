@@ -22,6 +22,12 @@ internal sealed record ListenerPlan(string Name, SecurityProtocol Protocol, stri
             string host = o.Listen.Address.Equals(IPAddress.Any) ? "" : o.Listen.Address.ToString();
             return [new ListenerPlan(protocol.KafkaName(), protocol, host, o.Listen.Port, o.AdvertisedHost, o.AdvertisedPort)];
         }
+        // KRaft files list the controller's own listener beside the clients' (CONTROLLER://:9093):
+        // a single node has no controller quorum to serve, so those are not opened.
+        var controller = o.ControllerListenerNames ?? [];
+        listeners = [.. listeners.Where(l => !controller.Contains(l.Name, StringComparer.OrdinalIgnoreCase))];
+        if (listeners.Count == 0)
+            throw new BrokerConfigException("listeners", $"listeners: every listener is a controller listener ({string.Join(", ", controller)}); clients need one of their own.");
         var plans = new List<ListenerPlan>();
         for (int i = 0; i < listeners.Count; i++)
         {
@@ -50,7 +56,7 @@ internal sealed record ListenerPlan(string Name, SecurityProtocol Protocol, stri
         }
         if (o.AdvertisedListeners is { } names)
         {
-            foreach (var name in names.Keys)
+            foreach (var name in names.Keys.Where(n => !controller.Contains(n, StringComparer.OrdinalIgnoreCase)))
             {
                 if (!plans.Any(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase)))
                     throw new BrokerConfigException("advertised.listeners", $"advertised.listeners: {name} is not one of the listeners ({string.Join(", ", plans.Select(p => p.Name))}).");

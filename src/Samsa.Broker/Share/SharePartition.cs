@@ -157,9 +157,10 @@ internal sealed partial class SharePartition
 
     /// <summary>
     /// Releases everything a member holds, as when its share session closes or it leaves the
-    /// group. As in Kafka (KAFKA-17541), these records were fetched but not delivered to the
-    /// application, so the delivery their acquisition counted is taken back and they are never
-    /// archived here. Returns how many offsets were released.
+    /// group. Since KAFKA-19972 (Kafka 4.2) the delivery the acquisition counted stands, as for a
+    /// release by the member or a lock expiry: a client that crashes on a record would otherwise
+    /// get it forever. So a record on its last permitted delivery is archived; the others become
+    /// available and count their next delivery when acquired again. Returns how many offsets were released.
     /// </summary>
     public long ReleaseMember(string memberId)
     {
@@ -172,8 +173,7 @@ internal sealed partial class SharePartition
             ref var run = ref runs[i];
             if (run.State != RecordState.Acquired || !string.Equals(run.MemberId, memberId, StringComparison.Ordinal))
                 continue;
-            MoveTo(ref run, RecordState.Available);
-            run.DeliveryCount = (short)Math.Max(run.DeliveryCount - 1, 0);
+            MoveTo(ref run, run.DeliveryCount >= Options.DeliveryCountLimit ? RecordState.Archived : RecordState.Available);
             released += run.Count;
         }
         if (released > 0)

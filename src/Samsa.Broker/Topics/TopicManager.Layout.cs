@@ -111,7 +111,7 @@ internal sealed partial class TopicManager
                 }
             }
         }
-        var topic = new Topic(name, id, [.. logs], name.StartsWith("__", StringComparison.Ordinal));
+        var topic = new Topic(name, id, [.. logs], name.StartsWith("__", StringComparison.Ordinal), _options.TopicDefaults);
         ReadConfigs(topic, dirs[0]);
         ApplyLogConfig(topic);
         return topic;

@@ -7,8 +7,10 @@ using Samsa.Storage;
 namespace Samsa.Broker.Topics;
 
 /// <summary>A topic and its partition logs. Partitions only grow (CreatePartitions).</summary>
-internal sealed class Topic(string name, Guid id, PartitionLog[] partitions, bool isInternal)
+internal sealed class Topic(string name, Guid id, PartitionLog[] partitions, bool isInternal, IReadOnlyDictionary<string, string>? brokerDefaults = null)
 {
+    private readonly IReadOnlyDictionary<string, string> _brokerDefaults = brokerDefaults ?? new Dictionary<string, string>();
+
     public string Name { get; } = name;
 
     public Guid Id { get; } = id;
@@ -35,7 +37,16 @@ internal sealed class Topic(string name, Guid id, PartitionLog[] partitions, boo
         _configs = next;
     }
 
-    public string Config(string name) => Configs.TryGetValue(name, out var v) ? v : TopicConfigs.Known[name].Default;
+    public string Config(string name) => Configs.TryGetValue(name, out var v) ? v : DefaultFor(name);
+
+    /// <summary>The value without a topic override: the broker's (log.retention.hours, ...) or Kafka's default.</summary>
+    public string DefaultFor(string name) => _brokerDefaults.TryGetValue(name, out var v) ? v : TopicConfigs.Known[name].Default;
+
+    /// <summary>Where <see cref="Config"/> comes from: DescribeConfigs' DYNAMIC_TOPIC_CONFIG (1), STATIC_BROKER_CONFIG (4) or DEFAULT_CONFIG (5).</summary>
+    public sbyte SourceOf(string name) => Configs.ContainsKey(name) ? (sbyte)1 : _brokerDefaults.ContainsKey(name) ? (sbyte)4 : (sbyte)5;
+
+    /// <summary>cleanup.policy includes compact (its only values are delete and compact).</summary>
+    public bool IsCompacted => Config("cleanup.policy").Contains("compact", StringComparison.Ordinal);
 }
 
 /// <summary>
@@ -189,7 +200,7 @@ internal sealed partial class TopicManager : IAsyncDisposable
             var overrides = (configs ?? new Dictionary<string, string?>()).Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value!, StringComparer.Ordinal);
             if (CreatePartitions(name, id, 0, partitions, overrides, out var logs) is { } failure)
                 return (ErrorCode.KafkaStorageError, failure, null);
-            var topic = new Topic(name, id, logs, name.StartsWith("__", StringComparison.Ordinal));
+            var topic = new Topic(name, id, logs, name.StartsWith("__", StringComparison.Ordinal), _options.TopicDefaults);
             topic.WithConfigs(next =>
             {
                 foreach (var (key, value) in overrides)

@@ -29,8 +29,11 @@ internal static class BrokerCommand
             try
             {
                 var options = new BrokerOptions();
+                // Keys not acted on are warned about and ignored, as Kafka does (a stock server.properties starts).
+                var configLog = loggerFactory.CreateLogger("Samsa.Config");
+                void Warn(string message) => configLog.LogWarning("{Message}", message);
                 if (result.GetValue(config) is { } file)
-                    options = BrokerConfig.LoadFile(options, file);
+                    options = BrokerConfig.LoadFile(options, file, Warn);
                 if (result.GetResult(listen) is { Implicit: false } || result.GetValue(config) is null)
                     options = BrokerConfig.Apply(options, "listeners", result.GetValue(listen)!);
                 if (result.GetResult(dataDir) is { Implicit: false } || result.GetValue(config) is null)
@@ -44,7 +47,7 @@ internal static class BrokerCommand
                     int eq = o.IndexOf('=', StringComparison.Ordinal);
                     if (eq <= 0)
                         throw new BrokerConfigException(o, $"--override expects key=value, got '{o}'.");
-                    options = BrokerConfig.Apply(options, o[..eq], o[(eq + 1)..]);
+                    options = BrokerConfig.Apply(options, o[..eq], o[(eq + 1)..], "--override", Warn);
                 }
 
                 var broker = await SamsaBroker.StartAsync(options, loggerFactory, cancellationToken).ConfigureAwait(false);
@@ -64,7 +67,7 @@ internal static class BrokerCommand
                 }
                 return 0;
             }
-            catch (Exception e) when (!isVerbose && e is BrokerConfigException or StorageException or InvalidOperationException or IOException)
+            catch (Exception e) when (!isVerbose && e is BrokerConfigException or StorageException or InvalidOperationException or IOException or UnauthorizedAccessException)
             {
                 await Console.Error.WriteLineAsync($"samsa broker: {e.Message}").ConfigureAwait(false);
                 return 2;

@@ -19,6 +19,9 @@ internal static class ConsumeCommand
         var bootstrap = Common.Bootstrap();
         var verbose = Common.Verbose();
         var topics = new Argument<string[]>("topic") { Arity = ArgumentArity.ZeroOrMore, Description = "topics to read" };
+        var topicFlag = new Option<string[]>("--topic") { Description = "a topic to read, repeatable (as Kafka's tools take it)" };
+        var commandConfig = ClientProperties.CommandConfig();
+        var properties = ClientProperties.Property("--consumer-property");
         var pattern = new Option<string?>("--pattern") { Description = "subscribe to every topic whose name matches this regex" };
         var group = new Option<string?>("--group") { Description = "consumer group (default: none; records are read without committing)" };
         var fromBeginning = new Option<bool>("--from-beginning") { Description = "start at the earliest offset when the group has none" };
@@ -35,11 +38,11 @@ internal static class ConsumeCommand
         var ack = new Option<string>("--ack") { Description = "with --share-group: acknowledge each printed record with accept (default), release (deliver again) or reject (never again)", DefaultValueFactory = _ => "accept" };
         var command = new Command("consume", "Print records from topics.")
         {
-            topics, bootstrap, pattern, group, fromBeginning, partition, offset, maxMessages, timeout, strategy, groupProtocol, remoteAssignor, instanceId, format, shareGroup, ack, verbose,
+            topics, topicFlag, commandConfig, properties, bootstrap, pattern, group, fromBeginning, partition, offset, maxMessages, timeout, strategy, groupProtocol, remoteAssignor, instanceId, format, shareGroup, ack, verbose,
         };
         command.SetAction((r, ct) => Common.RunAsync(r, verbose, "consume", async () =>
         {
-            var names = r.GetValue(topics) ?? [];
+            var names = (r.GetValue(topics) ?? []).Concat(r.GetValue(topicFlag) ?? []).Distinct(StringComparer.Ordinal).ToArray();
             string? regex = r.GetValue(pattern);
             if ((names.Length == 0) == (regex is null))
                 throw new ArgumentException("Give topic names or --pattern (one of the two).");
@@ -52,20 +55,39 @@ internal static class ConsumeCommand
             }
             if (r.GetResult(ack) is { Implicit: false })
                 throw new ArgumentException("--ack needs --share-group.");
-            var protocol = ConsumerOptions.FromProperties([new("group.protocol", r.GetValue(groupProtocol)!)]).GroupProtocol;
-            var options = Common.ConsumerOptions(r.GetValue(bootstrap)!) with
+            // The CLI's defaults, then the Kafka properties given (--command-config, --consumer-property),
+            // then the flags typed: later wins.
+            string? groupId = r.GetValue(group);
+            List<KeyValuePair<string, string>> all =
+            [
+                new("client.id", "samsa-cli"), new("request.timeout.ms", "10000"), new("default.api.timeout.ms", "15000"),
+                new("auto.offset.reset", "latest"), new("group.protocol", r.GetValue(groupProtocol)!),
+            ];
+            var given = ClientProperties.Read(r, commandConfig, properties, "--consumer-property");
+            all.AddRange(given);
+            if (r.GetValue(fromBeginning))
+                all.Add(new("auto.offset.reset", "earliest"));
+            if (r.GetResult(groupProtocol) is { Implicit: false })
+                all.Add(new("group.protocol", r.GetValue(groupProtocol)!));
+            var options = ConsumerOptions.FromProperties(all);
+            groupId ??= options.GroupId;
+            options = options with
             {
-                GroupId = r.GetValue(group),
-                GroupInstanceId = r.GetValue(instanceId),
-                AutoOffsetReset = r.GetValue(fromBeginning) ? AutoOffsetReset.Earliest : AutoOffsetReset.Latest,
-                EnableAutoCommit = r.GetValue(group) is not null,
-                GroupProtocol = protocol,
-                GroupRemoteAssignor = r.GetValue(remoteAssignor),
+                BootstrapServers = r.GetValue(bootstrap)!,
+                GroupId = groupId,
+                GroupInstanceId = r.GetValue(instanceId) ?? options.GroupInstanceId,
+                EnableAutoCommit = groupId is not null && (!given.Any(p => p.Key == "enable.auto.commit") || options.EnableAutoCommit),
+                GroupRemoteAssignor = r.GetValue(remoteAssignor) ?? options.GroupRemoteAssignor,
             };
+            var protocol = options.GroupProtocol;
             if (r.GetValue(strategy) is { } assignor)
                 options = options with { PartitionAssignmentStrategy = [assignor] };
-            else if (protocol == GroupProtocol.Classic)
+            else if (protocol == GroupProtocol.Classic && !given.Any(p => p.Key == "partition.assignment.strategy"))
                 options = options with { PartitionAssignmentStrategy = ["range"] };
+            // A missing topic is the same error with or without --group/--partition, as Kafka's console
+            // consumer gives it (a group would otherwise wait for a topic that never comes).
+            if (regex is null)
+                await Common.RequireTopicsAsync(options.BootstrapServers, names, ct);
             await using var consumer = new KafkaConsumer<string?, string?>(options);
             if (r.GetValue(partition) is { } p)
             {
@@ -75,7 +97,7 @@ internal static class ConsumeCommand
                 consumer.Assign([tp]);
                 switch (r.GetValue(offset))
                 {
-                    case null when r.GetValue(fromBeginning):
+                    case null when options.AutoOffsetReset == AutoOffsetReset.Earliest:
                     case "earliest":
                         consumer.SeekToBeginning([tp]);
                         break;
@@ -102,7 +124,7 @@ internal static class ConsumeCommand
                     partitions.AddRange(described.SelectMany(t => t.Partitions.Select(x => new TopicPartition(t.Name, x.Partition))));
                 }
                 consumer.Assign(partitions);
-                if (r.GetValue(fromBeginning))
+                if (options.AutoOffsetReset == AutoOffsetReset.Earliest)
                     consumer.SeekToBeginning(partitions);
                 else
                     consumer.SeekToEnd(partitions);

@@ -4,12 +4,12 @@ using Samsa.Client.Admin;
 
 namespace Samsa.Cli.Commands;
 
-/// <summary><c>samsa groups list|describe|delete|reset-offsets</c>, like kafka-consumer-groups.sh.</summary>
-internal static class GroupsCommand
+/// <summary><c>samsa groups list|describe|delete|reset-offsets</c>, like kafka-consumer-groups.sh (and kafka-share-groups.sh for share groups).</summary>
+internal static partial class GroupsCommand
 {
     public static Command Create()
     {
-        var groups = new Command("groups", "List, describe, delete consumer groups and reset their offsets.");
+        var groups = new Command("groups", "List, describe, delete groups (classic, consumer, share) and reset consumer groups' offsets.");
         var bootstrap = Common.Bootstrap();
         var output = Common.Output();
         var verbose = Common.Verbose();
@@ -20,10 +20,10 @@ internal static class GroupsCommand
         }
         KafkaAdminClient Admin(ParseResult r) => new(new AdminOptions { BootstrapServers = r.GetValue(bootstrap)!, ClientId = "samsa-cli", RequestTimeout = TimeSpan.FromSeconds(10) });
         static string N(long? n) => n?.ToString(CultureInfo.InvariantCulture) ?? "-";
-        static string TypeName(GroupType t) => t switch { GroupType.Classic => "classic", GroupType.Consumer => "consumer", _ => "-" };
+        static string TypeName(GroupType t) => t switch { GroupType.Classic => "classic", GroupType.Consumer => "consumer", GroupType.Share => "share", _ => "-" };
 
         var state = new Option<string[]>("--state") { Description = "only groups in these states (Stable, Empty, ...)" };
-        var type = new Option<string[]>("--type") { Description = "only groups of these types: classic, consumer (needs ListGroups v5, Kafka 3.7+)" };
+        var type = new Option<string[]>("--type") { Description = "only groups of these types: classic, consumer, share (needs ListGroups v5, Kafka 3.7+)" };
         var list = new Command("list", "List groups with their type and state.") { state, type };
         list.SetAction((r, ct) => Common.RunAsync(r, verbose, "groups list", async () =>
         {
@@ -32,7 +32,8 @@ internal static class GroupsCommand
             {
                 "classic" => GroupType.Classic,
                 "consumer" => GroupType.Consumer,
-                _ => throw new ArgumentException($"--type: '{t}' is not a group type (classic or consumer)."),
+                "share" => GroupType.Share,
+                _ => throw new ArgumentException($"--type: '{t}' is not a group type (classic, consumer or share)."),
             }).ToList();
             var all = await admin.ListGroupsAsync(r.GetValue(state) is { Length: > 0 } s ? s : null, types.Count > 0 ? types : null, ct);
             if (r.GetValue(output) == "json")
@@ -43,19 +44,19 @@ internal static class GroupsCommand
         }));
 
         var describeId = new Argument<string>("group");
-        var describe = new Command("describe", "Show a group's type, state, members (with epochs for consumer groups), assignments, committed offsets and lag.") { describeId };
+        var describe = new Command("describe", "Show a group's type, state, members (with epochs for consumer and share groups), assignments, committed offsets and lag (a share group's start offsets and records not yet done).") { describeId };
         describe.SetAction((r, ct) => Common.RunAsync(r, verbose, "groups describe", async () =>
         {
             await using var admin = Admin(r);
             string id = r.GetValue(describeId)!;
-            var group = await admin.DescribeGroupAsync(id, ct);
-            if (group.State == "Dead")
-                throw new Samsa.Client.Errors.GroupNotFoundException($"Group {id} does not exist.");
+            var group = await DescribeAnyAsync(admin, id, ct);
+            if (group.Type == GroupType.Share)
+                return await DescribeShareAsync(admin, group, r.GetValue(output) == "json", ct);
             var lag = await admin.ListGroupOffsetsAsync(id, ct);
             var owner = group.Members.SelectMany(m => m.Assignment.Select(p => (p, m))).ToDictionary(x => x.p, x => x.m);
             if (r.GetValue(output) == "json")
             {
-                Common.Json(new { group, Offsets = lag.Select(l => new { l.Partition.Topic, l.Partition.Partition, l.Committed, l.LogEndOffset, l.Lag }) });
+                Common.Json(new { group, Offsets = lag.Select(l => new { l.Partition.Topic, l.Partition.Partition, l.Committed, l.LogEndOffset, Lag = l.Committed is null ? (long?)null : l.Lag }) });
                 return 0;
             }
             static string Partitions(IEnumerable<Samsa.Client.TopicPartition> ps) => string.Join(",", ps.Select(p => p.ToString())) is { Length: > 0 } s ? s : "-";
@@ -78,7 +79,8 @@ internal static class GroupsCommand
             }
             Console.WriteLine();
             Common.Table(["TOPIC", "PARTITION", "COMMITTED", "LOG-END", "LAG", "OWNER"], lag.Select(l => (IReadOnlyList<string>)[
-                l.Partition.Topic, N(l.Partition.Partition), N(l.Committed), N(l.LogEndOffset), N(l.Lag),
+                // No committed offset: no lag to speak of either, as kafka-consumer-groups.sh shows it.
+                l.Partition.Topic, N(l.Partition.Partition), N(l.Committed), N(l.LogEndOffset), l.Committed is null ? "-" : N(l.Lag),
                 owner.TryGetValue(l.Partition, out var m) ? m.ClientId : "-"]));
             return 0;
         }));

@@ -25,7 +25,7 @@ internal static class PerfCommand
         var settings = new Dictionary<string, string>(defaults, StringComparer.Ordinal);
         if (file is not null)
         {
-            foreach (var (key, value) in PropertiesFile.Read(file))
+            foreach (var (key, value) in ClientProperties.ReadFile(file, pairsOption == "--producer-props" ? "--producer.config" : "--consumer.config"))
                 settings[key] = value;
         }
         foreach (var (key, value) in Common.Pairs(pairs, pairsOption))
@@ -39,34 +39,4 @@ internal static class PerfCommand
 
     /// <summary>Values as Kafka's tools print them: '.' decimals whatever the machine's culture.</summary>
     public static string F(double value, int decimals) => value.ToString("F" + decimals, System.Globalization.CultureInfo.InvariantCulture);
-}
-
-/// <summary>Java .properties files as Kafka's tools read them: key=value or key:value, # and ! comments.</summary>
-internal static class PropertiesFile
-{
-    public static IEnumerable<KeyValuePair<string, string>> Read(string path)
-    {
-        if (!File.Exists(path))
-            throw new ArgumentException($"config file '{path}' does not exist.");
-        int number = 0;
-        string pending = "";
-        foreach (var raw in File.ReadLines(path))
-        {
-            number++;
-            string text = pending + raw.TrimStart();
-            pending = "";
-            if (text.Length == 0 || text[0] is '#' or '!')
-                continue;
-            // A trailing backslash continues the value on the next line (long JAAS strings are written so).
-            if (text.EndsWith('\\'))
-            {
-                pending = text[..^1];
-                continue;
-            }
-            int at = text.IndexOfAny(['=', ':']);
-            if (at <= 0)
-                throw new ArgumentException($"{path}:{number}: expected key=value, got '{text}'.");
-            yield return new(text[..at].Trim(), text[(at + 1)..].Trim());
-        }
-    }
 }

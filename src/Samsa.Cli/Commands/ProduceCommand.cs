@@ -12,22 +12,27 @@ internal static class ProduceCommand
     {
         var bootstrap = Common.Bootstrap();
         var verbose = Common.Verbose();
-        var topic = new Argument<string>("topic");
+        var topic = new Argument<string?>("topic") { Arity = ArgumentArity.ZeroOrOne };
+        var topicFlag = ClientProperties.TopicFlag();
+        var commandConfig = ClientProperties.CommandConfig();
+        var properties = ClientProperties.Property("--producer-property");
         var keySeparator = new Option<string?>("--key-separator") { Description = "split each line into key SEP value at the first SEP" };
         var header = new Option<string[]>("--header") { Description = "key=value header on every record, repeatable" };
         var compression = new Option<string>("--compression") { Description = "none|gzip|snappy|lz4|zstd", DefaultValueFactory = _ => "none" };
-        var command = new Command("produce", "Write each line of stdin as a record.") { topic, bootstrap, keySeparator, header, compression, verbose };
+        var command = new Command("produce", "Write each line of stdin as a record.") { topic, topicFlag, bootstrap, keySeparator, header, compression, commandConfig, properties, verbose };
         command.SetAction((r, ct) => Common.RunAsync(r, verbose, "produce", async () =>
         {
-            var options = ProducerOptions.FromProperties([new("compression.type", r.GetValue(compression)!)]) with
-            {
-                BootstrapServers = r.GetValue(bootstrap)!,
-                ClientId = "samsa-cli",
-                MaxBlock = TimeSpan.FromSeconds(15),
-            };
+            // The flags' values first, so the Kafka properties given win (as in kafka-console-producer.sh),
+            // except an explicit --compression.
+            var given = ClientProperties.Read(r, commandConfig, properties, "--producer-property");
+            List<KeyValuePair<string, string>> all = [new("client.id", "samsa-cli"), new("max.block.ms", "15000"), new("compression.type", r.GetValue(compression)!), .. given];
+            if (r.GetResult(compression) is { Implicit: false })
+                all.Add(new("compression.type", r.GetValue(compression)!));
+            var options = ProducerOptions.FromProperties(all) with { BootstrapServers = r.GetValue(bootstrap)! };
+            string name = ClientProperties.Topic(r, topic, topicFlag);
+            await Common.EnsureReachableAsync(options.BootstrapServers, ct);
             var headers = Common.Pairs(r.GetValue(header), "--header").Select(h => new Header(h.Key, System.Text.Encoding.UTF8.GetBytes(h.Value))).ToList();
             string? separator = r.GetValue(keySeparator);
-            string name = r.GetValue(topic)!;
             await using var producer = new KafkaProducer<string?, string>(options);
             KafkaException? failure = null;
             int count = 0, acknowledged = 0;

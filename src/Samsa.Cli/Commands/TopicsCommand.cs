@@ -19,14 +19,18 @@ internal static class TopicsCommand
         }
         KafkaAdminClient Admin(ParseResult r) => new(new AdminOptions { BootstrapServers = r.GetValue(bootstrap)!, ClientId = "samsa-cli", RequestTimeout = TimeSpan.FromSeconds(10) });
 
-        var name = new Argument<string>("name") { Description = "topic name" };
+        var name = new Argument<string?>("name") { Description = "topic name", Arity = ArgumentArity.ZeroOrOne };
+        var nameFlag = ClientProperties.TopicFlag();
         var partitions = new Option<int>("--partitions") { Description = "number of partitions (default: the broker's num.partitions)", DefaultValueFactory = _ => -1 };
+        var replicationFactor = new Option<int?>("--replication-factor") { Description = "accepted as 1 (one node), as kafka-topics.sh takes it" };
         var config = new Option<string[]>("--config") { Description = "key=value topic setting, repeatable" };
-        var create = new Command("create", "Create a topic.") { name, partitions, config };
+        var create = new Command("create", "Create a topic.") { name, nameFlag, partitions, replicationFactor, config };
         create.SetAction((r, ct) => Common.RunAsync(r, verbose, "topics create", async () =>
         {
+            if (r.GetValue(replicationFactor) is { } rf and not (1 or -1))
+                throw new ArgumentException($"--replication-factor {rf}: Samsa is a single node, so every partition has one replica (give 1, or leave it out).");
             await using var admin = Admin(r);
-            var topic = r.GetValue(name)!;
+            var topic = ClientProperties.Topic(r, name, nameFlag);
             await admin.CreateTopicsAsync([new NewTopic(topic, r.GetValue(partitions)) { Configs = Common.Pairs(r.GetValue(config), "--config") }], cancellationToken: ct);
             Console.WriteLine($"Created topic {topic}.");
             return 0;
@@ -44,12 +48,13 @@ internal static class TopicsCommand
             return 0;
         }));
 
-        var describeName = new Argument<string>("name");
-        var describe = new Command("describe", "Show a topic's partitions and settings.") { describeName };
+        var describeName = new Argument<string?>("name") { Arity = ArgumentArity.ZeroOrOne };
+        var describeNameFlag = ClientProperties.TopicFlag();
+        var describe = new Command("describe", "Show a topic's partitions and settings.") { describeName, describeNameFlag };
         describe.SetAction((r, ct) => Common.RunAsync(r, verbose, "topics describe", async () =>
         {
             await using var admin = Admin(r);
-            var topic = (await admin.DescribeTopicsAsync([r.GetValue(describeName)!], cancellationToken: ct)).Single();
+            var topic = (await admin.DescribeTopicsAsync([ClientProperties.Topic(r, describeName, describeNameFlag)], cancellationToken: ct)).Single();
             var configs = await admin.DescribeTopicConfigsAsync(topic.Name, ct);
             if (r.GetValue(output) == "json")
             {
@@ -93,12 +98,13 @@ internal static class TopicsCommand
             return 0;
         }));
 
-        var deleteName = new Argument<string>("name");
-        var delete = new Command("delete", "Delete a topic and its data.") { deleteName };
+        var deleteName = new Argument<string?>("name") { Arity = ArgumentArity.ZeroOrOne };
+        var deleteNameFlag = ClientProperties.TopicFlag();
+        var delete = new Command("delete", "Delete a topic and its data.") { deleteName, deleteNameFlag };
         delete.SetAction((r, ct) => Common.RunAsync(r, verbose, "topics delete", async () =>
         {
             await using var admin = Admin(r);
-            await admin.DeleteTopicsAsync([r.GetValue(deleteName)!], ct);
+            await admin.DeleteTopicsAsync([ClientProperties.Topic(r, deleteName, deleteNameFlag)], ct);
             Console.WriteLine($"Deleted topic {r.GetValue(deleteName)}.");
             return 0;
         }));

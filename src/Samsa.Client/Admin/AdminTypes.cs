@@ -38,14 +38,16 @@ public sealed record ConfigEntry(string Name, string? Value, bool IsDefault, boo
 /// <summary>
 /// A group's protocol (Kafka's GroupType): <see cref="Classic"/> groups join with JoinGroup/SyncGroup
 /// and assign on a member; <see cref="Consumer"/> groups are KIP-848's, with heartbeats, epochs and
-/// the assignment computed on the coordinator. <see cref="Unknown"/>: the broker did not say (ListGroups
-/// before v5, Kafka before 3.7) or named a type this client does not know (share, streams).
+/// the assignment computed on the coordinator; <see cref="Share"/> groups are KIP-932's, whose
+/// members share partitions and acknowledge records one by one. <see cref="Unknown"/>: the broker
+/// did not say (ListGroups before v5, Kafka before 3.7) or named a type this client does not know (streams).
 /// </summary>
 public enum GroupType
 {
     Unknown,
     Classic,
     Consumer,
+    Share,
 }
 
 /// <summary>A group as ListGroups lists it.</summary>
@@ -76,18 +78,18 @@ public sealed record GroupMemberDescription(string MemberId, string? GroupInstan
     public string? RackId { get; init; }
 }
 
-/// <summary>A group as DescribeGroups (classic) or ConsumerGroupDescribe (consumer) describes it.</summary>
-/// <param name="State">Kafka's state name: Empty, PreparingRebalance, CompletingRebalance, Stable, Dead (classic); Empty, Assigning, Reconciling, Stable, Dead (consumer).</param>
-/// <param name="ProtocolType">"consumer" for consumer groups and for classic groups of consumer clients.</param>
-/// <param name="Protocol">Classic: the protocol the group chose (the assignor, for consumers), set while Stable. Consumer: the server-side assignor.</param>
+/// <summary>A group as DescribeGroups (classic), ConsumerGroupDescribe (consumer) or ShareGroupDescribe (share) describes it.</summary>
+/// <param name="State">Kafka's state name: Empty, PreparingRebalance, CompletingRebalance, Stable, Dead (classic); Empty, Assigning, Reconciling, Stable, Dead (consumer); Empty, Stable, Dead (share).</param>
+/// <param name="ProtocolType">"consumer" for consumer groups and for classic groups of consumer clients; "share" for share groups.</param>
+/// <param name="Protocol">Classic: the protocol the group chose (the assignor, for consumers), set while Stable. Consumer and share: the server-side assignor.</param>
 public sealed record GroupDescription(string GroupId, string State, string ProtocolType, string Protocol, IReadOnlyList<GroupMemberDescription> Members)
 {
     public GroupType Type { get; init; } = GroupType.Classic;
 
-    /// <summary>Consumer groups: the group epoch, bumped by every change of members or subscriptions. Null for classic groups.</summary>
+    /// <summary>Consumer and share groups: the group epoch, bumped by every change of members or subscriptions. Null for classic groups.</summary>
     public int? GroupEpoch { get; init; }
 
-    /// <summary>Consumer groups: the epoch of the target assignment (behind <see cref="GroupEpoch"/> while Assigning). Null for classic groups.</summary>
+    /// <summary>Consumer and share groups: the epoch of the target assignment (behind <see cref="GroupEpoch"/> while Assigning). Null for classic groups.</summary>
     public int? AssignmentEpoch { get; init; }
 
     /// <summary>The assignor: the server-side one (consumer groups) or the chosen protocol of a classic consumer group; empty when none is known.</summary>
@@ -99,6 +101,29 @@ public sealed record PartitionLag(TopicPartition Partition, long? Committed, lon
 {
     /// <summary>Records not yet consumed; the whole log when nothing is committed.</summary>
     public long Lag => LogEndOffset - (Committed ?? 0);
+}
+
+/// <summary>
+/// A share group's progress on one partition (DescribeShareGroupOffsets; kafka-share-groups.sh
+/// --describe --offsets) next to the partition's log-end offset.
+/// </summary>
+/// <param name="StartOffset">
+/// The share-partition start offset (SPSO): every record below it is acknowledged or archived.
+/// Null while the group has no state for the partition (none of its members fetched it yet).
+/// </param>
+/// <param name="Lag">
+/// Records from the start offset to the log end not yet delivered to completion (acknowledged or
+/// archived): those waiting for a first delivery and those in flight (acquired by a member, or
+/// released for another delivery). KIP-1226, DescribeShareGroupOffsets v1 (Kafka 4.2); null from
+/// older brokers and without state.
+/// </param>
+public sealed record SharePartitionOffsets(TopicPartition Partition, long? StartOffset, long? Lag, long LogEndOffset)
+{
+    /// <summary>
+    /// Records at or above the start offset already acknowledged or archived, out of order: the
+    /// start offset moves past them once the records before them are done. Null without a lag.
+    /// </summary>
+    public long? CompletedAhead => StartOffset is { } start && Lag is { } lag ? Math.Max(LogEndOffset - start - lag, 0) : null;
 }
 
 /// <summary>Where reset-offsets moves a group (kafka-consumer-groups.sh's --to-* options).</summary>

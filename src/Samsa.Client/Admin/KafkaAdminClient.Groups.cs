@@ -25,7 +25,8 @@ public sealed partial class KafkaAdminClient
         {
             GroupType.Classic => "classic",
             GroupType.Consumer => "consumer",
-            _ => throw new ArgumentException($"Cannot filter groups by type {t}: give Classic or Consumer.", nameof(types)),
+            GroupType.Share => "share",
+            _ => throw new ArgumentException($"Cannot filter groups by type {t}: give Classic, Consumer or Share.", nameof(types)),
         }).ToList();
         var metadata = await _cluster.RefreshMetadataAsync([], cancellationToken).ConfigureAwait(false);
         var request = new ListGroupsRequest { StatesFilter = states?.ToList() ?? [], TypesFilter = typeNames };
@@ -119,19 +120,14 @@ public sealed partial class KafkaAdminClient
             AssignmentEpoch = group.AssignmentEpoch,
         };
 
-    /// <summary>Partitions by topic name; by the cached metadata's name for the id when the broker sent none, and left out when neither knows it (a deleted topic).</summary>
     private List<TopicPartition> Partitions(ConsumerGroupDescribeResponse.Assignment assignment) =>
-        assignment.TopicPartitions
-            .Select(t => (Name: t.TopicName.Length > 0 ? t.TopicName : _cluster.Metadata.TopicName(t.TopicId), t.Partitions))
-            .Where(t => !string.IsNullOrEmpty(t.Name))
-            .SelectMany(t => t.Partitions.Select(p => new TopicPartition(t.Name!, p)))
-            .OrderBy(p => p.Topic, StringComparer.Ordinal).ThenBy(p => p.Partition)
-            .ToList();
+        Partitions(assignment.TopicPartitions.Select(t => (t.TopicId, t.TopicName, t.Partitions)));
 
     private static GroupType ParseType(string type) => type.ToLowerInvariant() switch
     {
         "classic" => GroupType.Classic,
         "consumer" => GroupType.Consumer,
+        "share" => GroupType.Share,
         _ => GroupType.Unknown,
     };
 

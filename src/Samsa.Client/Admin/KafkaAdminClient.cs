@@ -14,7 +14,7 @@ namespace Samsa.Client.Admin;
 /// requests to the group's coordinator. Failures are typed (<see cref="Errors.TopicExistsException"/>,
 /// <see cref="Errors.GroupNotEmptyException"/>, ...) and say what to do. Thread-safe.
 /// </summary>
-public sealed partial class KafkaAdminClient : IAsyncDisposable, IDisposable
+public sealed partial class KafkaAdminClient : IKafkaAdminClient
 {
     private readonly AdminOptions _options;
     private readonly ClusterClient _cluster;

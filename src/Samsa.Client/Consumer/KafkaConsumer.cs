@@ -21,7 +21,7 @@ public sealed record ConsumerGroupMetadata(string GroupId, int GenerationId, str
 /// call it from one thread (or one async flow) at a time; only <see cref="Wakeup"/> may be called
 /// from anywhere.
 /// </summary>
-public sealed partial class KafkaConsumer<TKey, TValue> : IDisposable, IAsyncDisposable
+public sealed partial class KafkaConsumer<TKey, TValue> : IKafkaConsumer<TKey, TValue>
 {
     private readonly ConsumerOptions _options;
     private readonly ILogger _log;

@@ -16,7 +16,7 @@ namespace Samsa.Client.Producer;
 /// Thread-safe: any number of threads may produce. Delivery callbacks run one at a time, in order,
 /// on the producer's own callback task — never on its I/O loop.
 /// </summary>
-public sealed class KafkaProducer<TKey, TValue> : IDisposable, IAsyncDisposable
+public sealed class KafkaProducer<TKey, TValue> : IKafkaProducer<TKey, TValue>
 {
     // Per-record overhead Kafka's accumulator assumes besides key, value and headers.
     private const int RecordOverhead = 70;

@@ -23,7 +23,13 @@ public sealed class GroupMigrationTests
             OwnedPartitions = Owned.Count == 0 ? [] : [new() { Topic = "t", Partitions = [.. Owned] }],
         }, 1);
 
-        public JoinGroupResponse Join()
+        public JoinGroupResponse Join() => JoinAsync().GetAwaiter().GetResult();
+
+        /// <summary>
+        /// Joins; the returned task is parked in the coordinator by the time this returns (the
+        /// shard answers or parks a join synchronously), so callers can order joins without waiting.
+        /// </summary>
+        public async Task<JoinGroupResponse> JoinAsync()
         {
             var shard = h.Coordinator.ShardFor(G);
             var request = new JoinGroupRequest
@@ -31,12 +37,12 @@ public sealed class GroupMigrationTests
                 GroupId = G, MemberId = MemberId, SessionTimeoutMs = 10_000, RebalanceTimeoutMs = 30_000, ProtocolType = "consumer",
                 Protocols = [new() { Name = "cooperative-sticky", Metadata = Metadata() }],
             };
-            var response = shard.JoinGroup(request, 7, Name, "/h").Result;
+            var response = await shard.JoinGroup(request, 7, Name, "/h");
             if (response.ErrorCode == ErrorCode.MemberIdRequired)
             {
                 MemberId = response.MemberId;
                 request.MemberId = MemberId;
-                response = shard.JoinGroup(request, 7, Name, "/h").Result;
+                response = await shard.JoinGroup(request, 7, Name, "/h");
             }
             return response;
         }
@@ -85,13 +91,17 @@ public sealed class GroupMigrationTests
         h.Topics.Add("t", 4);
         var a = new ClassicMember(h, "a");
         var b = new ClassicMember(h, "b");
-        var joinA = a.Join();
-        // b joins while the first rebalance is still open: both land in generation 1.
-        var joinATask = Task.Run(() => a.Join());
-        var joinB = b.Join();
-        var joinedA = await joinATask;
+        Assert.Equal(1, a.Join().GenerationId);
+        // b joins first, parking in the rebalance it starts; a's rejoin completes it, and both
+        // land in generation 2. (The other order is no rebalance: a rejoin with unchanged
+        // protocols during the sync phase is answered with the current generation, and b would
+        // then wait for a until the rebalance timeout, which fake time never reaches.)
+        var joiningB = b.JoinAsync();
+        Assert.False(joiningB.IsCompleted);
+        var joinedA = await a.JoinAsync();
+        var joinB = await joiningB;
+        Assert.Equal(2, joinedA.GenerationId);
         Assert.Equal(joinedA.GenerationId, joinB.GenerationId);
-        _ = joinA;
         var leader = joinedA.Leader == a.MemberId ? (a, joinedA) : (b, joinB);
         var follower = leader.Item1 == a ? (b, joinB) : (a, joinedA);
         var followerSync = Task.Run(() => follower.Item1.Sync(follower.Item2));
@@ -136,8 +146,9 @@ public sealed class GroupMigrationTests
         Assert.Equal(GroupType.Classic, view.Type);
         Assert.Equal("PreparingRebalance", view.State);
         Assert.Equal(2, view.Members.Count);
-        var rejoinA = Task.Run(() => a.Join());
-        var rejoinB = b.Join();
+        var rejoinA = a.JoinAsync();
+        Assert.False(rejoinA.IsCompleted);
+        var rejoinB = await b.JoinAsync();
         Assert.Equal(ErrorCode.None, (await rejoinA).ErrorCode);
         Assert.Equal(ErrorCode.None, rejoinB.ErrorCode);
         Assert.Equal("CompletingRebalance", h.View(G)!.State);

@@ -70,28 +70,46 @@ public class SharePartitionLockTests
     }
 
     [Fact]
-    public void A_member_leaving_releases_what_it_holds_and_takes_back_the_delivery()
+    public void A_member_leaving_releases_what_it_holds_and_the_delivery_counts()
     {
         var h = new ShareHarness();
         h.Acquire("m1", 0, 4);
         h.Acquire("m2", 5, 9);
         Assert.Equal(5, h.Partition.ReleaseMember("m1"));
 
-        Assert.Equal(new InFlightBatch(0, 4, RecordState.Available, 0, null), h.At(0));
+        // KAFKA-19972: the released records keep their count; the next acquisition makes it 2.
+        Assert.Equal(new InFlightBatch(0, 4, RecordState.Available, 1, null), h.At(0));
         Assert.Equal(new InFlightBatch(5, 9, RecordState.Acquired, 1, "m2"), h.At(5));
-        Assert.Equal([new AcquiredRange(0, 4, 1)], h.Acquire("m3", 0, 9));
+        Assert.Equal([new AcquiredRange(0, 4, 2)], h.Acquire("m3", 0, 9));
         Assert.Equal(0, h.Partition.ReleaseMember("nobody"));
     }
 
     [Fact]
-    public void A_member_leaving_never_archives_even_at_the_limit()
+    public void A_member_leaving_on_the_last_permitted_delivery_archives()
     {
         var h = new ShareHarness(new SharePartitionOptions { DeliveryCountLimit = 2 });
         h.Acquire("m1", 0, 9);
         h.Ack("m1", 0, 9, AcknowledgeType.Release);
+        Assert.Equal(new InFlightBatch(0, 9, RecordState.Available, 1, null), h.At(0));
         h.Acquire("m1", 0, 9);
         h.Partition.ReleaseMember("m1");
-        Assert.Equal(new InFlightBatch(0, 9, RecordState.Available, 1, null), h.At(0));
+        Assert.Equal(10, h.Partition.StartOffset);
+        Assert.Null(h.Partition.StateOf(0));
+    }
+
+    [Fact]
+    public void Released_and_expired_records_keep_their_count_until_the_next_acquisition()
+    {
+        var h = new ShareHarness();
+        h.Acquire("m1", 0, 2);
+        h.Ack("m1", 0, 0, AcknowledgeType.Release);
+        h.Partition.ReleaseMember("m1");
+        Assert.Equal(new InFlightBatch(0, 2, RecordState.Available, 1, null), h.At(0));
+        Assert.Equal([new AcquiredRange(0, 2, 2)], h.Acquire("m2", 0, 2));
+        h.Time.Advance(TimeSpan.FromSeconds(30));
+        h.Partition.ExpireLocks();
+        Assert.Equal(new InFlightBatch(0, 2, RecordState.Available, 2, null), h.At(0));
+        Assert.Equal([new AcquiredRange(0, 2, 3)], h.Acquire("m3", 0, 2));
     }
 
     [Fact]

@@ -32,7 +32,7 @@ public class CompactionTests
         await using var broker = await TempBroker.StartAsync(o => o with
         {
             SegmentBytes = 2048,
-            RetentionCheckInterval = TimeSpan.FromMilliseconds(200),
+            LogCleanerBackoff = TimeSpan.FromMilliseconds(200),
             OffsetsTopicPartitions = 1,
         });
         await CreateTopic(broker.Bootstrap, "t", 1);

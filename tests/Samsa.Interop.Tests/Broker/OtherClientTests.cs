@@ -8,10 +8,22 @@ namespace Samsa.Interop.Tests.Broker;
 /// </summary>
 public class OtherClientTests
 {
-    private static async Task<(int Code, string Out, string Err)> Run(string file, string args, string? stdin = null)
+    internal static async Task<(int Code, string Out, string Err)> Run(string file, string args, string? stdin = null, string? workingDirectory = null)
     {
         var psi = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null };
-        using var p = Process.Start(psi)!;
+        if (workingDirectory is not null)
+            psi.WorkingDirectory = workingDirectory;
+        Process p;
+        try
+        {
+            p = Process.Start(psi)!;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            // A fresh clone without the one-time setup: say what to run instead of a bare "file not found".
+            throw new InvalidOperationException($"'{file}' could not be started ({e.Message}): run `bash .ci/install-deps` once; it installs kcat, kafka-python, Burrow, chromium (Debian) and kafkajs (npm).", e);
+        }
+        using var process = p;
         if (stdin is not null)
         {
             await p.StandardInput.WriteAsync(stdin);
@@ -79,11 +91,26 @@ public class OtherClientTests
         string root = AppContext.BaseDirectory;
         while (!File.Exists(Path.Combine(root, "Samsa.slnx")))
             root = Path.GetDirectoryName(root)!;
-        string script = Path.Combine(root, "tests", "interop-js", "produce-consume.js");
+        string js = Path.Combine(root, "tests", "interop-js");
+        await EnsureKafkajs(js);
+        string script = Path.Combine(js, "produce-consume.js");
         var result = await Run("node", $"\"{script}\" {broker.Bootstrap} js jsg 15");
         Assert.True(result.Code == 0, result.Err);
         var outLines = result.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(string.Join(",", Enumerable.Range(0, 15).Select(i => $"js-{i}")), outLines[0]);
         Assert.Equal("15", outLines[1]);
+    }
+
+    /// <summary>
+    /// kafkajs lives in tests/interop-js/node_modules, which a fresh clone lacks: install the pinned
+    /// version (package-lock.json) as .ci/install-deps does, or fail naming the command to run.
+    /// </summary>
+    private static async Task EnsureKafkajs(string directory)
+    {
+        if (Directory.Exists(Path.Combine(directory, "node_modules", "kafkajs")))
+            return;
+        var install = await Run("npm", "ci --no-audit --no-fund --silent", workingDirectory: directory);
+        Assert.True(install.Code == 0 && Directory.Exists(Path.Combine(directory, "node_modules", "kafkajs")),
+            $"kafkajs is not installed and `npm ci` in tests/interop-js failed ({install.Err.Trim()}): run `bash .ci/install-deps` (or `cd tests/interop-js && npm ci`).");
     }
 }

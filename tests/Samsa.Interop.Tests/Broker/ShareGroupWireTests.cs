@@ -114,15 +114,16 @@ public sealed class ShareGroupWireTests
         var close = await a.AcknowledgeAsync(0, 0, AcknowledgeTypeByte.Accept, epoch: -1);
         Assert.Equal(ErrorCode.None, close.ErrorCode);
         Assert.Equal(ErrorCode.None, close.Responses.Single().Partitions.Single().ErrorCode);
-        // Taken back as not delivered (Kafka, KAFKA-17541): b gets them as first deliveries.
-        Assert.Equal([(1L, "v1", (short)1), (4L, "v4", (short)1), (5L, "v5", (short)1)], Acquired(await b.FetchAsync()));
+        // Given back with its delivery counted (Kafka since KAFKA-19972; KAFKA-17541 had taken it back):
+        // b gets a's record as a second delivery, the ones nobody had as first deliveries.
+        Assert.Equal([(1L, "v1", (short)2), (4L, "v4", (short)1), (5L, "v5", (short)1)], Acquired(await b.FetchAsync()));
 
         // A member that leaves and never closes its session: its records go back after a short grace.
         Assert.Equal(-1, (await c.LeaveAsync()).MemberEpoch);
         var clock = Stopwatch.StartNew();
         var fetched = Acquired(await b.FetchAsync(maxWaitMs: 20_000));
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(15));
-        Assert.Equal([(2L, "v2", (short)1), (3L, "v3", (short)1)], fetched);
+        Assert.Equal([(2L, "v2", (short)2), (3L, "v3", (short)2)], fetched);
     }
 
     [Fact]
@@ -137,7 +138,7 @@ public sealed class ShareGroupWireTests
         var close = await a.AcknowledgeAsync(0, 0, AcknowledgeTypeByte.Accept, epoch: -1);
 
         Assert.Equal(ErrorCode.None, close.ErrorCode);
-        Assert.Equal([(1L, "v1", (short)1)], Acquired(await b.FetchAsync()));
+        Assert.Equal([(1L, "v1", (short)2)], Acquired(await b.FetchAsync())); // its first delivery counted (KAFKA-19972)
         Assert.Equal(ErrorCode.ShareSessionNotFound, (await a.FetchAsync(epoch: 1)).ErrorCode);
     }
 

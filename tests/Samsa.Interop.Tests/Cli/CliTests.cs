@@ -103,9 +103,9 @@ public class CliTests
             var onlyConsumer = await Samsa("", ["groups", "list", "--type", "consumer", .. b]);
             Assert.Contains("cli-modern", onlyConsumer.Out, StringComparison.Ordinal);
             Assert.DoesNotContain("cli-classic", onlyConsumer.Out, StringComparison.Ordinal);
-            var badType = await Samsa("", ["groups", "list", "--type", "share", .. b]);
+            var badType = await Samsa("", ["groups", "list", "--type", "streams", .. b]);
             Assert.Equal(2, badType.Exit);
-            Assert.Contains("--type: 'share' is not a group type", badType.Err, StringComparison.Ordinal);
+            Assert.Contains("--type: 'streams' is not a group type (classic, consumer or share)", badType.Err, StringComparison.Ordinal);
 
             var described = await Samsa("", ["groups", "describe", "cli-modern", .. b]);
             Assert.True(described.Exit == 0, described.Err);

@@ -105,7 +105,7 @@ public abstract class OurShareConsumerTests : IAsyncLifetime
             await _target.DisposeAsync();
     }
 
-    private KafkaShareConsumer<string, string> Consumer(string group, string topic, ShareAcknowledgementMode mode = ShareAcknowledgementMode.Implicit, int maxPollRecords = 500)
+    protected KafkaShareConsumer<string, string> Consumer(string group, string topic, ShareAcknowledgementMode mode = ShareAcknowledgementMode.Implicit, int maxPollRecords = 500)
     {
         var consumer = new KafkaShareConsumer<string, string>(new ShareConsumerOptions
         {
@@ -122,7 +122,7 @@ public abstract class OurShareConsumerTests : IAsyncLifetime
     }
 
     /// <summary>Polls every consumer (no records exist yet) until the group has given each the topic's partitions.</summary>
-    private async Task JoinAsync(string group, string topic, int partitions, params KafkaShareConsumer<string, string>[] consumers)
+    protected async Task JoinAsync(string group, string topic, int partitions, params KafkaShareConsumer<string, string>[] consumers)
     {
         var share = Target.ShareAllPartitionsAsync(group, topic, partitions, consumers.Length);
         var until = DateTime.UtcNow.AddSeconds(30);
@@ -136,7 +136,7 @@ public abstract class OurShareConsumerTests : IAsyncLifetime
         await share;
     }
 
-    private static async Task<List<ConsumeResult<string, string>>> PollUntil(KafkaShareConsumer<string, string> consumer, int count, int seconds = 30)
+    protected static async Task<List<ConsumeResult<string, string>>> PollUntil(KafkaShareConsumer<string, string> consumer, int count, int seconds = 30)
     {
         var received = new List<ConsumeResult<string, string>>();
         var until = DateTime.UtcNow.AddSeconds(seconds);
@@ -149,13 +149,31 @@ public abstract class OurShareConsumerTests : IAsyncLifetime
         return received;
     }
 
+    /// <summary>Produces <paramref name="count"/> records, flushing every <paramref name="batchSize"/> so that each batch is its own record batch.</summary>
+    protected static async Task ProduceInBatches(string bootstrap, string topic, int count, int batchSize)
+    {
+        using var producer = new Confluent.Kafka.ProducerBuilder<string, string>(new Confluent.Kafka.ProducerConfig { BootstrapServers = bootstrap, LingerMs = 0 }).Build();
+        for (int i = 0; i < count; i++)
+        {
+            await producer.ProduceAsync(topic, new Confluent.Kafka.Message<string, string> { Key = $"k{i}", Value = $"m{i}" });
+            if ((i + 1) % batchSize == 0)
+                producer.Flush(TimeSpan.FromSeconds(30));
+        }
+        producer.Flush(TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>Polls until <paramref name="consumer"/> holds at least one record.</summary>
+    protected static Task<List<ConsumeResult<string, string>>> PollSome(KafkaShareConsumer<string, string> consumer) => PollUntil(consumer, 1);
+
     [Fact]
     public async Task Three_members_share_one_partition_and_every_record_is_accepted_exactly_once()
     {
         await Target.CreateTopicAsync("q1", 1);
         var members = new[] { Consumer("three", "q1", maxPollRecords: 5), Consumer("three", "q1", maxPollRecords: 5), Consumer("three", "q1", maxPollRecords: 5) };
         await JoinAsync("three", "q1", 1, members);
-        await Produce(Target.Bootstrap, "q1", 300);
+        // Small batches: a share fetch acquires whole batches (Kafka's batch-optimised acquisition),
+        // so one batch of 300 would go to a single member.
+        await ProduceInBatches(Target.Bootstrap, "q1", 300, batchSize: 5);
 
         var got = members.Select(_ => new List<ConsumeResult<string, string>>()).ToArray();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -274,19 +292,51 @@ public abstract class OurShareConsumerTests : IAsyncLifetime
         Assert.Null(error);
         Assert.Equal([0L, 1, 2], offsets[new SamsaTopicPartition("cb", 0)].Order());
 
-        // An acknowledgement after the record's lock expired is refused, and the callback says so.
-        await Target.SetRecordLockDurationAsync(TimeSpan.FromSeconds(1));
-        await Produce(Target.Bootstrap, "cb", 1, prefix: "late");
-        var late = Assert.Single(await PollUntil(consumer, 1));
-        await Task.Delay(TimeSpan.FromSeconds(3)); // the mock checks locks once a second
-        consumer.Acknowledge(late);
-        var result = consumer.CommitSync();
-        var refused = Assert.Single(result).Value;
+    }
+
+    [Fact]
+    public async Task An_acknowledgement_after_the_lock_expired_is_refused_and_the_callback_says_so()
+    {
+        await Target.SetRecordLockDurationAsync(TimeSpan.FromSeconds(2));
+        await Target.CreateTopicAsync("late", 1);
+        var a = Consumer("late-g", "late", ShareAcknowledgementMode.Explicit);
+        var b = Consumer("late-g", "late", ShareAcknowledgementMode.Explicit);
+        var heard = new List<Samsa.Client.KafkaException?>();
+        a.AcknowledgementCommitCallback = (_, error) => heard.Add(error);
+        b.AcknowledgementCommitCallback = (_, error) => heard.Add(error);
+        await JoinAsync("late-g", "late", 1, a, b);
+        await Produce(Target.Bootstrap, "late", 1, prefix: "late");
+
+        // Whichever member gets the record holds it past its lock; the record going to the other
+        // member (delivery count 2) is what shows that the lock has expired.
+        var (holder, other, late) = await FirstToReceive(a, b);
+        var again = Assert.Single(await PollUntil(other, 1, seconds: 20));
+        Assert.Equal(late.Offset, again.Offset);
+        Assert.Equal((short)2, again.DeliveryCount);
+        holder.Acknowledge(late);
+        var refused = Assert.Single(holder.CommitSync()).Value;
         Assert.NotNull(refused);
         // On a loaded machine the mock may also have timed the idle share session out, which
         // released the record as well: either refusal says the acknowledgement came too late.
         Assert.Contains(refused.Error, (ErrorCode[])[ErrorCode.InvalidRecordState, ErrorCode.ShareSessionNotFound]);
-        Assert.Equal(refused.Error, heard[^1].Error?.Error);
+        Assert.Equal(refused.Error, heard[^1]?.Error);
+        other.Acknowledge(again);
+        Assert.All(other.CommitSync(), r => Assert.Null(r.Value));
+    }
+
+    /// <summary>Polls both members until one receives a record: (that member, the other, the record).</summary>
+    private static async Task<(KafkaShareConsumer<string, string> Holder, KafkaShareConsumer<string, string> Other, ConsumeResult<string, string> Record)> FirstToReceive(
+        KafkaShareConsumer<string, string> a, KafkaShareConsumer<string, string> b)
+    {
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < until)
+        {
+            if ((await a.PollAsync(TimeSpan.FromMilliseconds(100))) is [var fromA])
+                return (a, b, fromA);
+            if ((await b.PollAsync(TimeSpan.FromMilliseconds(100))) is [var fromB])
+                return (b, a, fromB);
+        }
+        throw new Xunit.Sdk.XunitException("Neither member received the record.");
     }
 
     [Fact]
@@ -294,20 +344,21 @@ public abstract class OurShareConsumerTests : IAsyncLifetime
     {
         await Target.CreateTopicAsync("cl", 1);
         var holder = Consumer("cl-g", "cl", ShareAcknowledgementMode.Explicit);
-        var other = Consumer("cl-g", "cl", ShareAcknowledgementMode.Explicit);
-        await JoinAsync("cl-g", "cl", 1, holder, other);
-        await Task.Delay(1000); // the other member's last fetch is answered before there are records
+        await JoinAsync("cl-g", "cl", 1, holder);
         await Produce(Target.Bootstrap, "cl", 5);
 
+        // The other member joins once the holder has everything, so no fetch of its own was
+        // waiting when the records arrived.
         var held = await PollUntil(holder, 5);
         Assert.All(held, r => Assert.Equal((short)1, r.DeliveryCount));
+        var other = Consumer("cl-g", "cl");
+        var share = Target.ShareAllPartitionsAsync("cl-g", "cl", 1, 2);
+        while (!share.IsCompleted)
+            Assert.Empty(await other.PollAsync(TimeSpan.FromMilliseconds(50)));
+        await share;
         await holder.CloseAsync(); // not acknowledged: released (the lock is 30 s)
-        var got = await PollUntil(other, 5, seconds: 10);
-        Assert.Equal(held.Select(r => r.Offset), got.Select(r => r.Offset).Order());
-        Assert.All(got, r => Assert.Equal((short)2, r.DeliveryCount));
-        foreach (var r in got)
-            other.Acknowledge(r);
-        Assert.All(other.CommitSync(), r => Assert.Null(r.Value));
+        var got = await PollUntilOffsets(other, 5, seconds: 20);
+        AssertRedelivered(held, got, 5);
     }
 
     [Fact]
@@ -316,19 +367,44 @@ public abstract class OurShareConsumerTests : IAsyncLifetime
         await Target.SetRecordLockDurationAsync(TimeSpan.FromSeconds(2));
         await Target.CreateTopicAsync("st", 1);
         var stuck = Consumer("st-g", "st", ShareAcknowledgementMode.Explicit);
-        var other = Consumer("st-g", "st");
-        await JoinAsync("st-g", "st", 1, stuck, other);
-        await Task.Delay(1000);
+        await JoinAsync("st-g", "st", 1, stuck);
         await Produce(Target.Bootstrap, "st", 4);
 
         var held = await PollUntil(stuck, 4);
-        // The stuck member neither acknowledges nor polls again (it keeps heartbeating).
+        // The stuck member neither acknowledges nor polls again (it keeps heartbeating). The other
+        // joins only now, so it had no fetch waiting when the records arrived.
         var started = DateTime.UtcNow;
-        var got = await PollUntil(other, 4, seconds: 15);
-        Assert.True(DateTime.UtcNow - started > TimeSpan.FromSeconds(1), "redelivered before the lock expired");
-        Assert.Equal(held.Select(r => r.Offset), got.Select(r => r.Offset).Order());
-        Assert.All(got, r => Assert.Equal((short)2, r.DeliveryCount));
+        var other = Consumer("st-g", "st");
+        var share = Target.ShareAllPartitionsAsync("st-g", "st", 1, 2);
+        var got = await PollUntilOffsets(other, 4, seconds: 20);
+        await share;
+        Assert.True(DateTime.UtcNow - started > TimeSpan.FromSeconds(1), $"redelivered before the lock expired: got {string.Join(",", got.Select(r => $"{r.Offset}/{r.DeliveryCount}"))}");
+        AssertRedelivered(held, got, 4);
         Assert.Single(stuck.Assignment); // still a member
+    }
+
+    /// <summary>Polls (implicit mode) until records of offsets 0 to <paramref name="count"/> - 1 all arrived.</summary>
+    protected static async Task<List<ConsumeResult<string, string>>> PollUntilOffsets(KafkaShareConsumer<string, string> consumer, int count, int seconds)
+    {
+        var received = new List<ConsumeResult<string, string>>();
+        var until = DateTime.UtcNow.AddSeconds(seconds);
+        while (received.Select(r => r.Offset).Distinct().Count() < count)
+        {
+            if (DateTime.UtcNow > until)
+                Assert.Fail($"Received offsets {string.Join(",", received.Select(r => r.Offset))} of 0-{count - 1}.");
+            received.AddRange(await consumer.PollAsync(TimeSpan.FromMilliseconds(200)));
+        }
+        Assert.Empty(await consumer.PollAsync(TimeSpan.FromMilliseconds(50))); // accepts the last ones
+        return received;
+    }
+
+    /// <summary>Every offset arrived once; the held ones the second time (delivery count 2), the rest the first.</summary>
+    private static void AssertRedelivered(List<ConsumeResult<string, string>> held, List<ConsumeResult<string, string>> got, int count)
+    {
+        Assert.NotEmpty(held);
+        Assert.Equal(Enumerable.Range(0, count).Select(i => (long)i), got.Select(r => r.Offset).Order());
+        var heldOffsets = held.Select(r => r.Offset).ToHashSet();
+        Assert.All(got, r => Assert.Equal(heldOffsets.Contains(r.Offset) ? (short)2 : (short)1, r.DeliveryCount));
     }
 
     [Fact]
@@ -355,4 +431,72 @@ public abstract class OurShareConsumerTests : IAsyncLifetime
 public sealed class OurShareConsumerOnMockClusterTests : OurShareConsumerTests
 {
     protected override Task<IShareGroupTarget> StartTargetAsync() => Task.FromResult<IShareGroupTarget>(new MockClusterShareTarget());
+}
+
+/// <summary>The scenarios against our broker, and those that need a broker setting or a restart.</summary>
+public sealed class OurShareConsumerOnSamsaBrokerTests : OurShareConsumerTests
+{
+    private SamsaBrokerShareTarget Broker => (SamsaBrokerShareTarget)Target;
+
+    protected override async Task<IShareGroupTarget> StartTargetAsync() => await SamsaBrokerShareTarget.StartAsync();
+
+    [Fact]
+    public async Task A_record_released_at_every_delivery_is_archived_at_the_delivery_count_limit()
+    {
+        await Broker.SetDeliveryCountLimitAsync(3);
+        await Target.CreateTopicAsync("poison", 1);
+        var consumer = Consumer("poison-g", "poison", ShareAcknowledgementMode.Explicit);
+        await JoinAsync("poison-g", "poison", 1, consumer);
+        await Produce(Target.Bootstrap, "poison", 1, prefix: "poison");
+
+        for (short delivery = 1; delivery <= 3; delivery++)
+        {
+            var record = Assert.Single(await PollUntil(consumer, 1));
+            Assert.Equal(0, record.Offset);
+            Assert.Equal(delivery, record.DeliveryCount);
+            consumer.Acknowledge(record, AcknowledgeType.Release);
+            Assert.All(consumer.CommitSync(), r => Assert.Null(r.Value));
+        }
+        // Archived after its third delivery: the next record is the next thing the group gets.
+        await Produce(Target.Bootstrap, "poison", 1, prefix: "next");
+        var next = Assert.Single(await PollUntil(consumer, 1));
+        Assert.Equal(1, next.Offset);
+        Assert.Equal((short)1, next.DeliveryCount);
+        consumer.Acknowledge(next);
+        Assert.All(consumer.CommitSync(), r => Assert.Null(r.Value));
+    }
+
+    [Fact]
+    public async Task A_broker_restart_keeps_what_was_acknowledged_and_frees_what_was_in_flight()
+    {
+        await Target.CreateTopicAsync("rs", 1);
+        var before = Consumer("rs-g", "rs", ShareAcknowledgementMode.Explicit);
+        await JoinAsync("rs-g", "rs", 1, before);
+        await Produce(Target.Bootstrap, "rs", 10);
+        var records = await PollUntil(before, 10);
+        foreach (var r in records.Where(r => r.Offset < 5))
+            before.Acknowledge(r);
+        Assert.All(before.CommitSync(), r => Assert.Null(r.Value));
+        // Offsets 5-9 are still held by `before` when the broker goes down.
+        await Broker.RestartAsync();
+
+        var after = Consumer("rs-g", "rs");
+        var got = await PollUntilOffsetsFrom(after, 5, 10, seconds: 30);
+        Assert.Equal(Enumerable.Range(5, 5).Select(i => (long)i), got.Select(r => r.Offset).Distinct().Order());
+    }
+
+    private static async Task<List<ConsumeResult<string, string>>> PollUntilOffsetsFrom(KafkaShareConsumer<string, string> consumer, long first, long end, int seconds)
+    {
+        var received = new List<ConsumeResult<string, string>>();
+        var until = DateTime.UtcNow.AddSeconds(seconds);
+        while (received.Select(r => r.Offset).Distinct().Count() < end - first)
+        {
+            if (DateTime.UtcNow > until)
+                Assert.Fail($"Received offsets {string.Join(",", received.Select(r => r.Offset))}.");
+            var batch = await consumer.PollAsync(TimeSpan.FromMilliseconds(200));
+            Assert.All(batch, r => Assert.InRange(r.Offset, first, end - 1)); // never an acknowledged one
+            received.AddRange(batch);
+        }
+        return received;
+    }
 }

@@ -166,4 +166,15 @@ internal static class Eventually
             await Task.Delay(50);
         }
     }
+
+    /// <summary>As <see cref="True(Func{bool}, string, int)"/>, for a condition that has to await (a poll, say).</summary>
+    public static async Task True(Func<Task<bool>> condition, string what, int seconds = 30)
+    {
+        var until = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > until)
+                Assert.Fail($"Timed out waiting until {what}.");
+        }
+    }
 }

@@ -9,7 +9,8 @@ namespace Samsa.Broker.Security.Sasl;
 /// <c>scram-credentials</c> in the data directory: salt, iterations, StoredKey and ServerKey per
 /// user and mechanism, never a password or a salted password. Every change rewrites the file
 /// (written aside, fsynced, renamed over) before it is published; readers take the published
-/// snapshot without a lock.
+/// snapshot without a lock. Users from sasl.scram.users are salted when the store opens and kept
+/// in memory only; a durable credential of the same user and mechanism wins over them.
 /// </summary>
 public sealed class ScramCredentialStore
 {
@@ -19,21 +20,37 @@ public sealed class ScramCredentialStore
     private readonly string _path;
     private readonly Lock _lock = new();
     private volatile FrozenDictionary<(string User, string Mechanism), ScramCredential> _credentials;
+    private readonly FrozenDictionary<(string User, string Mechanism), ScramCredential> _configured;
 
-    public ScramCredentialStore(string dataDirectory)
+    public ScramCredentialStore(string dataDirectory, IReadOnlyDictionary<string, string>? configuredUsers = null)
     {
         _path = Path.Combine(dataDirectory, FileName);
         _credentials = Load(_path).ToFrozenDictionary();
+        _configured = Salt(configuredUsers).ToFrozenDictionary();
     }
 
     public ScramCredential? Get(string user, ScramAlgorithm algorithm) =>
-        _credentials.TryGetValue((user, algorithm.Name), out var credential) ? credential : null;
+        _credentials.TryGetValue((user, algorithm.Name), out var credential) ? credential
+        : _configured.TryGetValue((user, algorithm.Name), out credential) ? credential
+        : null;
+
+    /// <summary>Credentials for sasl.scram.users: a random salt per user and mechanism, 4096 iterations.</summary>
+    private static Dictionary<(string, string), ScramCredential> Salt(IReadOnlyDictionary<string, string>? users)
+    {
+        var credentials = new Dictionary<(string, string), ScramCredential>();
+        foreach (var (user, password) in users ?? new Dictionary<string, string>())
+        {
+            foreach (var algorithm in ScramAlgorithm.All)
+                credentials[(user, algorithm.Name)] = ScramCredential.FromPassword(algorithm, password);
+        }
+        return credentials;
+    }
 
     /// <summary>Every user with at least one credential, and their mechanisms with iterations.</summary>
     public IReadOnlyDictionary<string, List<(ScramAlgorithm Algorithm, int Iterations)>> Users()
     {
         var users = new SortedDictionary<string, List<(ScramAlgorithm, int)>>(StringComparer.Ordinal);
-        foreach (var ((user, mechanism), credential) in _credentials)
+        foreach (var ((user, mechanism), credential) in _configured.Where(c => !_credentials.ContainsKey(c.Key)).Concat(_credentials))
         {
             if (!users.TryGetValue(user, out var list))
                 users[user] = list = [];

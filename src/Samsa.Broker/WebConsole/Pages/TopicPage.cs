@@ -36,8 +36,8 @@ internal static class TopicPage
         h.Add($"<h2>Configs</h2>");
         var configs = TopicConfigs.Known.Values.OrderBy(d => d.Name, StringComparer.Ordinal).Select(d =>
         {
-            bool set = topic.Configs.TryGetValue(d.Name, out var value);
-            return new[] { Layout.Text(d.Name), Html.Raw($"<code>{Html.Encode(set ? value : d.Default)}</code>"), set ? Layout.Badge("topic", "ok") : Layout.Badge("default", "muted") };
+            sbyte source = topic.SourceOf(d.Name);
+            return new[] { Layout.Text(d.Name), Html.Raw($"<code>{Html.Encode(topic.Config(d.Name))}</code>"), source == 1 ? Layout.Badge("topic", "ok") : source == 4 ? Layout.Badge("broker", "muted") : Layout.Badge("default", "muted") };
         }).ToList();
         h.Add(Layout.Table(["name", "value", "source"], configs, "", id: "configs"));
         return Layout.Page(topic.Name, h, [("Overview", "/"), ("Topics", "/#topics"), (topic.Name, null)]);

@@ -1,0 +1,63 @@
+namespace Samsa.Client.Admin;
+
+/// <summary>
+/// The admin client's surface (the Java client's <c>Admin</c>, Confluent.Kafka's <c>IAdminClient</c>), so
+/// that applications can take it from dependency injection and mock it. <see cref="KafkaAdminClient"/>
+/// implements it and is safe for concurrent use.
+/// </summary>
+public interface IKafkaAdminClient : IDisposable, IAsyncDisposable
+{
+    /// <summary>Creates topics; throws <see cref="Errors.TopicExistsException"/> and the like per topic.</summary>
+    Task CreateTopicsAsync(IEnumerable<NewTopic> topics, bool validateOnly = false, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes topics.</summary>
+    Task DeleteTopicsAsync(IEnumerable<string> topics, CancellationToken cancellationToken = default);
+
+    /// <summary>Grows topics to the given partition counts.</summary>
+    Task CreatePartitionsAsync(IReadOnlyDictionary<string, int> totalCounts, bool validateOnly = false, CancellationToken cancellationToken = default);
+
+    /// <summary>Describes the given topics (null: all).</summary>
+    Task<IReadOnlyList<TopicDescription>> DescribeTopicsAsync(IEnumerable<string>? topics = null, bool includeInternal = false, CancellationToken cancellationToken = default);
+
+    /// <summary>The cluster's id, controller and brokers.</summary>
+    Task<ClusterDescription> DescribeClusterAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>A topic's configuration entries.</summary>
+    Task<IReadOnlyList<ConfigEntry>> DescribeTopicConfigsAsync(string topic, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets (or, with null, removes) topic configuration entries.</summary>
+    Task AlterTopicConfigsAsync(string topic, IReadOnlyDictionary<string, string?> changes, bool validateOnly = false, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes records before the given offsets; returns the new low watermarks.</summary>
+    Task<IReadOnlyDictionary<TopicPartition, long>> DeleteRecordsAsync(IReadOnlyDictionary<TopicPartition, long> before, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists groups, optionally filtered by state.</summary>
+    Task<IReadOnlyList<GroupListing>> ListGroupsAsync(IEnumerable<string>? states = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists groups filtered by state and type.</summary>
+    Task<IReadOnlyList<GroupListing>> ListGroupsAsync(IEnumerable<string>? states, IEnumerable<GroupType>? types, CancellationToken cancellationToken = default);
+
+    /// <summary>Describes a group of either protocol.</summary>
+    Task<GroupDescription> DescribeGroupAsync(string groupId, CancellationToken cancellationToken = default);
+
+    /// <summary>Describes a share group (KIP-932).</summary>
+    Task<GroupDescription> DescribeShareGroupAsync(string groupId, CancellationToken cancellationToken = default);
+
+    /// <summary>A share group's start offset and lag on each partition it has state for, with the partition's end offset.</summary>
+    Task<IReadOnlyList<SharePartitionOffsets>> ListShareGroupOffsetsAsync(string groupId, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes empty groups.</summary>
+    Task DeleteGroupsAsync(IEnumerable<string> groupIds, CancellationToken cancellationToken = default);
+
+    /// <summary>A group's committed offsets with each partition's end offset (lag).</summary>
+    Task<IReadOnlyList<PartitionLag>> ListGroupOffsetsAsync(string groupId, CancellationToken cancellationToken = default);
+
+    /// <summary>Resets an empty group's offsets (a dry run unless <paramref name="execute"/>).</summary>
+    Task<IReadOnlyDictionary<TopicPartition, long>> ResetGroupOffsetsAsync(string groupId, OffsetResetSpec spec, IEnumerable<string>? topics, bool execute, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets an empty group's offsets.</summary>
+    Task AlterGroupOffsetsAsync(string groupId, IReadOnlyDictionary<TopicPartition, long> offsets, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes static members from a group.</summary>
+    Task RemoveMembersAsync(string groupId, IEnumerable<string> groupInstanceIds, CancellationToken cancellationToken = default);
+}

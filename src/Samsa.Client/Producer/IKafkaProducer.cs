@@ -1,0 +1,24 @@
+namespace Samsa.Client.Producer;
+
+/// <summary>
+/// The producer's surface (the Java client's <c>Producer</c>, Confluent.Kafka's <c>IProducer</c>), so that
+/// applications can take it from dependency injection and mock it. <see cref="KafkaProducer{TKey, TValue}"/>
+/// implements it and is safe for concurrent use: share one per application.
+/// </summary>
+public interface IKafkaProducer<TKey, TValue> : IDisposable, IAsyncDisposable
+{
+    /// <summary>The settings the producer was built with.</summary>
+    ProducerOptions Options { get; }
+
+    /// <summary>Sends a record and completes when the broker acknowledged it (per acks).</summary>
+    Task<DeliveryResult> ProduceAsync(string topic, Message<TKey, TValue> message, CancellationToken cancellationToken = default);
+
+    /// <summary>Fire and forget: returns once the record is batched; <paramref name="deliveryHandler"/> hears how it ended.</summary>
+    void Produce(string topic, Message<TKey, TValue> message, Action<DeliveryReport>? deliveryHandler = null);
+
+    /// <summary>Sends everything batched so far and waits until it is delivered or failed.</summary>
+    void Flush(TimeSpan timeout);
+
+    /// <inheritdoc cref="Flush"/>
+    Task FlushAsync(CancellationToken cancellationToken = default);
+}

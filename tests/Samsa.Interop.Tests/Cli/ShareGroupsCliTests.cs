@@ -1,0 +1,43 @@
+using Samsa.Interop.Tests.Client;
+
+namespace Samsa.Interop.Tests.Cli;
+
+/// <summary><c>samsa groups</c> on a share group (see <see cref="ShareGroupScene"/> for the state it is in).</summary>
+public class ShareGroupsCliTests
+{
+    [Fact]
+    public async Task Groups_list_shows_the_share_type_and_describe_shows_members_assignments_start_offset_and_lag()
+    {
+        await using var scene = await ShareGroupScene.StartAsync();
+        string[] b = ["--bootstrap-server", scene.Bootstrap];
+
+        var list = await CliTests.Samsa("", ["groups", "list", .. b]);
+        Assert.True(list.Exit == 0, list.Err);
+        Assert.Matches(@"workers\s+share\s+Stable\s+share", list.Out);
+        var onlyShare = await CliTests.Samsa("", ["groups", "list", "--type", "share", "--output", "json", .. b]);
+        Assert.Contains("\"type\": \"share\"", onlyShare.Out, StringComparison.Ordinal);
+        var noShare = await CliTests.Samsa("", ["groups", "list", "--type", "consumer", .. b]);
+        Assert.DoesNotContain("workers", noShare.Out, StringComparison.Ordinal);
+
+        var described = await CliTests.Samsa("", ["groups", "describe", "workers", .. b]);
+        File.WriteAllText("/tmp/share-describe.txt", described.Out + list.Out);
+        Assert.True(described.Exit == 0, described.Err);
+        Assert.Matches(@"Group workers: share group, Stable, assignor simple, group epoch \d+, assignment epoch \d+, 2 member\(s\)", described.Out);
+        Assert.Matches(@"MEMBER\s+CLIENT\s+HOST\s+EPOCH\s+SUBSCRIBED\s+PARTITIONS", described.Out);
+        Assert.Matches(@"\S+\s+holder\s+\S+\s+\d+\s+jobs\s+jobs-0", described.Out);
+        Assert.Matches(@"\S+\s+idle\s+\S+\s+\d+\s+jobs\s+jobs-0", described.Out);
+        Assert.Matches(@"TOPIC\s+PARTITION\s+START-OFFSET\s+LOG-END\s+LAG\s+DONE-AHEAD\s+MEMBERS", described.Out);
+        // Offsets 0-2 and 5 accepted: the start offset is 3, six records are not done, one is done ahead, two members share it.
+        Assert.Matches(@"(?m)^\s*jobs\s+0\s+3\s+10\s+6\s+1\s+2\s*$", described.Out);
+
+        var json = await CliTests.Samsa("", ["groups", "describe", "workers", "--output", "json", .. b]);
+        Assert.True(json.Exit == 0, json.Err);
+        Assert.Contains("\"type\": \"share\"", json.Out, StringComparison.Ordinal);
+        Assert.Contains("\"startOffset\": 3", json.Out, StringComparison.Ordinal);
+        Assert.Contains("\"lag\": 6", json.Out, StringComparison.Ordinal);
+
+        var missing = await CliTests.Samsa("", ["groups", "describe", "nobody", .. b]);
+        Assert.Equal(1, missing.Exit);
+        Assert.Contains("No such group", missing.Err, StringComparison.Ordinal);
+    }
+}
