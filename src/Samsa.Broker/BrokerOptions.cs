@@ -233,6 +233,18 @@ public sealed record BrokerOptions
     public IReadOnlyDictionary<string, string>? SaslScramUsers { get; init; }
 
     /// <summary>
+    /// authorizer.class.name: whether requests are checked against ACLs (Samsa's ACL authorizer,
+    /// which Kafka's StandardAuthorizer and AclAuthorizer names also select). Off by default: every request is allowed.
+    /// </summary>
+    public bool AclAuthorizer { get; init; }
+
+    /// <summary>super.users: principals (User:alice) the authorizer lets do anything.</summary>
+    public IReadOnlyList<string> SuperUsers { get; init; } = [];
+
+    /// <summary>allow.everyone.if.no.acl.found: with the authorizer on, whether a resource no ACL covers is open to all.</summary>
+    public bool AllowEveryoneIfNoAclFound { get; init; }
+
+    /// <summary>
     /// ui.listeners (<c>samsa broker --ui</c>): where the web console and /metrics listen
     /// (docs/console.md); null, the default, serves none. Port 0 binds an ephemeral port, read back
     /// from <see cref="SamsaBroker.UiAddress"/>. With <see cref="SaslPlainUsers"/> set, every page

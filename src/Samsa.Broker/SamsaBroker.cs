@@ -47,7 +47,8 @@ public sealed class SamsaBroker : IAsyncDisposable
     private int _disposed;
     private int _cleaning;
 
-    private SamsaBroker(BrokerOptions options, ILoggerFactory loggerFactory, List<Listener> listeners, Security.Sasl.ScramCredentialStore scram, TopicManager topics, GroupCoordinator groups)
+    private SamsaBroker(BrokerOptions options, ILoggerFactory loggerFactory, List<Listener> listeners, Security.Sasl.ScramCredentialStore scram, TopicManager topics, GroupCoordinator groups,
+        Security.Authorization.IAuthorizer? authorizer)
     {
         _groups = groups;
         _shares = groups.ShareListener as Share.SharePartitionManager;
@@ -61,8 +62,8 @@ public sealed class SamsaBroker : IAsyncDisposable
         AdvertisedHost = listeners[0].AdvertisedHost;
         AdvertisedPort = listeners[0].AdvertisedPort;
         var node = new BrokerNode(options.NodeId, AdvertisedHost, AdvertisedPort, options.ClusterId);
-        _dispatcher = new RequestDispatcher(HandlerSet.Create(node, options, topics, groups, () => _dispatcher!.Advertised, _fetches, _shares, scram),
-            loggerFactory.CreateLogger<RequestDispatcher>(), _metrics);
+        _dispatcher = new RequestDispatcher(HandlerSet.Create(node, options, topics, groups, () => _dispatcher!.Advertised, _fetches, _shares, scram, authorizer),
+            loggerFactory.CreateLogger<RequestDispatcher>(), _metrics, authorizer);
         var period = options.ConnectionsMaxIdle < TimeSpan.FromSeconds(60) ? options.ConnectionsMaxIdle / 2 : TimeSpan.FromSeconds(30);
         _idleTimer = options.TimeProvider.CreateTimer(_ => CloseIdleConnections(), null, period, period);
         _retentionTimer = options.TimeProvider.CreateTimer(_ => EnforceRetention(), null, options.RetentionCheckInterval, options.RetentionCheckInterval);
@@ -129,9 +130,12 @@ public sealed class SamsaBroker : IAsyncDisposable
         DataDirectoryLock? directoryLock = null;
         TopicManager? topics = null;
         GroupCoordinator groups;
+        Security.Authorization.IAuthorizer? authorizer = null;
         try
         {
             directoryLock = DataDirectoryLock.Acquire(options.DataDirectory);
+            if (options.AclAuthorizer)
+                authorizer = new Security.Authorization.AclAuthorizer(new Security.Authorization.AclStore(options.DataDirectory), options.SuperUsers, options.AllowEveryoneIfNoAclFound);
             topics = await TopicManager.OpenAsync(options, loggerFactory.CreateLogger<TopicManager>(), cancellationToken).ConfigureAwait(false);
             groups = LoadGroups(options, topics, loggerFactory);
         }
@@ -146,7 +150,7 @@ public sealed class SamsaBroker : IAsyncDisposable
                 RemoveNewDirectory(options.DataDirectory);
             throw;
         }
-        var broker = new SamsaBroker(options, loggerFactory, listeners, scram, topics, groups) { _directoryLock = directoryLock };
+        var broker = new SamsaBroker(options, loggerFactory, listeners, scram, topics, groups, authorizer) { _directoryLock = directoryLock };
         broker._acceptLoops = Task.WhenAll(listeners.Select(l => Task.Run(() => broker.AcceptLoopAsync(l), CancellationToken.None)));
         foreach (var l in listeners)
             broker._logger.LogInformation("Samsa broker {NodeId} listening on {Endpoint} ({Listener}, {Protocol}), advertised as {Host}:{Port}", options.NodeId, l.Socket.LocalEndPoint, l.Name, l.Protocol.KafkaName(), l.AdvertisedHost, l.AdvertisedPort);

@@ -24,6 +24,9 @@ internal static class SecurityConfig
         ["connections.max.reauth.ms"] = ("SASL session lifetime (KIP-368); 0, the default, for ever", (o, v) => o with { ConnectionsMaxReauth = Ms("connections.max.reauth.ms", v) }),
         ["connection.failed.authentication.delay.ms"] = ("a failed authentication is answered and closed after this", (o, v) => o with { FailedAuthenticationDelay = Ms("connection.failed.authentication.delay.ms", v) }),
         ["sasl.server.max.receive.size"] = ("largest frame a SASL listener reads before authentication", (o, v) => o with { SaslServerMaxReceiveSize = Int("sasl.server.max.receive.size", v, 64) }),
+        ["authorizer.class.name"] = ("Kafka's StandardAuthorizer or AclAuthorizer class name, or samsa: check every request against the ACLs (empty, the default: no checks)", SetAuthorizer),
+        ["super.users"] = ("principals the authorizer lets do anything, ;-separated (User:admin;User:CN=ops)", SetSuperUsers),
+        ["allow.everyone.if.no.acl.found"] = ("with an authorizer: whether a resource no ACL covers is open to everyone (default false)", (o, v) => o with { AllowEveryoneIfNoAclFound = Bool("allow.everyone.if.no.acl.found", v) }),
         ["ssl.handshake.timeout.ms"] = ("Samsa's own: a TLS handshake not finished by then closes the connection", (o, v) => o with { SslHandshakeTimeout = TimeSpan.FromMilliseconds(Int("ssl.handshake.timeout.ms", v, 1)) }),
     };
 
@@ -120,6 +123,35 @@ internal static class SecurityConfig
         // Listen stays the first listener's endpoint, for code that asks where the broker binds.
         return options with { Listeners = list, Listen = BrokerConfig.ParseEndpoint("listeners", $"{first.Host}:{first.Port}") };
     }
+
+    private static BrokerOptions SetAuthorizer(BrokerOptions options, string value)
+    {
+        string name = value.Trim();
+        if (name.Length == 0)
+            return options with { AclAuthorizer = false };
+        if (name == "samsa" || Security.Authorization.AclAuthorizer.KafkaClassNames.Contains(name, StringComparer.Ordinal))
+            return options with { AclAuthorizer = true };
+        throw new BrokerConfigException("authorizer.class.name", $"authorizer.class.name: '{name}' is not an authorizer Samsa has (use samsa, {string.Join(" or ", Security.Authorization.AclAuthorizer.KafkaClassNames)}).");
+    }
+
+    private static BrokerOptions SetSuperUsers(BrokerOptions options, string value)
+    {
+        var users = value.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var user in users)
+        {
+            int colon = user.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0 || colon == user.Length - 1)
+                throw new BrokerConfigException("super.users", $"super.users: '{user}' is not a principal (expected Type:name, e.g. User:admin).");
+        }
+        return options with { SuperUsers = users };
+    }
+
+    private static bool Bool(string key, string value) => value.Trim().ToLowerInvariant() switch
+    {
+        "true" => true,
+        "false" => false,
+        _ => throw new BrokerConfigException(key, $"{key}: expected true or false, got '{value}'."),
+    };
 
     private static BrokerOptions SetAdvertised(BrokerOptions options, string value)
     {

@@ -9,7 +9,8 @@ namespace Samsa.Broker.Handlers;
 internal static class HandlerSet
 {
     public static List<IApiHandler> Create(BrokerNode node, BrokerOptions options, TopicManager topics, GroupCoordinator groups, Func<IReadOnlyList<ApiVersionsResponse.ApiVersion>> advertised,
-        FetchObserver? fetches = null, Share.SharePartitionManager? shares = null, Security.Sasl.ScramCredentialStore? scram = null)
+        FetchObserver? fetches = null, Share.SharePartitionManager? shares = null, Security.Sasl.ScramCredentialStore? scram = null,
+        Security.Authorization.IAuthorizer? authorizer = null)
     {
         var appends = new AppendNotifier();
         List<IApiHandler> handlers =
@@ -43,6 +44,9 @@ internal static class HandlerSet
             new OffsetDeleteHandler(groups),
             new ConsumerGroupDescribeHandler(groups),
             new ConsumerGroupHeartbeatHandler(groups),
+            new DescribeAclsHandler(authorizer),
+            new CreateAclsHandler(authorizer),
+            new DeleteAclsHandler(authorizer),
         ];
         if (scram is not null)
         {

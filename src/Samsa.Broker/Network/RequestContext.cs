@@ -1,4 +1,5 @@
 using System.Net;
+using Samsa.Broker.Security.Authorization;
 using Samsa.Protocol;
 
 namespace Samsa.Broker.Network;
@@ -21,6 +22,26 @@ public sealed class RequestContext(ApiKey apiKey, short apiVersion, int correlat
     public long ConnectionId { get; } = connectionId;
 
     public ConnectionSession Session { get; } = session ?? new ConnectionSession();
+
+    /// <summary>The broker's authorizer; null when none is configured, and then everything is allowed.</summary>
+    public IAuthorizer? Authorizer { get; init; }
+
+    /// <summary>
+    /// Whether this connection's principal, from its address, may do <paramref name="operation"/> on
+    /// the resource: the one check every handler makes, once per resource in the request.
+    /// </summary>
+    public bool Authorize(AclOperation operation, AclResourceType resourceType, string resourceName) =>
+        Authorizer is null || Authorizer.Authorize(Session.Principal, ClientHost, operation, resourceType, resourceName);
+
+    /// <summary>Cluster-level operations (CreateTopics, the ACL APIs) name Kafka's one cluster resource.</summary>
+    public bool AuthorizeCluster(AclOperation operation) => Authorize(operation, AclResourceType.Cluster, ClusterResourceName);
+
+    public const string ClusterResourceName = "kafka-cluster";
+
+    /// <summary>The client's address as ACL host entries name it (IPv4-mapped addresses as IPv4).</summary>
+    private string ClientHost => ClientAddress is IPEndPoint ip
+        ? (ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address).ToString()
+        : AclBinding.Wildcard;
 
     /// <summary>
     /// Keeps a buffer alive until the response has been encoded (log reads that a Fetch response

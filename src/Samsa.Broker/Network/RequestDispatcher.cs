@@ -16,9 +16,11 @@ internal sealed class RequestDispatcher
     private readonly ILogger _logger;
 
     private readonly BrokerMetrics? _metrics;
+    private readonly Security.Authorization.IAuthorizer? _authorizer;
 
-    public RequestDispatcher(IEnumerable<IApiHandler> handlers, ILogger logger, BrokerMetrics? metrics = null)
+    public RequestDispatcher(IEnumerable<IApiHandler> handlers, ILogger logger, BrokerMetrics? metrics = null, Security.Authorization.IAuthorizer? authorizer = null)
     {
+        _authorizer = authorizer;
         _handlers = handlers.ToDictionary(h => h.Key);
         _logger = logger;
         _metrics = metrics;
@@ -56,7 +58,7 @@ internal sealed class RequestDispatcher
         var request = KafkaFrame.ReadRequest(body, out var header, out int ignored);
         if (ignored > 0 && _logger.IsEnabled(LogLevel.Debug))
             _logger.LogDebug("{Api} v{Version} from {Client}: ignored {Bytes} trailing byte(s), as Kafka does", key, version, header.ClientId, ignored);
-        var context = new RequestContext(key, version, correlationId, header.ClientId, client, connectionId, session);
+        var context = new RequestContext(key, version, correlationId, header.ClientId, client, connectionId, session) { Authorizer = _authorizer };
         // Record sets of a fetch stay in the buffers they were read into: the frame references them
         // and the context that owns those buffers is disposed after the frame is sent.
         var output = new PooledBufferWriter(512) { ReferenceThreshold = ReferenceThreshold };
