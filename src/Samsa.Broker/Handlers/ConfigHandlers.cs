@@ -1,5 +1,6 @@
 using System.Globalization;
 using Samsa.Broker.Network;
+using Samsa.Broker.Security.Authorization;
 using Samsa.Broker.Topics;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
@@ -17,6 +18,17 @@ internal static class ConfigResources
     public const sbyte DynamicBroker = 2;
     public const sbyte StaticBroker = 4;
     public const sbyte Default = 5;
+
+    /// <summary>
+    /// The authorization error for a config resource, or null when allowed: a topic's configs are
+    /// the topic's (TOPIC_AUTHORIZATION_FAILED), a broker's are the cluster's (CLUSTER_AUTHORIZATION_FAILED), as in Kafka.
+    /// </summary>
+    public static (ErrorCode, string)? Denied(RequestContext context, AclOperation operation, sbyte resourceType, string name) => resourceType switch
+    {
+        Topic when !context.Authorize(operation, AclResourceType.Topic, name) => (ErrorCode.TopicAuthorizationFailed, $"Not authorized to access the configs of topic {name}."),
+        Broker when !context.AuthorizeCluster(operation) => (ErrorCode.ClusterAuthorizationFailed, "Not authorized to access the broker's configs."),
+        _ => null,
+    };
 
     public static IEnumerable<(string Name, string Value)> BrokerSettings(BrokerOptions o, Configuration.DynamicBrokerConfig dynamic) =>
     [
@@ -51,6 +63,11 @@ internal sealed class DescribeConfigsHandler(TopicManager topics, BrokerOptions 
             var result = new DescribeConfigsResponse.DescribeConfigsResult { ResourceType = res.ResourceType, ResourceName = res.ResourceName, ErrorMessage = null };
             response.Results.Add(result);
             bool Wanted(string name) => res.ConfigurationKeys is null || res.ConfigurationKeys.Count == 0 || res.ConfigurationKeys.Contains(name);
+            if (ConfigResources.Denied(context, AclOperation.DescribeConfigs, res.ResourceType, res.ResourceName) is { } denied)
+            {
+                (result.ErrorCode, result.ErrorMessage) = denied;
+                continue;
+            }
             if (res.ResourceType == ConfigResources.Topic)
             {
                 if (!topics.TryGet(res.ResourceName, out var topic))
@@ -145,7 +162,8 @@ internal sealed class AlterConfigsHandler(TopicManager topics) : IApiHandler
         var response = new AlterConfigsResponse();
         foreach (var res in r.Resources)
         {
-            var (error, message) = TopicConfigChanges.Apply(topics, res.ResourceType, res.ResourceName, res.Configs.Select(c => (c.Name, c.Value)).ToList(), replaceAll: true, r.ValidateOnly);
+            var (error, message) = ConfigResources.Denied(context, AclOperation.AlterConfigs, res.ResourceType, res.ResourceName)
+                ?? TopicConfigChanges.Apply(topics, res.ResourceType, res.ResourceName, res.Configs.Select(c => (c.Name, c.Value)).ToList(), replaceAll: true, r.ValidateOnly);
             response.Responses.Add(new AlterConfigsResponse.AlterConfigsResourceResponse { ResourceType = res.ResourceType, ResourceName = res.ResourceName, ErrorCode = error, ErrorMessage = message });
         }
         return ValueTask.FromResult<IResponse?>(response);
@@ -167,6 +185,11 @@ internal sealed class IncrementalAlterConfigsHandler(TopicManager topics) : IApi
             var changes = new List<(string, string?)>();
             ErrorCode error = ErrorCode.None;
             string? message = null;
+            if (ConfigResources.Denied(context, AclOperation.AlterConfigs, res.ResourceType, res.ResourceName) is { } denied)
+            {
+                response.Responses.Add(new IncrementalAlterConfigsResponse.AlterConfigsResourceResponse { ResourceType = res.ResourceType, ResourceName = res.ResourceName, ErrorCode = denied.Item1, ErrorMessage = denied.Item2 });
+                continue;
+            }
             topics.TryGet(res.ResourceName, out var topic);
             foreach (var c in res.Configs)
             {

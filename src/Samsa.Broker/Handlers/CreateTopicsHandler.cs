@@ -1,4 +1,5 @@
 using Samsa.Broker.Network;
+using Samsa.Broker.Security.Authorization;
 using Samsa.Broker.Topics;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
@@ -9,7 +10,8 @@ namespace Samsa.Broker.Handlers;
 // partitions means num.partitions. Manual replica assignments are accepted when they name only
 // this node. Topic configs are validated (INVALID_CONFIG) and stored with the topic. Past 10,000
 // partitions in one request every topic gets POLICY_VIOLATION (Kafka's cap), and past max.partitions
-// (Samsa's own ceiling) the topic that would cross it does.
+// (Samsa's own ceiling) the topic that would cross it does. With an authorizer each topic needs
+// CREATE on the cluster or on the topic (else TOPIC_AUTHORIZATION_FAILED).
 internal sealed class CreateTopicsHandler(TopicManager topics) : IApiHandler
 {
     public ApiKey Key => ApiKey.CreateTopics;
@@ -27,6 +29,7 @@ internal sealed class CreateTopicsHandler(TopicManager topics) : IApiHandler
                 response.Topics.Add(new CreateTopicsResponse.CreatableTopicResult { Name = t.Name, ErrorCode = ErrorCode.PolicyViolation, ErrorMessage = "Excessively large number of partitions per request." });
             return ValueTask.FromResult<IResponse?>(response);
         }
+        bool clusterCreate = context.AuthorizeCluster(AclOperation.Create);
         foreach (var t in r.Topics)
         {
             var result = new CreateTopicsResponse.CreatableTopicResult { Name = t.Name, ErrorMessage = null };
@@ -34,6 +37,11 @@ internal sealed class CreateTopicsHandler(TopicManager topics) : IApiHandler
             if (!seen.Add(t.Name))
             {
                 (result.ErrorCode, result.ErrorMessage) = (ErrorCode.InvalidRequest, $"Topic '{t.Name}' appears more than once in the request.");
+                continue;
+            }
+            if (!clusterCreate && !context.Authorize(AclOperation.Create, AclResourceType.Topic, t.Name))
+            {
+                (result.ErrorCode, result.ErrorMessage) = (ErrorCode.TopicAuthorizationFailed, $"Not authorized to create topic '{t.Name}'.");
                 continue;
             }
             int partitions = t.Assignments.Count > 0 ? t.Assignments.Count : t.NumPartitions;

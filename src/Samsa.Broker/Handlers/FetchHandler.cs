@@ -1,5 +1,6 @@
 using Samsa.Broker.Fetch;
 using Samsa.Broker.Network;
+using Samsa.Broker.Security.Authorization;
 using Samsa.Broker.Topics;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
@@ -127,12 +128,18 @@ internal sealed class FetchHandler(TopicManager topics, BrokerOptions options, A
         var byTopic = new Dictionary<string, FetchResponse.FetchableTopicResponse>(StringComparer.Ordinal);
         long budget = maxBytes <= 0 ? int.MaxValue : maxBytes;
         bool sentAny = false;
+        // READ per topic, asked once per topic of the request (and not at all without an authorizer).
+        Dictionary<string, bool>? readable = context.Authorizer is null ? null : new(StringComparer.Ordinal);
         foreach (var p in session.Partitions)
         {
             var data = new FetchResponse.PartitionData { PartitionIndex = p.Key.Partition, Records = ReadOnlyMemory<byte>.Empty, AbortedTransactions = null };
             long hw = -1, logStart = -1;
             bool hasRecords = false;
-            if (!TryGetLog(p.Key, out var log))
+            if (readable is not null && !MayRead(context, readable, p.Key.Topic))
+            {
+                data.ErrorCode = ErrorCode.TopicAuthorizationFailed;
+            }
+            else if (!TryGetLog(p.Key, out var log))
             {
                 data.ErrorCode = byId ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition;
             }
@@ -176,5 +183,15 @@ internal sealed class FetchHandler(TopicManager topics, BrokerOptions options, A
             topicResponse.Partitions.Add(data);
         }
         return response;
+    }
+
+    /// <summary>An unknown topic id has no name to authorize: it stays UNKNOWN_TOPIC_ID, as in Kafka.</summary>
+    private static bool MayRead(RequestContext context, Dictionary<string, bool> readable, string topic)
+    {
+        if (topic.StartsWith('\u0000'))
+            return true;
+        if (!readable.TryGetValue(topic, out bool allowed))
+            readable[topic] = allowed = context.Authorize(AclOperation.Read, AclResourceType.Topic, topic);
+        return allowed;
     }
 }

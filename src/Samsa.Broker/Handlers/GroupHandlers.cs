@@ -1,10 +1,14 @@
 using Samsa.Broker.Groups;
 using Samsa.Broker.Groups.Runtime;
 using Samsa.Broker.Network;
+using Samsa.Broker.Security.Authorization;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
 
 namespace Samsa.Broker.Handlers;
+
+// Every group API checks the group (READ to be a member, DESCRIBE to describe or list, DELETE to
+// delete): GROUP_AUTHORIZATION_FAILED otherwise, as Kafka answers.
 
 // JoinGroup v0-9: parked until the rebalance completes; MEMBER_ID_REQUIRED from v4; static members from v5.
 internal sealed class JoinGroupHandler(GroupCoordinator coordinator) : IApiHandler
@@ -14,6 +18,8 @@ internal sealed class JoinGroupHandler(GroupCoordinator coordinator) : IApiHandl
     public async ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
     {
         var r = (JoinGroupRequest)request;
+        if (!context.Authorize(AclOperation.Read, AclResourceType.Group, r.GroupId))
+            return new JoinGroupResponse { ErrorCode = ErrorCode.GroupAuthorizationFailed, ProtocolName = context.ApiVersion >= 7 ? null : "" };
         string host = context.ClientAddress is System.Net.IPEndPoint ip ? "/" + ip.Address : context.ClientAddress?.ToString() ?? "";
         return await coordinator.ShardFor(r.GroupId).JoinGroup(r, context.ApiVersion, context.ClientId ?? "", host).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -27,6 +33,8 @@ internal sealed class SyncGroupHandler(GroupCoordinator coordinator) : IApiHandl
     public async ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
     {
         var r = (SyncGroupRequest)request;
+        if (!context.Authorize(AclOperation.Read, AclResourceType.Group, r.GroupId))
+            return new SyncGroupResponse { ErrorCode = ErrorCode.GroupAuthorizationFailed };
         return await coordinator.ShardFor(r.GroupId).SyncGroup(r, context.ApiVersion).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 }
@@ -39,6 +47,8 @@ internal sealed class HeartbeatHandler(GroupCoordinator coordinator) : IApiHandl
     public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
     {
         var r = (HeartbeatRequest)request;
+        if (!context.Authorize(AclOperation.Read, AclResourceType.Group, r.GroupId))
+            return ValueTask.FromResult<IResponse?>(new HeartbeatResponse { ErrorCode = ErrorCode.GroupAuthorizationFailed });
         return ValueTask.FromResult<IResponse?>(coordinator.ShardFor(r.GroupId).Heartbeat(r));
     }
 }
@@ -51,6 +61,8 @@ internal sealed class LeaveGroupHandler(GroupCoordinator coordinator) : IApiHand
     public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
     {
         var r = (LeaveGroupRequest)request;
+        if (!context.Authorize(AclOperation.Read, AclResourceType.Group, r.GroupId))
+            return ValueTask.FromResult<IResponse?>(new LeaveGroupResponse { ErrorCode = ErrorCode.GroupAuthorizationFailed });
         return ValueTask.FromResult<IResponse?>(coordinator.ShardFor(r.GroupId).LeaveGroup(r, context.ApiVersion));
     }
 }
@@ -68,7 +80,9 @@ internal sealed class DescribeGroupsHandler(GroupCoordinator coordinator) : IApi
         var r = (DescribeGroupsRequest)request;
         return ValueTask.FromResult<IResponse?>(new DescribeGroupsResponse
         {
-            Groups = r.Groups.Select(g => Describe(g, context.ApiVersion)).ToList(),
+            Groups = r.Groups.Select(g => context.Authorize(AclOperation.Describe, AclResourceType.Group, g)
+                ? Describe(g, context.ApiVersion)
+                : new DescribeGroupsResponse.DescribedGroup { GroupId = g, ErrorCode = ErrorCode.GroupAuthorizationFailed, ErrorMessage = null }).ToList(),
         });
     }
 
@@ -114,8 +128,11 @@ internal sealed class ListGroupsHandler(GroupCoordinator coordinator) : IApiHand
     public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
     {
         var r = (ListGroupsRequest)request;
+        // As Kafka: DESCRIBE on the cluster lists every group, otherwise the groups the principal may describe.
+        bool describeAll = context.AuthorizeCluster(AclOperation.Describe);
         var groups = coordinator.Views.Values
             .Where(g => g.State != "Dead")
+            .Where(g => describeAll || context.Authorize(AclOperation.Describe, AclResourceType.Group, g.GroupId))
             .Select(g => new ListGroupsResponse.ListedGroup
             {
                 GroupId = g.GroupId,
@@ -142,7 +159,11 @@ internal sealed class DeleteGroupsHandler(GroupCoordinator coordinator) : IApiHa
         var r = (DeleteGroupsRequest)request;
         return ValueTask.FromResult<IResponse?>(new DeleteGroupsResponse
         {
-            Results = r.GroupsNames.Select(g => new DeleteGroupsResponse.DeletableGroupResult { GroupId = g, ErrorCode = coordinator.ShardFor(g).DeleteGroup(g) }).ToList(),
+            Results = r.GroupsNames.Select(g => new DeleteGroupsResponse.DeletableGroupResult
+            {
+                GroupId = g,
+                ErrorCode = context.Authorize(AclOperation.Delete, AclResourceType.Group, g) ? coordinator.ShardFor(g).DeleteGroup(g) : ErrorCode.GroupAuthorizationFailed,
+            }).ToList(),
         });
     }
 }
@@ -155,6 +176,8 @@ internal sealed class OffsetDeleteHandler(GroupCoordinator coordinator) : IApiHa
     public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
     {
         var r = (OffsetDeleteRequest)request;
+        if (!context.Authorize(AclOperation.Delete, AclResourceType.Group, r.GroupId))
+            return ValueTask.FromResult<IResponse?>(new OffsetDeleteResponse { ErrorCode = ErrorCode.GroupAuthorizationFailed });
         return ValueTask.FromResult<IResponse?>(coordinator.ShardFor(r.GroupId).OffsetDelete(r));
     }
 }

@@ -1,4 +1,5 @@
 using Samsa.Broker.Network;
+using Samsa.Broker.Security.Authorization;
 using Samsa.Broker.Topics;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
@@ -8,7 +9,7 @@ namespace Samsa.Broker.Handlers;
 // Metadata v0-13. One broker, leader of everything, replicas = ISR = [this node]. A null topic list
 // (v1+) or an empty one in v0 means all topics. Unknown topics are created when
 // auto.create.topics.enable and the request allow it (v4+ carries the switch), as Kafka does.
-// v10+ lookups by topic id are answered. The broker's address is the listener's the request came in on. Not implemented: authorized operations (always "unknown").
+// v10+ lookups by topic id are answered. With an authorizer: DESCRIBE per topic (a listing hides the others, a named one is TOPIC_AUTHORIZATION_FAILED), auto-creation also needs CREATE. The broker's address is the listener's the request came in on. Not implemented: authorized operations (always "unknown").
 internal sealed class MetadataHandler(BrokerNode node, TopicManager topics) : IApiHandler
 {
     public ApiKey Key => ApiKey.Metadata;
@@ -26,17 +27,41 @@ internal sealed class MetadataHandler(BrokerNode node, TopicManager topics) : IA
         bool all = r.Topics is null || (context.ApiVersion == 0 && r.Topics.Count == 0);
         if (all)
         {
+            // As Kafka: a listing shows only the topics the principal may describe.
             foreach (var t in topics.All.OrderBy(t => t.Name, StringComparer.Ordinal))
-                response.Topics.Add(Describe(t));
+            {
+                if (context.Authorize(AclOperation.Describe, AclResourceType.Topic, t.Name))
+                    response.Topics.Add(Describe(t));
+            }
             return ValueTask.FromResult<IResponse?>(response);
         }
 
         bool autoCreate = context.ApiVersion < 4 || r.AllowAutoTopicCreation;
         foreach (var requested in r.Topics!)
         {
-            Topic? topic = requested.Name is { Length: > 0 } name
-                ? topics.GetOrAutoCreate(name, autoCreate)
-                : topics.FindById(requested.TopicId);
+            Topic? topic;
+            if (requested.Name is { Length: > 0 } name)
+            {
+                // DESCRIBE first; a topic that auto-creation would make also needs CREATE (on the cluster or the topic).
+                bool mayCreate = autoCreate && topics.Dynamic.AutoCreateTopics && !topics.TryGet(name, out _)
+                    ? context.AuthorizeCluster(AclOperation.Create) || context.Authorize(AclOperation.Create, AclResourceType.Topic, name)
+                    : autoCreate;
+                if (!context.Authorize(AclOperation.Describe, AclResourceType.Topic, name) || !mayCreate && autoCreate)
+                {
+                    response.Topics.Add(new MetadataResponse.MetadataResponseTopic { ErrorCode = ErrorCode.TopicAuthorizationFailed, Name = name, TopicId = requested.TopicId });
+                    continue;
+                }
+                topic = topics.GetOrAutoCreate(name, autoCreate);
+            }
+            else
+            {
+                topic = topics.FindById(requested.TopicId);
+                if (topic is not null && !context.Authorize(AclOperation.Describe, AclResourceType.Topic, topic.Name))
+                {
+                    response.Topics.Add(new MetadataResponse.MetadataResponseTopic { ErrorCode = ErrorCode.TopicAuthorizationFailed, TopicId = requested.TopicId });
+                    continue;
+                }
+            }
             if (topic is not null)
             {
                 response.Topics.Add(Describe(topic));

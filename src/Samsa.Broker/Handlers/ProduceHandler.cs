@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Samsa.Broker.Network;
+using Samsa.Broker.Security.Authorization;
 using Samsa.Broker.Topics;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
@@ -33,6 +34,7 @@ internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options,
         foreach (var t in r.TopicData)
         {
             Topic? topic = context.ApiVersion >= 13 ? topics.FindById(t.TopicId) : topics.TryGet(t.Name, out var named) ? named : null;
+            bool authorized = context.Authorize(AclOperation.Write, AclResourceType.Topic, topic?.Name ?? t.Name);
             var topicResponse = new ProduceResponse.TopicProduceResponse { Name = t.Name, TopicId = t.TopicId };
             response.Responses.Add(topicResponse);
             foreach (var p in t.PartitionData)
@@ -41,6 +43,8 @@ internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options,
                 topicResponse.PartitionResponses.Add(pr);
                 if (badAcks)
                     pr.ErrorCode = ErrorCode.InvalidRequiredAcks;
+                else if (!authorized)
+                    pr.ErrorCode = ErrorCode.TopicAuthorizationFailed;
                 else if (topic is null || p.Index < 0 || p.Index >= topic.Partitions.Length)
                     pr.ErrorCode = context.ApiVersion >= 13 ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition;
                 else if (topic.Name is TopicManager.ConsumerOffsetsTopic or Share.ShareStateLog.TopicName)
