@@ -82,6 +82,8 @@ internal sealed class ConsumerGroupHeartbeatHandler(GroupCoordinator coordinator
     public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
     {
         var r = (ConsumerGroupHeartbeatRequest)request;
+        if (!context.Authorize(Security.Authorization.AclOperation.Read, Security.Authorization.AclResourceType.Group, r.GroupId))
+            return ValueTask.FromResult<IResponse?>(new ConsumerGroupHeartbeatResponse { ErrorCode = ErrorCode.GroupAuthorizationFailed, ErrorMessage = null });
         string host = context.ClientAddress is System.Net.IPEndPoint ip ? "/" + ip.Address : context.ClientAddress?.ToString() ?? "";
         return ValueTask.FromResult<IResponse?>(coordinator.ShardFor(r.GroupId).ConsumerGroupHeartbeat(r, context.ApiVersion, context.ClientId ?? "", host));
     }

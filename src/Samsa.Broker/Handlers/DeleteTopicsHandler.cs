@@ -1,4 +1,5 @@
 using Samsa.Broker.Network;
+using Samsa.Broker.Security.Authorization;
 using Samsa.Broker.Topics;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
@@ -21,7 +22,9 @@ internal sealed class DeleteTopicsHandler(TopicManager topics) : IApiHandler
         {
             string? resolved = name ?? topics.FindById(id)?.Name;
             var result = new DeleteTopicsResponse.DeletableTopicResult { Name = resolved ?? name, TopicId = id };
-            if (resolved is null)
+            if (resolved is not null && !context.Authorize(AclOperation.Delete, AclResourceType.Topic, resolved))
+                result.ErrorCode = ErrorCode.TopicAuthorizationFailed;
+            else if (resolved is null)
                 result.ErrorCode = name is null ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition;
             else if (resolved is TopicManager.ConsumerOffsetsTopic or Share.ShareStateLog.TopicName)
                 (result.ErrorCode, result.ErrorMessage) = (ErrorCode.InvalidTopicException, "Internal topics cannot be deleted.");

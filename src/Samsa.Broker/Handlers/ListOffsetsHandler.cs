@@ -1,4 +1,5 @@
 using Samsa.Broker.Network;
+using Samsa.Broker.Security.Authorization;
 using Samsa.Broker.Topics;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
@@ -26,10 +27,16 @@ internal sealed class ListOffsetsHandler(TopicManager topics) : IApiHandler
             var tr = new ListOffsetsResponse.ListOffsetsTopicResponse { Name = t.Name };
             response.Topics.Add(tr);
             topics.TryGet(t.Name, out var topic);
+            bool authorized = context.Authorize(AclOperation.Describe, AclResourceType.Topic, t.Name);
             foreach (var p in t.Partitions)
             {
                 var pr = new ListOffsetsResponse.ListOffsetsPartitionResponse { PartitionIndex = p.PartitionIndex };
                 tr.Partitions.Add(pr);
+                if (!authorized)
+                {
+                    pr.ErrorCode = ErrorCode.TopicAuthorizationFailed;
+                    continue;
+                }
                 if (topic is null || p.PartitionIndex < 0 || p.PartitionIndex >= topic.Partitions.Length)
                 {
                     pr.ErrorCode = ErrorCode.UnknownTopicOrPartition;

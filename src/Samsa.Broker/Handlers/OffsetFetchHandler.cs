@@ -1,5 +1,6 @@
 using Samsa.Broker.Groups;
 using Samsa.Broker.Network;
+using Samsa.Broker.Security.Authorization;
 using Samsa.Broker.Topics;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
@@ -10,6 +11,8 @@ namespace Samsa.Broker.Handlers;
 // ids from v10). Partitions without a commit come back as offset -1 without error, as in Kafka.
 // require_stable is always satisfied: there are no pending transactional commits. A consumer-group
 // member naming itself (v9+) must be at its current epoch (STALE_MEMBER_EPOCH, UNKNOWN_MEMBER_ID).
+// With an authorizer: DESCRIBE on the group (GROUP_AUTHORIZATION_FAILED) and on each topic (a named
+// one's partitions TOPIC_AUTHORIZATION_FAILED, unnamed ones left out), as Kafka.
 internal sealed class OffsetFetchHandler(GroupCoordinator coordinator, TopicManager topics) : IApiHandler
 {
     public ApiKey Key => ApiKey.OffsetFetch;
@@ -20,11 +23,19 @@ internal sealed class OffsetFetchHandler(GroupCoordinator coordinator, TopicMana
         var response = new OffsetFetchResponse();
         if (context.ApiVersion < 8)
         {
+            if (!context.Authorize(AclOperation.Describe, AclResourceType.Group, r.GroupId))
+                return ValueTask.FromResult<IResponse?>(new OffsetFetchResponse { ErrorCode = ErrorCode.GroupAuthorizationFailed });
             var requested = r.Topics?.Select(t => (t.Name, (IReadOnlyList<int>)t.PartitionIndexes)).ToList();
             var (error, offsets) = coordinator.ShardFor(r.GroupId).FetchOffsets(r.GroupId, requested);
             response.ErrorCode = error;
             foreach (var group in offsets.GroupBy(x => x.Topic))
             {
+                if (!context.Authorize(AclOperation.Describe, AclResourceType.Topic, group.Key))
+                {
+                    if (requested is not null)
+                        response.Topics.Add(new OffsetFetchResponse.OffsetFetchResponseTopic { Name = group.Key, Partitions = group.Select(x => new OffsetFetchResponse.OffsetFetchResponsePartition { PartitionIndex = x.Partition, CommittedOffset = -1, Metadata = "", ErrorCode = ErrorCode.TopicAuthorizationFailed }).ToList() });
+                    continue;
+                }
                 response.Topics.Add(new OffsetFetchResponse.OffsetFetchResponseTopic
                 {
                     Name = group.Key,
@@ -43,11 +54,22 @@ internal sealed class OffsetFetchHandler(GroupCoordinator coordinator, TopicMana
         bool byId = context.ApiVersion >= 10;
         foreach (var g in r.Groups)
         {
+            if (!context.Authorize(AclOperation.Describe, AclResourceType.Group, g.GroupId))
+            {
+                response.Groups.Add(new OffsetFetchResponse.OffsetFetchResponseGroup { GroupId = g.GroupId, ErrorCode = ErrorCode.GroupAuthorizationFailed });
+                continue;
+            }
             var requested = g.Topics?.Select(t => (byId ? topics.FindById(t.TopicId)?.Name ?? "" : t.Name, (IReadOnlyList<int>)t.PartitionIndexes)).ToList();
             var (error, offsets) = coordinator.ShardFor(g.GroupId).FetchOffsets(g.GroupId, requested, g.MemberId, g.MemberEpoch);
             var result = new OffsetFetchResponse.OffsetFetchResponseGroup { GroupId = g.GroupId, ErrorCode = error };
             foreach (var group in offsets.GroupBy(x => x.Topic))
             {
+                if (!context.Authorize(AclOperation.Describe, AclResourceType.Topic, group.Key))
+                {
+                    if (requested is not null)
+                        result.Topics.Add(new OffsetFetchResponse.OffsetFetchResponseTopics { Name = group.Key, Partitions = group.Select(x => new OffsetFetchResponse.OffsetFetchResponsePartitions { PartitionIndex = x.Partition, CommittedOffset = -1, Metadata = "", ErrorCode = ErrorCode.TopicAuthorizationFailed }).ToList() });
+                    continue;
+                }
                 result.Topics.Add(new OffsetFetchResponse.OffsetFetchResponseTopics
                 {
                     Name = group.Key,
