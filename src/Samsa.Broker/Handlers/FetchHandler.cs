@@ -15,6 +15,7 @@ namespace Samsa.Broker.Handlers;
 // Single node: high watermark = last stable offset = log end. Not implemented yet: read_committed
 // filtering (no transactions exist to filter), sending file ranges without copying (data goes
 // through pooled buffers), and fetch from follower / preferred read replica.
+// With an authorizer each topic needs READ (else TOPIC_AUTHORIZATION_FAILED), asked once per topic.
 internal sealed class FetchHandler(TopicManager topics, BrokerOptions options, AppendNotifier appends, FetchObserver? observer = null) : IApiHandler
 {
     private readonly FetchSessionCache _sessions = new(1000, TimeSpan.FromMinutes(2), options.TimeProvider);

@@ -20,6 +20,7 @@ namespace Samsa.Broker.Handlers;
 // OUT_OF_ORDER_SEQUENCE_NUMBER, an old epoch INVALID_PRODUCER_EPOCH; the partition log keeps that
 // state across restarts (producer snapshots). Records without a key on a compacted topic refuse
 // the batch with INVALID_RECORD and one record_errors entry each (v8+), as Kafka's LogValidator.
+// With an authorizer each topic needs WRITE (else TOPIC_AUTHORIZATION_FAILED, before existence is looked at).
 // Not implemented yet: transactions.
 internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options, AppendNotifier appends) : IApiHandler
 {
