@@ -76,6 +76,9 @@ public class KafkaFrameTests
     [InlineData(ApiKey.JoinGroup, 0, 9)]
     [InlineData(ApiKey.ApiVersions, 0, 4)]
     [InlineData(ApiKey.ConsumerGroupHeartbeat, 0, 1)]
+    [InlineData(ApiKey.DescribeAcls, 0, 3)]
+    [InlineData(ApiKey.CreateAcls, 0, 3)]
+    [InlineData(ApiKey.DeleteAcls, 0, 3)]
     public void Schemas_cover_old_client_versions_and_kafka_4_maxima(ApiKey key, short low, short high)
     {
         Assert.True(ApiMessages.TryGetVersions(key, out short l, out short h));
