@@ -27,7 +27,9 @@ internal sealed class CreatePartitionsHandler(TopicManager topics) : IApiHandler
         }
         foreach (var t in r.Topics)
         {
-            var (error, message) = topics.AddPartitions(t.Name, t.Count, r.ValidateOnly);
+            var (error, message) = context.Authorize(Security.Authorization.AclOperation.Alter, Security.Authorization.AclResourceType.Topic, t.Name)
+                ? topics.AddPartitions(t.Name, t.Count, r.ValidateOnly)
+                : (ErrorCode.TopicAuthorizationFailed, $"Not authorized to alter topic {t.Name}.");
             response.Results.Add(new CreatePartitionsResponse.CreatePartitionsTopicResult { Name = t.Name, ErrorCode = error, ErrorMessage = message });
         }
         return ValueTask.FromResult<IResponse?>(response);

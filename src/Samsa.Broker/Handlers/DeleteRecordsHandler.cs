@@ -21,10 +21,16 @@ internal sealed class DeleteRecordsHandler(TopicManager topics) : IApiHandler
             var tr = new DeleteRecordsResponse.DeleteRecordsTopicResult { Name = t.Name };
             response.Topics.Add(tr);
             topics.TryGet(t.Name, out var topic);
+            bool authorized = context.Authorize(Security.Authorization.AclOperation.Delete, Security.Authorization.AclResourceType.Topic, t.Name);
             foreach (var p in t.Partitions)
             {
                 var pr = new DeleteRecordsResponse.DeleteRecordsPartitionResult { PartitionIndex = p.PartitionIndex, LowWatermark = -1 };
                 tr.Partitions.Add(pr);
+                if (!authorized)
+                {
+                    pr.ErrorCode = ErrorCode.TopicAuthorizationFailed;
+                    continue;
+                }
                 if (topic is null || p.PartitionIndex < 0 || p.PartitionIndex >= topic.Partitions.Length)
                 {
                     pr.ErrorCode = ErrorCode.UnknownTopicOrPartition;

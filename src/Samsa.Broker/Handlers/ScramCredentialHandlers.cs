@@ -16,6 +16,8 @@ internal sealed class DescribeUserScramCredentialsHandler(ScramCredentialStore s
     public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
     {
         var r = (DescribeUserScramCredentialsRequest)request;
+        if (!context.AuthorizeCluster(Security.Authorization.AclOperation.Describe))
+            return ValueTask.FromResult<IResponse?>(new DescribeUserScramCredentialsResponse { ErrorCode = ErrorCode.ClusterAuthorizationFailed, ErrorMessage = null });
         var users = store.Users();
         var response = new DescribeUserScramCredentialsResponse();
         IEnumerable<(string Name, bool Twice)> wanted = r.Users is { Count: > 0 } named
@@ -48,6 +50,14 @@ internal sealed class AlterUserScramCredentialsHandler(ScramCredentialStore stor
     public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
     {
         var r = (AlterUserScramCredentialsRequest)request;
+        if (!context.AuthorizeCluster(Security.Authorization.AclOperation.Alter))
+        {
+            return ValueTask.FromResult<IResponse?>(new AlterUserScramCredentialsResponse
+            {
+                Results = r.Deletions.Select(d => d.Name).Concat(r.Upsertions.Select(u => u.Name)).Distinct(StringComparer.Ordinal)
+                    .Select(user => new AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult { User = user, ErrorCode = ErrorCode.ClusterAuthorizationFailed, ErrorMessage = null }).ToList(),
+            });
+        }
         var errors = new Dictionary<string, (ErrorCode, string)>(StringComparer.Ordinal);
         var deletions = new Dictionary<string, ScramAlgorithm>(StringComparer.Ordinal);
         var upsertions = new Dictionary<string, (ScramAlgorithm, ScramCredential)>(StringComparer.Ordinal);

@@ -146,6 +146,25 @@ public sealed class ConfluentAclTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Managing_scram_users_needs_alter_on_the_cluster_and_adding_partitions_alter_on_the_topic()
+    {
+        await SetUpAsync(["grown"], Acl(ResourceType.Topic, "grown", AclOperation.Describe));
+        using var alice = Admin("alice");
+        var scram = await Assert.ThrowsAsync<AlterUserScramCredentialsException>(() => alice.AlterUserScramCredentialsAsync(
+        [
+            new UserScramCredentialUpsertion
+            {
+                User = "mallory",
+                Password = System.Text.Encoding.UTF8.GetBytes("x"),
+                ScramCredentialInfo = new ScramCredentialInfo { Mechanism = ScramMechanism.ScramSha512, Iterations = 8192 },
+            },
+        ]));
+        Assert.Equal(ErrorCode.ClusterAuthorizationFailed, scram.Results.Single().Error.Code);
+        var grow = await Assert.ThrowsAsync<CreatePartitionsException>(() => alice.CreatePartitionsAsync([new PartitionsSpecification { Topic = "grown", IncreaseTo = 3 }]));
+        Assert.Equal(ErrorCode.TopicAuthorizationFailed, grow.Results.Single().Error.Code);
+    }
+
+    [Fact]
     public async Task Metadata_lists_only_the_topics_the_principal_may_describe()
     {
         await SetUpAsync(["seen-a", "seen-b", "hidden"], Acl(ResourceType.Topic, "seen-", AclOperation.Read, pattern: ResourcePatternType.Prefixed));
