@@ -60,6 +60,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         var node = new BrokerNode(options.NodeId, AdvertisedHost, AdvertisedPort, options.ClusterId);
         _dispatcher = new RequestDispatcher(HandlerSet.Create(node, options, sasl, topics, groups, () => _dispatcher!.Advertised, _fetches, _shares),
             loggerFactory.CreateLogger<RequestDispatcher>(), sasl.RequireAuthentication, _metrics);
+        _metrics.Attach(topics, groups, options.TimeProvider, _logger);
         var period = options.ConnectionsMaxIdle < TimeSpan.FromSeconds(60) ? options.ConnectionsMaxIdle / 2 : TimeSpan.FromSeconds(30);
         _idleTimer = options.TimeProvider.CreateTimer(_ => CloseIdleConnections(), null, period, period);
         _retentionTimer = options.TimeProvider.CreateTimer(_ => EnforceRetention(), null, options.RetentionCheckInterval, options.RetentionCheckInterval);
@@ -167,7 +168,7 @@ public sealed class SamsaBroker : IAsyncDisposable
     {
         var info = new BrokerInfo(_options.NodeId, _options.ClusterId, _listener.LocalEndPoint?.ToString() ?? "", BootstrapServers,
             _options.SaslPlainUsers is not null, Path.GetFullPath(_options.DataDirectory));
-        var watcher = new GroupWatcher(_groups.Events, _options.TimeProvider, _options.UiTimelineRebalances, _metrics, loggerFactory.CreateLogger<GroupWatcher>());
+        var watcher = new GroupWatcher(_groups.Events, _options.TimeProvider, _options.UiTimelineRebalances, loggerFactory.CreateLogger<GroupWatcher>());
         _fetches.Listener = watcher;
         try
         {

@@ -303,4 +303,5 @@ public sealed partial class KafkaConsumer<TKey, TValue>
             }
             _signal.Set();
         });
-    }}
+    }
+}
