@@ -63,6 +63,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         var node = new BrokerNode(options.NodeId, AdvertisedHost, AdvertisedPort, options.ClusterId);
         _dispatcher = new RequestDispatcher(HandlerSet.Create(node, options, topics, groups, () => _dispatcher!.Advertised, _fetches, _shares, scram),
             loggerFactory.CreateLogger<RequestDispatcher>(), _metrics);
+        _metrics.Attach(topics, groups, options.TimeProvider, _logger);
         var period = options.ConnectionsMaxIdle < TimeSpan.FromSeconds(60) ? options.ConnectionsMaxIdle / 2 : TimeSpan.FromSeconds(30);
         _idleTimer = options.TimeProvider.CreateTimer(_ => CloseIdleConnections(), null, period, period);
         _retentionTimer = options.TimeProvider.CreateTimer(_ => EnforceRetention(), null, options.RetentionCheckInterval, options.RetentionCheckInterval);
@@ -186,7 +187,7 @@ public sealed class SamsaBroker : IAsyncDisposable
     {
         var info = new BrokerInfo(_options.NodeId, _options.ClusterId, string.Join(", ", _listeners.Select(l => $"{l.Name}://{l.Socket.LocalEndPoint}")), BootstrapServers,
             _listeners.Any(l => l.Sasl is not null), Path.GetFullPath(_options.DataDirectory));
-        var watcher = new GroupWatcher(_groups.Events, _options.TimeProvider, _options.UiTimelineRebalances, _metrics, loggerFactory.CreateLogger<GroupWatcher>());
+        var watcher = new GroupWatcher(_groups.Events, _options.TimeProvider, _options.UiTimelineRebalances, loggerFactory.CreateLogger<GroupWatcher>());
         _fetches.Listener = watcher;
         try
         {

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Samsa.Client.Internal;
 using Samsa.Client.Internal.Network;
 using Samsa.Client.Internal.Producer;
 using Samsa.Client.Serialization;
@@ -96,6 +98,25 @@ public sealed class KafkaProducer<TKey, TValue> : IKafkaProducer<TKey, TValue>
             throw new KafkaException(ErrorCode.InvalidRecord, $"Cannot serialize a record for {topic}: {e.Message}", e);
         }
         var headers = message.Headers?.Select(h => (h.Key, h.Value)).ToList();
+        var previous = Activity.Current;
+        var activity = ProducerTelemetry.StartSend(topic, message.Key, value is null, _options.ClientId, ref headers);
+        if (activity is not null)
+            Activity.Current = previous; // the span is the record's, not the caller's context from here on
+        long started = ProducerTelemetry.Started();
+        try
+        {
+            await AppendAsync(topic, message, key, value, headers, new PendingRecord(completion, callback, 0, 0, activity, started), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (activity is not null || started != 0 || ClientTelemetry.Sent.Enabled)
+        {
+            ProducerTelemetry.Abandoned(activity, topic, started, e);
+            throw;
+        }
+    }
+
+    private async ValueTask AppendAsync(string topic, Message<TKey, TValue> message, byte[]? key, byte[]? value, List<(string Key, byte[]? Value)>? headers,
+        PendingRecord pending, CancellationToken cancellationToken)
+    {
         int size = RecordOverhead + (key?.Length ?? 0) + (value?.Length ?? 0) + (headers?.Sum(h => h.Key.Length + (h.Value?.Length ?? 0) + 8) ?? 0);
         if (size > _options.MaxRequestSize)
             throw new KafkaException(ErrorCode.MessageTooLarge, $"A record of about {size} bytes is larger than max.request.size ({_options.MaxRequestSize}).");
@@ -111,8 +132,9 @@ public sealed class KafkaProducer<TKey, TValue> : IKafkaProducer<TKey, TValue>
             if (partition < 0 || partition >= partitions)
                 throw new KafkaException(ErrorCode.UnknownTopicOrPartition, $"{topic} has {partitions} partition(s); there is no partition {partition}.");
             await _accumulator.ReserveAsync(size, cancellationToken).ConfigureAwait(false);
+            ProducerTelemetry.Partitioned(pending.Activity, partition);
             long timestamp = (message.Timestamp ?? _time.GetUtcNow()).ToUnixTimeMilliseconds();
-            wake = _accumulator.Append(topic, partition, timestamp, key, value, headers, new PendingRecord(completion, callback, timestamp, size), out bool full);
+            wake = _accumulator.Append(topic, partition, timestamp, key, value, headers, pending with { Timestamp = timestamp, Bytes = size }, out bool full);
             if (full && key is null && message.Partition is null)
                 MoveSticky(topic, partition, partitions);
         }

@@ -161,6 +161,7 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
             await cancellation.CancelAsync().ConfigureAwait(false);
         var token = cancellation.Token;
         long start = _time.GetTimestamp();
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             _group.OnPoll();
@@ -189,7 +190,7 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
                 {
                     // Acknowledgements that cannot wait for the next fetch go by ShareAcknowledge.
                     SendAcknowledgements();
-                    Record(records);
+                    ConsumerTelemetry.Polled(records, _options.GroupId, _options.ClientId, started);
                     return records;
                 }
                 _fetchMore = true;
@@ -638,11 +639,6 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
         if (_group.TakeReportedError() is { } reported)
             throw reported;
     }
-
-    private void Record(List<ConsumeResult<TKey, TValue>> records) =>
-        ConsumerTelemetry.Consumed.Add(records.Count,
-            new KeyValuePair<string, object?>("messaging.system", "kafka"),
-            new KeyValuePair<string, object?>("messaging.consumer.group.name", _options.GroupId));
 
     private void EnsureUsable()
     {

@@ -318,6 +318,7 @@ internal sealed class Sender : IDisposable
                 }
             });
         }
+        ProducerTelemetry.Finished(batch, baseOffset, null);
         // Last: a flush waiting for this batch queues its marker behind these callbacks.
         _accumulator.Complete(batch);
     }
@@ -343,6 +344,7 @@ internal sealed class Sender : IDisposable
                 }
             });
         }
+        ProducerTelemetry.Finished(batch, -1, error);
         _accumulator.Complete(batch);
     }
 
