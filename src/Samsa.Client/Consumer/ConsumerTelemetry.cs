@@ -9,6 +9,7 @@ namespace Samsa.Client.Consumer;
 /// </summary>
 public static class ConsumerTelemetry
 {
+    /// <summary>The name of the consumer's <c>ActivitySource</c> and <c>Meter</c>: subscribe to it to collect them.</summary>
     public const string Name = "Samsa.Client";
 
     internal static readonly ActivitySource Source = new(Name);
