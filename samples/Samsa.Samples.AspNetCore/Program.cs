@@ -31,7 +31,7 @@ app.MapHealthChecks("/healthz");
 app.MapPost("/orders", async (Order order, IKafkaProducer<string, Order?> producer, CancellationToken ct) =>
 {
     var delivered = await producer.ProduceAsync("orders", new Message<string, Order?>(order.Customer, order), ct);
-    return Results.Accepted($"/orders/{order.Id}", new Accepted(delivered.Partition, delivered.Offset));
+    return Results.Accepted($"/orders/{order.Id}", new OrderAccepted(delivered.Partition, delivered.Offset));
 });
 app.MapGet("/orders/handled", (HandledOrders handled) => handled.Snapshot());
 app.Run();
@@ -42,10 +42,10 @@ namespace Samsa.Samples.AspNetCore
     public sealed record Order(string Id, string Customer, decimal Amount);
 
     /// <summary>Where POST /orders put the order.</summary>
-    public sealed record Accepted(int Partition, long Offset);
+    public sealed record OrderAccepted(int Partition, long Offset);
 
     [JsonSerializable(typeof(Order))]
-    [JsonSerializable(typeof(Accepted))]
+    [JsonSerializable(typeof(OrderAccepted))]
     [JsonSerializable(typeof(IReadOnlyList<Order>))]
     internal sealed partial class AppJson : JsonSerializerContext;
 }
