@@ -23,7 +23,8 @@ public class JsonRecordSerializerTests
 
         var bytes = json.Serialize(order, Value)!;
 
-        Assert.Equal("""{"id":7,"item":"käse","amount":12.5,"tags":["a","b"]}""", Encoding.UTF8.GetString(bytes));
+        // System.Text.Json's default encoder escapes non-ASCII; it reads back the same.
+        Assert.Equal("""{"id":7,"item":"k\u00E4se","amount":12.5,"tags":["a","b"]}""", Encoding.UTF8.GetString(bytes));
         var back = Deserializers.Json(TestJson.Default.JsonOrder).Deserialize(bytes, isNull: false, Value)!;
         Assert.Equal(order with { Tags = [] }, back with { Tags = [] });
         Assert.Equal(["a", "b"], back.Tags);
