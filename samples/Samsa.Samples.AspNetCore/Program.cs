@@ -21,6 +21,7 @@ builder.Services.AddSingleton<ISerializer<Order?>>(orders);
 builder.Services.AddSingleton<IDeserializer<Order?>>(orders);
 
 builder.Services.AddKafkaProducer<string, Order?>();
+builder.Services.AddKafkaAdminClient(); // also what the broker health check asks with
 builder.Services.AddKafkaConsumerWorker<string, Order?, OrderHandler>(o => o.Topics.Add("orders"));
 builder.Services.AddSingleton<HandledOrders>();
 builder.Services.AddHealthChecks().AddKafkaBroker().AddKafkaConsumer<string, Order?>();
