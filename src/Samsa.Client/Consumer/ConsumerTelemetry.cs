@@ -15,6 +15,7 @@ namespace Samsa.Client.Consumer;
 /// </summary>
 public static class ConsumerTelemetry
 {
+    /// <summary>The name of the consumer's <c>ActivitySource</c> and <c>Meter</c>: subscribe to it to collect them.</summary>
     public const string Name = ClientTelemetry.Name;
 
     internal static ActivitySource Source => ClientTelemetry.Source;

@@ -38,6 +38,12 @@ public sealed class KafkaProducer<TKey, TValue> : IKafkaProducer<TKey, TValue>
     private readonly SemaphoreSlim _enqueueGate = new(1, 1);
     private int _closed;
 
+    /// <summary>A producer with <paramref name="options"/> (validated here, naming a bad key); it connects on first use.</summary>
+    /// <param name="options">The settings, with Kafka's names and defaults.</param>
+    /// <param name="keySerializer">Writes keys; null for the built-in one of <typeparamref name="TKey"/> (string, byte[], int, long, Null).</param>
+    /// <param name="valueSerializer">Writes values; null for the built-in one of <typeparamref name="TValue"/>.</param>
+    /// <param name="loggerFactory">Where the producer logs; null for none.</param>
+    /// <param name="timeProvider">The clock (tests pass a fake one); null for the system clock.</param>
     public KafkaProducer(ProducerOptions options, ISerializer<TKey>? keySerializer = null, ISerializer<TValue>? valueSerializer = null,
         ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
     {
@@ -56,11 +62,17 @@ public sealed class KafkaProducer<TKey, TValue> : IKafkaProducer<TKey, TValue>
         _callbackLoop = Task.Run(RunCallbacksAsync);
     }
 
+    /// <summary>A producer from Kafka-style settings (<c>("linger.ms", "5")</c>, ...); an unknown key or a bad value names the key.</summary>
+    /// <param name="properties">The settings by Kafka's property names.</param>
+    /// <param name="keySerializer">Writes keys; null for the built-in one.</param>
+    /// <param name="valueSerializer">Writes values; null for the built-in one.</param>
+    /// <param name="loggerFactory">Where the producer logs; null for none.</param>
     public KafkaProducer(IEnumerable<KeyValuePair<string, string>> properties, ISerializer<TKey>? keySerializer = null, ISerializer<TValue>? valueSerializer = null, ILoggerFactory? loggerFactory = null)
         : this(ProducerOptions.FromProperties(properties), keySerializer, valueSerializer, loggerFactory)
     {
     }
 
+    /// <inheritdoc />
     public ProducerOptions Options => _options;
 
     /// <summary>
@@ -90,8 +102,8 @@ public sealed class KafkaProducer<TKey, TValue> : IKafkaProducer<TKey, TValue>
         byte[]? key, value;
         try
         {
-            key = _keys.Serialize(message.Key, new SerializationContext(topic, IsKey: true));
-            value = _values.Serialize(message.Value, new SerializationContext(topic, IsKey: false));
+            key = _keys.Serialize(message.Key, new SerializationContext(topic, IsKey: true) { Headers = message.Headers });
+            value = _values.Serialize(message.Value, new SerializationContext(topic, IsKey: false) { Headers = message.Headers });
         }
         catch (Exception e) when (e is not KafkaException)
         {
@@ -203,6 +215,7 @@ public sealed class KafkaProducer<TKey, TValue> : IKafkaProducer<TKey, TValue>
             throw new Errors.KafkaTimeoutException($"Flush did not finish within {timeout.TotalMilliseconds} ms; {_accumulator.Unfinished} record(s) still pending.");
     }
 
+    /// <inheritdoc />
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
         _sender.BeginFlush();
@@ -238,6 +251,7 @@ public sealed class KafkaProducer<TKey, TValue> : IKafkaProducer<TKey, TValue>
     /// <summary>Delivers what is batched (up to 30 s), then releases everything.</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
+    /// <summary>Delivers what is batched (up to 30 s), then releases everything.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0)

@@ -51,6 +51,12 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
     private bool _closed;
     private bool _closing;
 
+    /// <summary>A share consumer with <paramref name="options"/> (validated here, naming a bad key); it connects on first use.</summary>
+    /// <param name="options">The settings, with Kafka's names and defaults.</param>
+    /// <param name="keyDeserializer">Reads keys; null for the built-in one of <typeparamref name="TKey"/> (string, byte[], int, long, Ignore).</param>
+    /// <param name="valueDeserializer">Reads values; null for the built-in one of <typeparamref name="TValue"/>.</param>
+    /// <param name="loggerFactory">Where the share consumer logs; null for none.</param>
+    /// <param name="timeProvider">The clock (tests pass a fake one); null for the system clock.</param>
     public KafkaShareConsumer(
         ShareConsumerOptions options,
         IDeserializer<TKey>? keyDeserializer = null,
@@ -80,6 +86,7 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
     {
     }
 
+    /// <summary>The settings the consumer was built with.</summary>
     public ShareConsumerOptions Options => _options;
 
     /// <summary>The subscribed topics.</summary>
@@ -120,11 +127,16 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
         _log.LogInformation("Share group {Group}: subscribed to {Topics}", _options.GroupId, string.Join(", ", _subscription));
     }
 
+    /// <summary>Subscribes to one topic (replacing the subscription); see the list overload.</summary>
+    /// <param name="topic">The topic.</param>
     public void Subscribe(string topic) => Subscribe([topic]);
 
     /// <summary>Accepts (implicit mode) and sends what is acknowledged, closes the share sessions (releasing the rest) and leaves the group.</summary>
     public void Unsubscribe() => RunSync(UnsubscribeAsync(CancellationToken.None));
 
+    /// <summary>Drops the subscription: acknowledgements still pending are sent, then the member leaves the share group.</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>When the member has left.</returns>
     public async ValueTask UnsubscribeAsync(CancellationToken cancellationToken = default)
     {
         EnsureUsable();
@@ -253,8 +265,14 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
     /// <summary>Sends the acknowledgements now and waits for the outcome: per partition, null or the error (Java's commitSync).</summary>
     public IReadOnlyDictionary<TopicPartition, KafkaException?> CommitSync() => CommitSync(_options.DefaultApiTimeout);
 
+    /// <summary>Sends the acknowledgements recorded so far and waits for the broker's answer, up to <paramref name="timeout"/>.</summary>
+    /// <param name="timeout">How long to wait.</param>
+    /// <returns>Each partition's outcome: null on success, else the error.</returns>
     public IReadOnlyDictionary<TopicPartition, KafkaException?> CommitSync(TimeSpan timeout) => RunSync(CommitSyncAsync(timeout, CancellationToken.None));
 
+    /// <inheritdoc cref="CommitSync(TimeSpan)"/>
+    /// <param name="timeout">How long to wait.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
     public async ValueTask<IReadOnlyDictionary<TopicPartition, KafkaException?>> CommitSyncAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         EnsureUsable();
@@ -320,6 +338,9 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
     /// <summary>Accepts (implicit mode) and sends what is acknowledged, closes the share sessions (the broker releases the rest), leaves the group, within 30 seconds.</summary>
     public void Close() => RunSync(CloseAsync(CancellationToken.None));
 
+    /// <summary>Sends pending acknowledgements, releases records still acquired, and leaves the share group.</summary>
+    /// <param name="cancellationToken">Stops waiting (the member is still closed).</param>
+    /// <returns>When the consumer is closed.</returns>
     public async ValueTask CloseAsync(CancellationToken cancellationToken = default)
     {
         if (_closed || _closing)
@@ -372,8 +393,10 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
         }
     }
 
+    /// <inheritdoc />
     public void Dispose() => Close();
 
+    /// <inheritdoc />
     public ValueTask DisposeAsync() => CloseAsync();
 
     /// <summary>

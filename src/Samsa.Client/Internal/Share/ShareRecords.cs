@@ -32,7 +32,14 @@ internal sealed class ShareRecords : IDisposable
     private int _range;
     private long _gapCursor;
 
+    /// <param name="topic">The partition's topic.</param>
+    /// <param name="partition">The partition.</param>
+    /// <param name="topicId">The topic's id.</param>
+    /// <param name="node">The broker that answered (acknowledgements go back to it).</param>
+    /// <param name="records">The partition's record batches in the response.</param>
     /// <param name="frame">The response the records are a slice of (one reference, released on Dispose); null when there are none.</param>
+    /// <param name="acquired">The offset ranges this member acquired.</param>
+    /// <param name="checkCrcs">check.crcs.</param>
     public ShareRecords(string topic, int partition, Guid topicId, int node, ReadOnlyMemory<byte> records, ResponseBuffer? frame, IEnumerable<AcquiredRange> acquired, bool checkCrcs)
     {
         Topic = topic;
@@ -82,12 +89,13 @@ internal sealed class ShareRecords : IDisposable
                 continue; // another member's record, or one already done, in the same log batch
             AddGaps(gaps, record.Offset - 1);
             _gapCursor = record.Offset + 1;
+            var headers = record.HeaderCount == 0 ? ConsumeResult<TKey, TValue>.NoHeaders : ReadHeaders(record);
             TKey key;
             TValue value;
             try
             {
-                key = keys.Deserialize(record.Key is { } k ? k.Span : default, record.Key is null, new SerializationContext(Topic, IsKey: true));
-                value = values.Deserialize(record.Value is { } v ? v.Span : default, record.Value is null, new SerializationContext(Topic, IsKey: false));
+                key = keys.Deserialize(record.Key is { } k ? k.Span : default, record.Key is null, new SerializationContext(Topic, IsKey: true) { Headers = headers });
+                value = values.Deserialize(record.Value is { } v ? v.Span : default, record.Value is null, new SerializationContext(Topic, IsKey: false) { Headers = headers });
             }
             catch (Exception e) when (e is not KafkaException)
             {
@@ -103,7 +111,7 @@ internal sealed class ShareRecords : IDisposable
                 Value = value,
                 TimestampMs = record.Timestamp,
                 TimestampKind = _batch.TimestampType == TimestampType.LogAppendTime ? TimestampKind.LogAppendTime : TimestampKind.CreateTime,
-                Headers = record.HeaderCount == 0 ? ConsumeResult<TKey, TValue>.NoHeaders : ReadHeaders(record),
+                Headers = headers,
                 DeliveryCount = range.DeliveryCount,
             });
             added++;
@@ -207,7 +215,9 @@ internal sealed class ShareRecords : IDisposable
 public sealed class ShareDeserializationException(string topic, int partition, long offset, Exception inner)
     : KafkaException(ErrorCode.CorruptMessage, $"Cannot deserialize the record at {topic}-{partition}@{offset}: {inner.Message} It was released; the share group archives it at its delivery count limit.", inner)
 {
+    /// <summary>The record's topic and partition.</summary>
     public TopicPartition TopicPartition { get; } = new(topic, partition);
 
+    /// <summary>The record's offset.</summary>
     public long Offset { get; } = offset;
 }
