@@ -486,6 +486,68 @@ public sealed class OurShareConsumerOnSamsaBrokerTests : OurShareConsumerTests
     }
 
     [Fact]
+    public async Task Five_members_on_two_partitions_all_receive_records_and_every_record_is_accepted_exactly_once()
+    {
+        const int Count = 200;
+        await Target.CreateTopicAsync("five", 2);
+        var members = Enumerable.Range(0, 5).Select(_ => Consumer("five-g", "five", maxPollRecords: 5)).ToArray();
+        // With more members than partitions the share assignor (Kafka's SimpleAssignor too) gives
+        // each member at least one partition and every partition to several members.
+        await Eventually.True(async () =>
+        {
+            foreach (var m in members)
+                Assert.Empty(await m.PollAsync(TimeSpan.FromMilliseconds(20)));
+            return members.All(m => m.Assignment.Count > 0) && members.SelectMany(m => m.Assignment).Select(p => p.Partition).Distinct().Count() == 2;
+        }, "every member of five-g is assigned a partition of five, and both partitions are assigned");
+        await ProduceInBatches(Target.Bootstrap, "five", Count, batchSize: 5);
+
+        // A member that has received records waits (holding them, unacknowledged) until every
+        // member has: the others then share what is left, so each one gets some without anyone
+        // being slowed down by a timer. Then they all go on until every record arrived.
+        var got = members.Select(_ => new List<ConsumeResult<string, string>>()).ToArray();
+        var everyoneHasSome = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int withRecords = 0, received = 0;
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var loops = members.Select((m, i) => Task.Run(async () =>
+        {
+            bool counted = false;
+            while (!stop.IsCancellationRequested && Volatile.Read(ref received) < Count)
+            {
+                var records = await m.PollAsync(TimeSpan.FromMilliseconds(100));
+                got[i].AddRange(records);
+                Interlocked.Add(ref received, records.Count);
+                if (records.Count > 0 && !counted)
+                {
+                    counted = true;
+                    if (Interlocked.Increment(ref withRecords) == members.Length)
+                        everyoneHasSome.TrySetResult();
+                    await everyoneHasSome.Task.WaitAsync(stop.Token);
+                }
+            }
+            m.CommitSync(); // implicit mode: accepts the last poll's records, and waits for the answer
+        })).ToArray();
+        await Task.WhenAll(loops);
+        Assert.True(everyoneHasSome.Task.IsCompletedSuccessfully, $"members with records: {withRecords} of {members.Length}");
+
+        var all = got.SelectMany(g => g).ToList();
+        Assert.Equal(Count, all.Count);
+        Assert.Equal(Count, all.Select(r => (r.Partition, r.Offset)).Distinct().Count());
+        Assert.Equal([0, 1], all.Select(r => r.Partition).Distinct().Order());
+        Assert.All(all, r => Assert.Equal((short)1, r.DeliveryCount));
+        Assert.All(got, g => Assert.NotEmpty(g));
+        // Accepted, each once: the group is done with both partitions up to their ends, so nothing
+        // is in flight and nothing can come again.
+        await using var admin = new Samsa.Client.Admin.KafkaAdminClient(new Samsa.Client.Admin.AdminOptions { BootstrapServers = Target.Bootstrap });
+        IReadOnlyList<Samsa.Client.Admin.SharePartitionOffsets> offsets = [];
+        await Eventually.True(async () =>
+        {
+            offsets = await admin.ListShareGroupOffsetsAsync("five-g");
+            return offsets.Count == 2 && offsets.All(o => o.StartOffset == o.LogEndOffset);
+        }, "the group's start offset reached the log end on both partitions");
+        Assert.Equal(Count, offsets.Sum(o => o.LogEndOffset));
+    }
+
+    [Fact]
     public async Task Buffered_records_whose_lock_ran_out_are_not_handed_out_after_another_member_got_them()
     {
         await Target.SetRecordLockDurationAsync(TimeSpan.FromSeconds(2));
