@@ -492,13 +492,31 @@ public sealed class OurShareConsumerOnSamsaBrokerTests : OurShareConsumerTests
         await Target.CreateTopicAsync("five", 2);
         var members = Enumerable.Range(0, 5).Select(_ => Consumer("five-g", "five", maxPollRecords: 5)).ToArray();
         // With more members than partitions the share assignor (Kafka's SimpleAssignor too) gives
-        // each member at least one partition and every partition to several members.
+        // each member at least one partition and every partition to several members. Wait until
+        // the assignment has settled (every member at the assignment epoch, and holding what the
+        // group says): a partition moving away later would release what its member had acquired,
+        // and those records would come to the next member as their second delivery.
+        await using var admin = new Samsa.Client.Admin.KafkaAdminClient(new Samsa.Client.Admin.AdminOptions { BootstrapServers = Target.Bootstrap });
         await Eventually.True(async () =>
         {
             foreach (var m in members)
                 Assert.Empty(await m.PollAsync(TimeSpan.FromMilliseconds(20)));
-            return members.All(m => m.Assignment.Count > 0) && members.SelectMany(m => m.Assignment).Select(p => p.Partition).Distinct().Count() == 2;
-        }, "every member of five-g is assigned a partition of five, and both partitions are assigned");
+            Samsa.Client.Admin.GroupDescription group;
+            try
+            {
+                group = await admin.DescribeShareGroupAsync("five-g");
+            }
+            catch (Samsa.Client.Errors.GroupNotFoundException)
+            {
+                return false; // no member's first heartbeat has reached the coordinator yet
+            }
+            return group.Members.Count == members.Length
+                && group.GroupEpoch == group.AssignmentEpoch
+                && group.Members.All(g => g.MemberEpoch == group.AssignmentEpoch)
+                && group.Members.SelectMany(g => g.Assignment).Select(p => p.Partition).Distinct().Count() == 2
+                && members.All(m => m.Assignment.Count > 0
+                    && group.Members.Single(g => g.MemberId == m.MemberId).Assignment.ToHashSet().SetEquals(m.Assignment));
+        }, "the share group's assignment settled: every member has a partition of five, both partitions are assigned");
         await ProduceInBatches(Target.Bootstrap, "five", Count, batchSize: 5);
 
         // A member that has received records waits (holding them, unacknowledged) until every
@@ -537,7 +555,6 @@ public sealed class OurShareConsumerOnSamsaBrokerTests : OurShareConsumerTests
         Assert.All(got, g => Assert.NotEmpty(g));
         // Accepted, each once: the group is done with both partitions up to their ends, so nothing
         // is in flight and nothing can come again.
-        await using var admin = new Samsa.Client.Admin.KafkaAdminClient(new Samsa.Client.Admin.AdminOptions { BootstrapServers = Target.Bootstrap });
         IReadOnlyList<Samsa.Client.Admin.SharePartitionOffsets> offsets = [];
         await Eventually.True(async () =>
         {
