@@ -1,4 +1,5 @@
 using System.Net;
+using Samsa.Broker.Security;
 
 namespace Samsa.Broker;
 
@@ -190,20 +191,46 @@ public sealed record BrokerOptions
     public IReadOnlyDictionary<string, string>? SaslPlainUsers { get; init; }
 
     /// <summary>
-    /// sasl.enabled.mechanisms: what SaslHandshake offers (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512).
-    /// Null: PLAIN when <see cref="SaslPlainUsers"/> is set, both SCRAMs when
-    /// <see cref="ScramCredentials"/> is; none of them means no authentication (PLAINTEXT).
+    /// listeners, when several (or a protocol other than PLAINTEXT) are wanted: each with its own
+    /// security protocol. Null: one listener at <see cref="Listen"/>, PLAINTEXT (SASL_PLAINTEXT when
+    /// <see cref="SaslPlainUsers"/> is set), advertised as <see cref="AdvertisedHost"/>:<see cref="AdvertisedPort"/>.
     /// </summary>
-    public IReadOnlyList<string>? SaslEnabledMechanisms { get; init; }
+    public IReadOnlyList<ListenerOptions>? Listeners { get; init; }
 
-    /// <summary>sasl.scram.users: SCRAM users' salted credentials (never their passwords).</summary>
-    public Security.ScramCredentialStore? ScramCredentials { get; init; }
+    /// <summary>advertised.listeners in its named form: listener name → host:port.</summary>
+    public IReadOnlyDictionary<string, string>? AdvertisedListeners { get; init; }
 
-    /// <summary>sasl.server.max.receive.size: the largest frame accepted before authentication completes.</summary>
-    public int SaslServerMaxReceiveSize { get; init; } = 524288;
+    /// <summary>controller.listener.names: listeners by these names belong to a KRaft controller, which a single node does not run; they are not opened.</summary>
+    public IReadOnlyList<string>? ControllerListenerNames { get; init; }
 
-    /// <summary>connection.failed.authentication.delay.ms: how long after a failed authentication the connection is closed.</summary>
-    public TimeSpan ConnectionFailedAuthenticationDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+    /// <summary>listener.security.protocol.map: listener name → protocol, for names that are not protocol names.</summary>
+    public IReadOnlyDictionary<string, SecurityProtocol>? ListenerSecurityProtocolMap { get; init; }
+
+    /// <summary>
+    /// The ssl.*, sasl.* and listener.name.* settings as server.properties spells them
+    /// (docs/security.md); read when the listeners start, per listener with the
+    /// listener.name.&lt;name&gt;. prefix winning.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> SecuritySettings { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>connections.max.reauth.ms (KIP-368): a SASL session lasts this long, then the client must re-authenticate; zero, the default, for ever.</summary>
+    public TimeSpan ConnectionsMaxReauth { get; init; } = TimeSpan.Zero;
+
+    /// <summary>connection.failed.authentication.delay.ms: a failed authentication is answered and closed after this.</summary>
+    public TimeSpan FailedAuthenticationDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>sasl.server.max.receive.size: the largest frame a SASL listener reads before authentication.</summary>
+    public int SaslServerMaxReceiveSize { get; init; } = 524_288;
+
+    /// <summary>ssl.handshake.timeout.ms (Samsa's own): a TLS handshake not done by then closes the connection.</summary>
+    public TimeSpan SslHandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// sasl.scram.users (Samsa's own): SCRAM user:password pairs for development and tests, salted
+    /// at start-up for both SCRAM mechanisms and never written to the data directory. Users set
+    /// through AlterUserScramCredentials (durable) win over these.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? SaslScramUsers { get; init; }
 
     /// <summary>
     /// ui.listeners (<c>samsa broker --ui</c>): where the web console and /metrics listen

@@ -8,6 +8,7 @@ using Samsa.Broker.Groups;
 using Samsa.Broker.Handlers;
 using Samsa.Broker.Metrics;
 using Samsa.Broker.Network;
+using Samsa.Broker.Security;
 using Samsa.Broker.Topics;
 using Samsa.Broker.WebConsole;
 
@@ -22,7 +23,8 @@ public sealed class SamsaBroker : IAsyncDisposable
 {
     private readonly BrokerOptions _options;
     private readonly ILogger _logger;
-    private readonly Socket _listener;
+    private readonly List<Listener> _listeners;
+    private readonly Security.Sasl.ScramCredentialStore _scram;
     private readonly RequestDispatcher _dispatcher;
     private readonly TopicManager _topics;
     private readonly GroupCoordinator _groups;
@@ -40,26 +42,27 @@ public sealed class SamsaBroker : IAsyncDisposable
     private readonly BrokerMetrics _metrics = new();
     private readonly FetchObserver _fetches = new();
     private ConsoleHost? _console;
-    private Task _acceptLoop = Task.CompletedTask;
+    private Task _acceptLoops = Task.CompletedTask;
     private long _nextConnectionId;
     private int _disposed;
     private int _cleaning;
 
-    private SamsaBroker(BrokerOptions options, Security.SaslMechanisms sasl, ILoggerFactory loggerFactory, Socket listener, TopicManager topics, GroupCoordinator groups)
+    private SamsaBroker(BrokerOptions options, ILoggerFactory loggerFactory, List<Listener> listeners, Security.Sasl.ScramCredentialStore scram, TopicManager topics, GroupCoordinator groups)
     {
         _groups = groups;
         _shares = groups.ShareListener as Share.SharePartitionManager;
         _options = options;
         _logger = loggerFactory.CreateLogger<SamsaBroker>();
-        _listener = listener;
+        _listeners = listeners;
+        _scram = scram;
         _topics = topics;
-        var local = (IPEndPoint)listener.LocalEndPoint!;
-        Port = local.Port;
-        AdvertisedHost = options.AdvertisedHost ?? (local.Address.Equals(IPAddress.Any) ? "localhost" : local.Address.ToString());
-        AdvertisedPort = options.AdvertisedPort ?? Port;
+        Listeners = listeners.Select(l => new BrokerListener(l.Name, l.Protocol, l.Port, l.AdvertisedHost, l.AdvertisedPort)).ToList();
+        Port = listeners[0].Port;
+        AdvertisedHost = listeners[0].AdvertisedHost;
+        AdvertisedPort = listeners[0].AdvertisedPort;
         var node = new BrokerNode(options.NodeId, AdvertisedHost, AdvertisedPort, options.ClusterId);
-        _dispatcher = new RequestDispatcher(HandlerSet.Create(node, options, sasl, topics, groups, () => _dispatcher!.Advertised, _fetches, _shares),
-            loggerFactory.CreateLogger<RequestDispatcher>(), sasl.RequireAuthentication, _metrics);
+        _dispatcher = new RequestDispatcher(HandlerSet.Create(node, options, topics, groups, () => _dispatcher!.Advertised, _fetches, _shares, scram),
+            loggerFactory.CreateLogger<RequestDispatcher>(), _metrics);
         var period = options.ConnectionsMaxIdle < TimeSpan.FromSeconds(60) ? options.ConnectionsMaxIdle / 2 : TimeSpan.FromSeconds(30);
         _idleTimer = options.TimeProvider.CreateTimer(_ => CloseIdleConnections(), null, period, period);
         _retentionTimer = options.TimeProvider.CreateTimer(_ => EnforceRetention(), null, options.RetentionCheckInterval, options.RetentionCheckInterval);
@@ -69,14 +72,23 @@ public sealed class SamsaBroker : IAsyncDisposable
         _producerExpiryTimer = options.TimeProvider.CreateTimer(_ => RemoveExpiredProducers(), null, options.ProducerIdExpirationCheckInterval, options.ProducerIdExpirationCheckInterval);
     }
 
+    /// <summary>The first listener's bound port.</summary>
     public int Port { get; }
 
     public string AdvertisedHost { get; }
 
     public int AdvertisedPort { get; }
 
-    /// <summary>What a client puts in bootstrap.servers.</summary>
+    /// <summary>What a client puts in bootstrap.servers (the first listener).</summary>
     public string BootstrapServers => $"{AdvertisedHost}:{AdvertisedPort}";
+
+    /// <summary>Every listener, in the order of listeners, with its bound port and advertised address.</summary>
+    public IReadOnlyList<BrokerListener> Listeners { get; }
+
+    /// <summary>bootstrap.servers for one listener by name (PLAINTEXT, SASL_SSL, ...).</summary>
+    public string BootstrapServersFor(string listenerName) =>
+        Listeners.FirstOrDefault(l => string.Equals(l.Name, listenerName, StringComparison.OrdinalIgnoreCase))?.BootstrapServers
+        ?? throw new ArgumentException($"No listener named {listenerName} (there are {string.Join(", ", Listeners.Select(l => l.Name))}).", nameof(listenerName));
 
     public int ConnectionCount => _connections.Count;
 
@@ -89,25 +101,29 @@ public sealed class SamsaBroker : IAsyncDisposable
     /// <summary>Connections handling a request right now (a fetch in its wait counts), for tests.</summary>
     internal int BusyConnectionCount => _connections.Values.Count(c => c.Connection.IsBusy);
 
+    /// <summary>Connections in their TLS handshake with its timeout running, for tests.</summary>
+    internal int HandshakingConnectionCount => _connections.Values.Count(c => c.Connection.IsHandshaking);
+
     internal TopicManager Topics => _topics;
 
     public static async Task<SamsaBroker> StartAsync(BrokerOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         loggerFactory ??= NullLoggerFactory.Instance;
-        var sasl = Security.SaslMechanisms.Create(options); // a bad SASL setting fails before anything is opened
-        // The port first: a start that cannot listen must not leave a data directory behind
-        // (opening one creates __consumer_offsets' partitions).
-        var listener = new Socket(options.Listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        // The ports first: a start that cannot listen must not leave a data directory behind
+        // (opening one creates __consumer_offsets' partitions). The SCRAM store only reads.
+        var scram = new Security.Sasl.ScramCredentialStore(options.DataDirectory, options.SaslScramUsers);
+        var listeners = new List<Listener>();
         try
         {
-            listener.Bind(options.Listen);
-            listener.Listen(512);
+            foreach (var plan in ListenerPlan.Resolve(options))
+                listeners.Add(Listener.Open(plan, options, scram));
         }
-        catch (SocketException e)
+        catch
         {
-            listener.Dispose();
-            throw new InvalidOperationException($"Cannot listen on {options.Listen}: {e.Message}", e);
+            foreach (var l in listeners)
+                l.Dispose();
+            throw;
         }
         bool newDirectory = !Directory.Exists(options.DataDirectory);
         DataDirectoryLock? directoryLock = null;
@@ -121,7 +137,8 @@ public sealed class SamsaBroker : IAsyncDisposable
         }
         catch
         {
-            listener.Dispose();
+            foreach (var l in listeners)
+                l.Dispose();
             if (topics is not null)
                 await topics.DisposeAsync().ConfigureAwait(false);
             directoryLock?.Dispose();
@@ -129,9 +146,11 @@ public sealed class SamsaBroker : IAsyncDisposable
                 RemoveNewDirectory(options.DataDirectory);
             throw;
         }
-        var broker = new SamsaBroker(options, sasl, loggerFactory, listener, topics, groups) { _directoryLock = directoryLock };
-        broker._acceptLoop = Task.Run(broker.AcceptLoopAsync, CancellationToken.None);
-        broker._logger.LogInformation("Samsa broker {NodeId} listening on {Endpoint}, data in {Dir}", options.NodeId, listener.LocalEndPoint, options.DataDirectory);
+        var broker = new SamsaBroker(options, loggerFactory, listeners, scram, topics, groups) { _directoryLock = directoryLock };
+        broker._acceptLoops = Task.WhenAll(listeners.Select(l => Task.Run(() => broker.AcceptLoopAsync(l), CancellationToken.None)));
+        foreach (var l in listeners)
+            broker._logger.LogInformation("Samsa broker {NodeId} listening on {Endpoint} ({Listener}, {Protocol}), advertised as {Host}:{Port}", options.NodeId, l.Socket.LocalEndPoint, l.Name, l.Protocol.KafkaName(), l.AdvertisedHost, l.AdvertisedPort);
+        broker._logger.LogInformation("Data in {Dir}", options.DataDirectory);
         if (options.UiListen is { } ui)
         {
             try
@@ -165,14 +184,16 @@ public sealed class SamsaBroker : IAsyncDisposable
     /// <summary>The web console reads the broker through a <see cref="ConsoleContext"/> and hears fetches through <see cref="FetchObserver"/>.</summary>
     private async Task<ConsoleHost> StartConsoleAsync(IPEndPoint endpoint, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
-        var info = new BrokerInfo(_options.NodeId, _options.ClusterId, _listener.LocalEndPoint?.ToString() ?? "", BootstrapServers,
-            _options.SaslPlainUsers is not null, Path.GetFullPath(_options.DataDirectory));
+        var info = new BrokerInfo(_options.NodeId, _options.ClusterId, string.Join(", ", _listeners.Select(l => $"{l.Name}://{l.Socket.LocalEndPoint}")), BootstrapServers,
+            _listeners.Any(l => l.Sasl is not null), Path.GetFullPath(_options.DataDirectory));
         var watcher = new GroupWatcher(_groups.Events, _options.TimeProvider, _options.UiTimelineRebalances, _metrics, loggerFactory.CreateLogger<GroupWatcher>());
         _fetches.Listener = watcher;
         try
         {
             var context = new ConsoleContext(info, _topics, _groups, watcher, _options.TimeProvider);
-            return await ConsoleHost.StartAsync(endpoint, context, _options.SaslPlainUsers, _metrics, loggerFactory, cancellationToken).ConfigureAwait(false);
+            // HTTP Basic with the PLAIN users (sasl.plain.users, or the first SASL listener's JAAS users).
+            var users = _options.SaslPlainUsers ?? _listeners.Select(l => l.Sasl?.PlainUsers).FirstOrDefault(u => u is { Count: > 0 });
+            return await ConsoleHost.StartAsync(endpoint, context, users, _metrics, loggerFactory, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -240,7 +261,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         return shares;
     }
 
-    private async Task AcceptLoopAsync()
+    private async Task AcceptLoopAsync(Listener listener)
     {
         while (!_shutdown.IsCancellationRequested)
         {
@@ -256,7 +277,7 @@ public sealed class SamsaBroker : IAsyncDisposable
             }
             try
             {
-                socket = await _listener.AcceptAsync(_shutdown.Token).ConfigureAwait(false);
+                socket = await listener.Socket.AcceptAsync(_shutdown.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {
@@ -290,7 +311,7 @@ public sealed class SamsaBroker : IAsyncDisposable
             }
             socket.NoDelay = true;
             long id = Interlocked.Increment(ref _nextConnectionId);
-            var connection = new KafkaConnection(id, socket, _dispatcher, _options, _logger, _metrics);
+            var connection = new KafkaConnection(id, socket, listener, _dispatcher, _options, _logger, _metrics);
             var task = Task.Run(async () =>
             {
                 try
@@ -404,14 +425,15 @@ public sealed class SamsaBroker : IAsyncDisposable
         _producerExpiryTimer.Dispose();
         _flushTimer.Dispose();
         _stopAccepting = true;
-        _listener.Dispose();
+        foreach (var listener in _listeners)
+            listener.Dispose();
         var inFlight = _connections.Values.Select(c => c.Task).ToList();
         // Let requests being handled finish, then close what is left.
         await _shutdown.CancelAsync().ConfigureAwait(false);
         await Task.WhenAny(Task.WhenAll(inFlight), Task.Delay(_options.ShutdownTimeout, _options.TimeProvider)).ConfigureAwait(false);
         foreach (var (connection, _) in _connections.Values)
             connection.Close("broker shutting down");
-        await _acceptLoop.ConfigureAwait(false);
+        await _acceptLoops.ConfigureAwait(false);
         _groups.Dispose();
         _shares?.Dispose();
         await _topics.DisposeAsync().ConfigureAwait(false);
@@ -420,4 +442,10 @@ public sealed class SamsaBroker : IAsyncDisposable
         _metrics.Dispose();
         _quotas.Dispose();
     }
+}
+
+/// <summary>A listener of a running broker: its name and protocol, the port it bound and the address it advertises.</summary>
+public sealed record BrokerListener(string Name, SecurityProtocol Protocol, int Port, string AdvertisedHost, int AdvertisedPort)
+{
+    public string BootstrapServers => $"{AdvertisedHost}:{AdvertisedPort}";
 }

@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Reflection;
 using Microsoft.Extensions.Configuration;
+using Samsa.Client;
 using Samsa.Client.Admin;
 using Samsa.Client.Consumer;
 using Samsa.Client.Producer;
@@ -31,7 +32,7 @@ public static class KafkaConfiguration
 {
     private const string Reflection = "Binds the options records' own property names by reflection; Kafka's names are not bound by reflection.";
 
-    private static readonly HashSet<string> AdminKeys = new(StringComparer.Ordinal) { "bootstrap.servers", "client.id", "request.timeout.ms", "default.api.timeout.ms", "retry.backoff.ms" };
+    private static readonly HashSet<string> AdminKeys = new(AdminOptions.KnownKeys, StringComparer.Ordinal);
 
     private static readonly string[] ClientSections = ["Consumer", "Producer", "Admin"];
 
@@ -174,23 +175,7 @@ public static class KafkaConfiguration
         return string.Join(',', items);
     }
 
-    private static AdminOptions AdminFromProperties(IEnumerable<KeyValuePair<string, string>> properties)
-    {
-        var options = new AdminOptions();
-        foreach (var (key, value) in properties)
-        {
-            options = key switch
-            {
-                "bootstrap.servers" => options with { BootstrapServers = value.Trim() },
-                "client.id" => options with { ClientId = value.Trim() },
-                "request.timeout.ms" => options with { RequestTimeout = Ms(key, value) },
-                "default.api.timeout.ms" => options with { DefaultApiTimeout = Ms(key, value) },
-                "retry.backoff.ms" => options with { RetryBackoff = Ms(key, value) },
-                _ => throw new KafkaConfigException(key, $"Unknown admin setting '{key}'."),
-            };
-        }
-        return options;
-    }
+    private static AdminOptions AdminFromProperties(IEnumerable<KeyValuePair<string, string>> properties) => AdminOptions.FromProperties(properties);
 
     private static TimeSpan Ms(string key, string value) =>
         int.TryParse(value.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int ms) && ms >= 0

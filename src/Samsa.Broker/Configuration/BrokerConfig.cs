@@ -21,12 +21,6 @@ public static partial class BrokerConfig
 
     private static readonly Dictionary<string, (string Doc, Setter Set)> Keys = new(StringComparer.Ordinal)
     {
-        ["listeners"] = ("host:port to listen on (PLAINTEXT://host:port accepted)", (o, v) => o with { Listen = ParseEndpoint("listeners", PlaintextListener("listeners", v)) }),
-        ["advertised.listeners"] = ("host:port clients are told to connect to", (o, v) =>
-        {
-            var (host, port) = ParseHostPort("advertised.listeners", PlaintextListener("advertised.listeners", v));
-            return o with { AdvertisedHost = host, AdvertisedPort = port };
-        }),
         ["log.dirs"] = ("data directory", (o, v) => o with { DataDirectory = OneDirectory("log.dirs", v), DataDirectoryFromLogDirs = true }),
         ["log.dir"] = ("data directory (when log.dirs is not set)", (o, v) => o.DataDirectoryFromLogDirs ? o : o with { DataDirectory = OneDirectory("log.dir", v) }),
         ["node.id"] = ("this broker's id", (o, v) => o with { NodeId = Int("node.id", v, 0) }),
@@ -74,11 +68,8 @@ public static partial class BrokerConfig
         ["group.share.max.share.sessions"] = ("share sessions the broker keeps (SHARE_SESSION_LIMIT_REACHED beyond)", (o, v) => o with { ShareMaxSessions = Int("group.share.max.share.sessions", v, 1) }),
         ["share.auto.offset.reset"] = ("where a share-partition without state starts: latest or earliest (broker-wide here; per group in Kafka)", (o, v) => o with { ShareAutoOffsetReset = v.ToLowerInvariant() is "latest" or "earliest" ? v.ToLowerInvariant() : throw new BrokerConfigException("share.auto.offset.reset", $"share.auto.offset.reset: '{v}' is not latest or earliest (by_duration is not supported).") }),
         ["share.coordinator.state.topic.num.partitions"] = ("partitions of __share_group_state (fixed once created)", (o, v) => o with { ShareStateTopicPartitions = Int("share.coordinator.state.topic.num.partitions", v, 1) }),
-        ["sasl.plain.users"] = ("user:password pairs, comma-separated; when set, clients must use SASL_PLAINTEXT with PLAIN", (o, v) => o with { SaslPlainUsers = ParseUsers(v) }),
-        ["sasl.enabled.mechanisms"] = ("mechanisms offered: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (default: those with users configured)", (o, v) => o with { SaslEnabledMechanisms = Security.SaslConfig.Mechanisms(v) }),
-        ["sasl.scram.users"] = ("Samsa's own: SCRAM user:password pairs, salted at start-up for both SCRAM mechanisms (only the salted keys are kept)", (o, v) => o with { ScramCredentials = Security.SaslConfig.ScramUsers(o.ScramCredentials, v) }),
-        ["sasl.server.max.receive.size"] = ("largest frame accepted before authentication completes", (o, v) => o with { SaslServerMaxReceiveSize = Security.SaslConfig.Size("sasl.server.max.receive.size", v) }),
-        ["connection.failed.authentication.delay.ms"] = ("a connection whose authentication failed is closed this long after the answer", (o, v) => o with { ConnectionFailedAuthenticationDelay = Security.SaslConfig.Delay("connection.failed.authentication.delay.ms", v) }),
+        ["sasl.plain.users"] = ("user:password pairs, comma-separated; when set, clients must use SASL_PLAINTEXT with PLAIN", (o, v) => o with { SaslPlainUsers = ParseUsers("sasl.plain.users", v) }),
+        ["sasl.scram.users"] = ("Samsa's own: SCRAM user:password pairs, salted at start-up for both SCRAM mechanisms, never written to disk (users set through the admin API win)", (o, v) => o with { SaslScramUsers = ParseUsers("sasl.scram.users", v) }),
         ["ui.listeners"] = ("host:port of the web console and /metrics (off when unset); a bare port binds loopback", (o, v) => o with { UiListen = ParseUiEndpoint(v) }),
         ["ui.timeline.rebalances"] = ("rebalances per group the console's timeline keeps in memory", (o, v) => o with { UiTimelineRebalances = Int("ui.timeline.rebalances", v, 1) }),
         ["default.replication.factor"] = ("must be 1: Samsa is a single node", (o, v) => One("default.replication.factor", v, o)),
@@ -87,10 +78,10 @@ public static partial class BrokerConfig
 
     /// <summary>The known keys and what they do, for --help and the docs test.</summary>
     public static IEnumerable<(string Key, string Doc)> Documented =>
-        Keys.Select(k => (k.Key, k.Value.Doc)).Concat(TopicDefaults.Select(d => (d.Key, d.Doc)));
+        Keys.Select(k => (k.Key, k.Value.Doc)).Concat(TopicDefaults.Select(d => (d.Key, d.Doc))).Concat(SecurityConfig.Documented);
 
     /// <summary>Every key Samsa acts on (for "did you mean").</summary>
-    private static IEnumerable<string> ActedOn => Keys.Keys.Concat(TopicDefaults.Select(d => d.Key));
+    private static IEnumerable<string> ActedOn => Keys.Keys.Concat(TopicDefaults.Select(d => d.Key)).Concat(SecurityConfig.Documented.Select(d => d.Key));
 
     /// <summary>
     /// Applies one setting. A key Samsa does not act on goes to <paramref name="warn"/> and is
@@ -98,6 +89,16 @@ public static partial class BrokerConfig
     /// </summary>
     public static BrokerOptions Apply(BrokerOptions options, string key, string value, string? where = null, Action<string>? warn = null)
     {
+        // listeners, advertised.listeners, ssl.*, sasl.*, listener.name.*: SecurityConfig.cs.
+        try
+        {
+            if (SecurityConfig.TryApply(options, key, value.Trim(), out var secured))
+                return secured;
+        }
+        catch (BrokerConfigException e) when (where is not null)
+        {
+            throw new BrokerConfigException(key, Where(where) + e.Message);
+        }
         if (!Keys.TryGetValue(key, out var entry) && !TryGetTopicDefault(key, out entry))
         {
             if (warn is null)
@@ -142,14 +143,14 @@ public static partial class BrokerConfig
 
     private static string Where(string? where) => where is null ? "" : where + ": ";
 
-    private static Dictionary<string, string> ParseUsers(string value)
+    private static Dictionary<string, string> ParseUsers(string key, string value)
     {
         var users = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var pair in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             int colon = pair.IndexOf(':', StringComparison.Ordinal);
-            if (colon <= 0)
-                throw new BrokerConfigException("sasl.plain.users", "sasl.plain.users: expected user:password pairs separated by commas.");
+            if (colon <= 0 || colon == pair.Length - 1)
+                throw new BrokerConfigException(key, $"{key}: expected user:password pairs separated by commas.");
             users[pair[..colon]] = pair[(colon + 1)..];
         }
         return users;
@@ -222,7 +223,7 @@ public static partial class BrokerConfig
         Check(o.ShareGroupHeartbeatInterval > TimeSpan.Zero, "group.share.heartbeat.interval.ms", "must be positive.");
     }
 
-    private static int Int(string key, string value, int min)
+    internal static int Int(string key, string value, int min)
     {
         if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n))
             throw new BrokerConfigException(key, $"{key}: '{value}' is not an integer.");
@@ -239,7 +240,7 @@ public static partial class BrokerConfig
         return n;
     }
 
-    private static TimeSpan Ms(string key, string value) => TimeSpan.FromMilliseconds(Int(key, value, 0));
+    internal static TimeSpan Ms(string key, string value) => TimeSpan.FromMilliseconds(Int(key, value, 0));
 
     private static bool Bool(string key, string value) => value.ToLowerInvariant() switch
     {

@@ -21,7 +21,8 @@ internal static class ConfigResources
     public static IEnumerable<(string Name, string Value)> BrokerSettings(BrokerOptions o, Configuration.DynamicBrokerConfig dynamic) =>
     [
         ("node.id", o.NodeId.ToString(CultureInfo.InvariantCulture)),
-        ("listeners", $"PLAINTEXT://{o.Listen}"),
+        ("listeners", string.Join(',', ListenerPlan.Resolve(o).Select(l => $"{l.Name}://{l.Host}:{l.Port}"))),
+        ("listener.security.protocol.map", string.Join(',', ListenerPlan.Resolve(o).Select(l => $"{l.Name}:{Security.SecurityProtocols.KafkaName(l.Protocol)}"))),
         ("log.dirs", o.DataDirectory),
         ("num.partitions", dynamic.NumPartitions.ToString(CultureInfo.InvariantCulture)),
         ("auto.create.topics.enable", dynamic.AutoCreateTopics ? "true" : "false"),

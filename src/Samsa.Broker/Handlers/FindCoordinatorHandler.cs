@@ -4,7 +4,7 @@ using Samsa.Protocol.Messages;
 
 namespace Samsa.Broker.Handlers;
 
-// FindCoordinator v0-6: this node coordinates every group (key type 0). v4+ batches keys.
+// FindCoordinator v0-6: this node coordinates every group (key type 0), at the listener the request came in on. v4+ batches keys.
 // Transaction coordinators (key type 1) are refused: transactions are not implemented.
 internal sealed class FindCoordinatorHandler(BrokerNode node) : IApiHandler
 {
@@ -16,6 +16,7 @@ internal sealed class FindCoordinatorHandler(BrokerNode node) : IApiHandler
         var error = r.KeyType == 0 ? ErrorCode.None : ErrorCode.CoordinatorNotAvailable;
         string? message = error == ErrorCode.None ? null : "Samsa coordinates consumer groups only; transactions are not supported.";
         var response = new FindCoordinatorResponse { ErrorMessage = message, ErrorCode = error };
+        var (host, port) = node.AddressFor(context);
         if (context.ApiVersion >= 4)
         {
             foreach (var key in r.CoordinatorKeys)
@@ -24,8 +25,8 @@ internal sealed class FindCoordinatorHandler(BrokerNode node) : IApiHandler
                 {
                     Key = key,
                     NodeId = error == ErrorCode.None ? node.NodeId : -1,
-                    Host = error == ErrorCode.None ? node.Host : "",
-                    Port = error == ErrorCode.None ? node.Port : -1,
+                    Host = error == ErrorCode.None ? host : "",
+                    Port = error == ErrorCode.None ? port : -1,
                     ErrorCode = error,
                     ErrorMessage = message,
                 });
@@ -33,7 +34,7 @@ internal sealed class FindCoordinatorHandler(BrokerNode node) : IApiHandler
         }
         else if (error == ErrorCode.None)
         {
-            (response.NodeId, response.Host, response.Port) = (node.NodeId, node.Host, node.Port);
+            (response.NodeId, response.Host, response.Port) = (node.NodeId, host, port);
         }
         else
         {

@@ -8,14 +8,14 @@ namespace Samsa.Broker.Handlers;
 
 internal static class HandlerSet
 {
-    public static List<IApiHandler> Create(BrokerNode node, BrokerOptions options, Security.SaslMechanisms sasl, TopicManager topics, GroupCoordinator groups, Func<IReadOnlyList<ApiVersionsResponse.ApiVersion>> advertised,
-        FetchObserver? fetches = null, Share.SharePartitionManager? shares = null)
+    public static List<IApiHandler> Create(BrokerNode node, BrokerOptions options, TopicManager topics, GroupCoordinator groups, Func<IReadOnlyList<ApiVersionsResponse.ApiVersion>> advertised,
+        FetchObserver? fetches = null, Share.SharePartitionManager? shares = null, Security.Sasl.ScramCredentialStore? scram = null)
     {
         var appends = new AppendNotifier();
         List<IApiHandler> handlers =
         [
             new ApiVersionsHandler(advertised),
-            new SaslHandshakeHandler(sasl),
+            new SaslHandshakeHandler(),
             new SaslAuthenticateHandler(),
             new MetadataHandler(node, topics),
             new CreateTopicsHandler(topics),
@@ -44,6 +44,11 @@ internal static class HandlerSet
             new ConsumerGroupDescribeHandler(groups),
             new ConsumerGroupHeartbeatHandler(groups),
         ];
+        if (scram is not null)
+        {
+            handlers.Add(new DescribeUserScramCredentialsHandler(scram));
+            handlers.Add(new AlterUserScramCredentialsHandler(scram));
+        }
         // share.version 0: the share-group APIs are neither served nor advertised.
         if (options.ShareVersion >= 1 && shares is not null)
         {

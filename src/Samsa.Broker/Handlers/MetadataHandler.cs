@@ -8,7 +8,7 @@ namespace Samsa.Broker.Handlers;
 // Metadata v0-13. One broker, leader of everything, replicas = ISR = [this node]. A null topic list
 // (v1+) or an empty one in v0 means all topics. Unknown topics are created when
 // auto.create.topics.enable and the request allow it (v4+ carries the switch), as Kafka does.
-// v10+ lookups by topic id are answered. Not implemented: authorized operations (always "unknown").
+// v10+ lookups by topic id are answered. The broker's address is the listener's the request came in on. Not implemented: authorized operations (always "unknown").
 internal sealed class MetadataHandler(BrokerNode node, TopicManager topics) : IApiHandler
 {
     public ApiKey Key => ApiKey.Metadata;
@@ -16,9 +16,10 @@ internal sealed class MetadataHandler(BrokerNode node, TopicManager topics) : IA
     public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
     {
         var r = (MetadataRequest)request;
+        var (host, port) = node.AddressFor(context);
         var response = new MetadataResponse
         {
-            Brokers = [new() { NodeId = node.NodeId, Host = node.Host, Port = node.Port }],
+            Brokers = [new() { NodeId = node.NodeId, Host = host, Port = port }],
             ClusterId = node.ClusterId,
             ControllerId = node.NodeId,
         };

@@ -1,37 +1,31 @@
 using Samsa.Broker.Network;
-using Samsa.Broker.Security;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
 
 namespace Samsa.Broker.Handlers;
 
-// SaslHandshake v0-1. Offers sasl.enabled.mechanisms; a known one gets a fresh authenticator on
-// the session. After v0 the client sends raw size-prefixed tokens (KafkaConnection passes them to
-// the session); after v1 it wraps them in SaslAuthenticate. Request order is enforced by the
-// dispatcher (RequestDispatcher.CheckSaslOrder), which closes the connection on a request out of turn.
-internal sealed class SaslHandshakeHandler(SaslMechanisms mechanisms) : IApiHandler
+// SaslHandshake v0-1. The connection's SaslServerSession (Security/Sasl) holds the state: after v1
+// the tokens come in SaslAuthenticate, after v0 as raw size-prefixed frames (kafka-python 2.0.2;
+// librdkafka 2.0.2 takes v0 in the advertised range as its sign that SASL is supported). On a
+// listener without SASL the answer is ILLEGAL_SASL_STATE, as Kafka's request handler gives.
+internal sealed class SaslHandshakeHandler : IApiHandler
 {
     public ApiKey Key => ApiKey.SaslHandshake;
 
     public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
     {
         var r = (SaslHandshakeRequest)request;
-        var response = new SaslHandshakeResponse { Mechanisms = [.. mechanisms.Names] };
-        if (mechanisms.Find(r.Mechanism) is { } mechanism)
-        {
-            context.Session.Authenticator = mechanism.Create();
-            context.Session.RawSaslTokens = context.ApiVersion == 0;
-        }
-        else
-            response.ErrorCode = ErrorCode.UnsupportedSaslMechanism;
+        IResponse response = context.Session.Sasl is { } sasl
+            ? sasl.Handshake(r.Mechanism, context.ApiVersion)
+            : new SaslHandshakeResponse { ErrorCode = ErrorCode.IllegalSaslState };
         return ValueTask.FromResult<IResponse?>(response);
     }
 }
 
-// SaslAuthenticate v0-2: one token of the mechanism chosen in the handshake. A failure answers
-// SASL_AUTHENTICATION_FAILED with the mechanism's message and the connection closes after
-// connection.failed.authentication.delay.ms. Not implemented: re-authentication (KIP-368), so
-// session_lifetime_ms is 0.
+// SaslAuthenticate v0-2 for the mechanism agreed in the handshake (PLAIN, SCRAM-SHA-256,
+// SCRAM-SHA-512), with KIP-368's session_lifetime_ms from v1. Failures are
+// SASL_AUTHENTICATION_FAILED with Kafka's message, then the connection closes after
+// connection.failed.authentication.delay.ms. Not implemented: OAUTHBEARER, GSSAPI.
 internal sealed class SaslAuthenticateHandler : IApiHandler
 {
     public ApiKey Key => ApiKey.SaslAuthenticate;
@@ -39,11 +33,9 @@ internal sealed class SaslAuthenticateHandler : IApiHandler
     public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
     {
         var r = (SaslAuthenticateRequest)request;
-        if (context.Session.Authenticator is null)
-            return ValueTask.FromResult<IResponse?>(new SaslAuthenticateResponse { ErrorCode = ErrorCode.IllegalSaslState, ErrorMessage = "SaslAuthenticate before a successful SaslHandshake." });
-        var step = context.Session.Authenticate(r.AuthBytes);
-        return ValueTask.FromResult<IResponse?>(step.Failed
-            ? new SaslAuthenticateResponse { ErrorCode = ErrorCode.SaslAuthenticationFailed, ErrorMessage = step.Error }
-            : new SaslAuthenticateResponse { AuthBytes = step.Response });
+        IResponse response = context.Session.Sasl is { } sasl
+            ? sasl.Authenticate(r.AuthBytes, context.ApiVersion)
+            : new SaslAuthenticateResponse { ErrorCode = ErrorCode.IllegalSaslState, ErrorMessage = "SaslAuthenticate request received after successful authentication" };
+        return ValueTask.FromResult<IResponse?>(response);
     }
 }

@@ -1,27 +1,30 @@
 using Samsa.Broker.Security;
+using Samsa.Broker.Security.Sasl;
 
 namespace Samsa.Broker.Network;
 
-/// <summary>Per-connection state that outlives one request: SASL progress and who the client is.</summary>
+/// <summary>Per-connection state that outlives one request: the listener it came in on, who the client is, SASL progress.</summary>
 public sealed class ConnectionSession
 {
-    /// <summary>The mechanism's authenticator made by SaslHandshake, holding the exchange's state until it completes.</summary>
-    public ISaslAuthenticator? Authenticator { get; set; }
+    /// <summary>The listener's name (PLAINTEXT, SASL_SSL, or a name of your own).</summary>
+    public string ListenerName { get; internal init; } = "PLAINTEXT";
+
+    public SecurityProtocol SecurityProtocol { get; internal init; } = SecurityProtocol.Plaintext;
 
     /// <summary>
-    /// After a SaslHandshake v0 the client sends bare size-prefixed SASL tokens, with no request
-    /// header, until authentication completes.
+    /// Who the client is: the SASL user, the TLS client certificate's mapped subject, or
+    /// ANONYMOUS. The authorizer reads this.
     /// </summary>
-    public bool RawSaslTokens { get; set; }
+    public KafkaPrincipal Principal => Sasl?.Principal ?? TlsPrincipal;
 
-    /// <summary>Set when authentication failed: the connection sends the answer, waits
-    /// connection.failed.authentication.delay.ms and closes.</summary>
-    public string? AuthenticationFailure { get; set; }
+    /// <summary>The principal the TLS handshake gave (ANONYMOUS without a client certificate or TLS).</summary>
+    internal KafkaPrincipal TlsPrincipal { get; init; } = KafkaPrincipal.Anonymous;
 
-    /// <summary>The authenticated user, or null.</summary>
-    public string? Principal { get; set; }
+    /// <summary>What Metadata, FindCoordinator and DescribeCluster advertise to this client: its listener's address.</summary>
+    internal (string Host, int Port)? Advertised { get; init; }
 
-    public bool Authenticated => Principal is not null;
+    /// <summary>The SASL state on a SASL listener; null elsewhere.</summary>
+    internal SaslServerSession? Sasl { get; init; }
 
     /// <summary>
     /// Completes when the client closed its end while a request waits (a fetch's max_wait_ms): the
@@ -29,22 +32,4 @@ public sealed class ConnectionSession
     /// once the wait is over. Null outside a socket (handler tests).
     /// </summary>
     public Func<CancellationToken, Task>? WhenClientGone { get; set; }
-
-    /// <summary>Runs one SASL token through the authenticator and records the outcome on the session.</summary>
-    internal SaslStep Authenticate(ReadOnlySpan<byte> token)
-    {
-        var step = Authenticator!.Evaluate(token);
-        if (step.Failed)
-        {
-            AuthenticationFailure = step.Error;
-            Authenticator = null;
-        }
-        else if (step.Complete)
-        {
-            Principal = step.Principal;
-            Authenticator = null;
-            RawSaslTokens = false;
-        }
-        return step;
-    }
 }

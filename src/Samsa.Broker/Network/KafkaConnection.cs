@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using Microsoft.Extensions.Logging;
 using Samsa.Broker.Metrics;
 using Samsa.Protocol;
@@ -11,7 +13,9 @@ namespace Samsa.Broker.Network;
 /// <summary>
 /// One client connection. Like Kafka's socket server, it handles one request at a time: the next
 /// frame is not read until the previous response is written, which keeps responses in request
-/// order and a producer's batches in the order it sent them.
+/// order and a producer's batches in the order it sent them. On a TLS listener the handshake runs
+/// here, on the connection's own task, bounded by ssl.handshake.timeout.ms, so a slow or garbage
+/// handshake holds only itself; bytes then go through the <see cref="ConnectionTransport"/>.
 /// </summary>
 internal sealed class KafkaConnection
 {
@@ -19,30 +23,43 @@ internal sealed class KafkaConnection
     private const int MinimumRequest = 8; // api key, version, correlation id
 
     private readonly Socket _socket;
+    private readonly Listener _listener;
     private readonly RequestDispatcher _dispatcher;
     private readonly BrokerOptions _options;
     private readonly ILogger _logger;
     private long _lastActivity;
-    private readonly ConnectionSession _session = new();
+    private ConnectionSession _session;
     private readonly BrokerMetrics? _metrics;
 
-    public KafkaConnection(long id, Socket socket, RequestDispatcher dispatcher, BrokerOptions options, ILogger logger, BrokerMetrics? metrics = null)
+    public KafkaConnection(long id, Socket socket, Listener listener, RequestDispatcher dispatcher, BrokerOptions options, ILogger logger, BrokerMetrics? metrics = null)
     {
         Id = id;
         _metrics = metrics;
         _socket = socket;
+        _listener = listener;
         _dispatcher = dispatcher;
         _options = options;
         _logger = logger;
         _lastActivity = options.TimeProvider.GetTimestamp();
-        _session.WhenClientGone = WhenClientGoneAsync;
+        _session = NewSession(Security.KafkaPrincipal.Anonymous);
     }
+
+    private ConnectionSession NewSession(Security.KafkaPrincipal tlsPrincipal) => new()
+    {
+        ListenerName = _listener.Name,
+        SecurityProtocol = _listener.Protocol,
+        Advertised = (_listener.AdvertisedHost, _listener.AdvertisedPort),
+        TlsPrincipal = tlsPrincipal,
+        Sasl = _listener.Sasl is { } sasl ? new Security.Sasl.SaslServerSession(sasl) : null,
+        WhenClientGone = WhenClientGoneAsync,
+    };
 
     private readonly byte[] _probe = new byte[1];
 
     /// <summary>
     /// A peek (nothing is consumed) that ends on the client's FIN or a reset. If the client sends
-    /// another request instead, it is alive: the task then waits for the token.
+    /// another request instead, it is alive: the task then waits for the token. (Over TLS a
+    /// client's close_notify arrives before its FIN and reads as "alive"; the wait then simply runs out.)
     /// </summary>
     private async Task WhenClientGoneAsync(CancellationToken token)
     {
@@ -67,22 +84,32 @@ internal sealed class KafkaConnection
 
     public bool IsBusy => _busy;
 
+    /// <summary>In a TLS handshake, its timeout running (for tests).</summary>
+    public bool IsHandshaking { get; private set; }
+
     public async Task RunAsync(CancellationToken shutdown)
     {
-        var stream = new NetworkStream(_socket, ownsSocket: false);
-        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, leaveOpen: true, useZeroByteReads: true));
+        ConnectionTransport? transport = null;
+        PipeReader? reader = null;
         try
         {
-            while (!shutdown.IsCancellationRequested)
+            transport = await OpenTransportAsync(shutdown).ConfigureAwait(false);
+            if (transport is null)
+                return;
+            reader = PipeReader.Create(transport.Stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, leaveOpen: true, useZeroByteReads: true));
+            bool open = true;
+            while (open && !shutdown.IsCancellationRequested)
             {
                 var result = await reader.ReadAsync(shutdown).ConfigureAwait(false);
                 var buffer = result.Buffer;
-                while (TryTakeFrame(ref buffer, out byte[]? frame, out int length))
+                while (open && TryTakeFrame(ref buffer, out byte[]? frame, out int length))
                 {
                     _busy = true;
                     try
                     {
-                        await HandleFrameAsync(frame!, length, stream, shutdown).ConfigureAwait(false);
+                        open = _session.Sasl is { ExpectsRawToken: true } sasl
+                            ? await HandleRawTokenAsync(sasl, frame!, length, transport).ConfigureAwait(false)
+                            : await HandleFrameAsync(frame!, length, transport, shutdown).ConfigureAwait(false);
                     }
                     finally
                     {
@@ -92,7 +119,7 @@ internal sealed class KafkaConnection
                     }
                 }
                 reader.AdvanceTo(buffer.Start, buffer.End);
-                if (result.IsCompleted || result.IsCanceled)
+                if (open && (result.IsCompleted || result.IsCanceled))
                 {
                     CloseReason ??= "client closed the connection";
                     break;
@@ -127,10 +154,49 @@ internal sealed class KafkaConnection
         }
         finally
         {
-            await reader.CompleteAsync().ConfigureAwait(false);
-            await stream.DisposeAsync().ConfigureAwait(false);
+            if (reader is not null)
+                await reader.CompleteAsync().ConfigureAwait(false);
+            if (transport is not null)
+                await transport.DisposeAsync().ConfigureAwait(false);
             Close();
         }
+    }
+
+    /// <summary>The listener's transport: the socket as it is, or TLS once the handshake is done; null when the handshake failed.</summary>
+    private async Task<ConnectionTransport?> OpenTransportAsync(CancellationToken shutdown)
+    {
+        if (_listener.Tls is not { } tls)
+            return new PlaintextTransport(_socket);
+        var ssl = new SslStream(new NetworkStream(_socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        using var timeout = new CancellationTokenSource(_options.SslHandshakeTimeout, _options.TimeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, shutdown);
+        IsHandshaking = true;
+        try
+        {
+            await ssl.AuthenticateAsServerAsync(tls.Options, linked.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            CloseReason = timeout.IsCancellationRequested
+                ? $"TLS handshake not finished within ssl.handshake.timeout.ms ({_options.SslHandshakeTimeout.TotalMilliseconds} ms)"
+                : $"TLS handshake failed: {e.Message}";
+            _logger.LogDebug("Connection {Id} from {Remote} on {Listener}: {Reason}", Id, _socket.RemoteEndPoint, _listener.Name, CloseReason);
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            return null;
+        }
+        finally
+        {
+            IsHandshaking = false;
+        }
+        if (tls.PrincipalOf(ssl.RemoteCertificate) is not { } principal)
+        {
+            CloseReason = "no ssl.principal.mapping.rules rule matches the client certificate's subject";
+            _logger.LogInformation("Connection {Id} from {Remote}: {Reason}", Id, _socket.RemoteEndPoint, CloseReason);
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            return null;
+        }
+        _session = NewSession(principal);
+        return new TlsTransport(ssl);
     }
 
     /// <summary>Closes the socket, which ends <see cref="RunAsync"/> (used for idle and shutdown).</summary>
@@ -150,7 +216,8 @@ internal sealed class KafkaConnection
 
     /// <summary>
     /// Takes one whole frame off the buffer into a pooled array. The size is checked before any of
-    /// the body is waited for, so an oversized or nonsensical frame never gets buffered.
+    /// the body is waited for, so an oversized or nonsensical frame never gets buffered; before
+    /// SASL authentication the limit is sasl.server.max.receive.size.
     /// </summary>
     private bool TryTakeFrame(ref ReadOnlySequence<byte> buffer, out byte[]? frame, out int length)
     {
@@ -161,18 +228,17 @@ internal sealed class KafkaConnection
         Span<byte> prefix = stackalloc byte[SizePrefix];
         buffer.Slice(0, SizePrefix).CopyTo(prefix);
         int size = BinaryPrimitives.ReadInt32BigEndian(prefix);
-        // A raw SASL token (after SaslHandshake v0) has no request header.
-        if (size < (_session.RawSaslTokens ? 0 : MinimumRequest))
+        var sasl = _session.Sasl;
+        // A raw SASL token (after a v0 handshake) has no request header to be at least 8 bytes long.
+        if (size < (sasl is { ExpectsRawToken: true } ? 0 : MinimumRequest))
             throw new ProtocolException($"Frame size {size} is too small for a request header.");
+        if (sasl is { Authenticating: true } && size > _listener.Sasl!.MaxReceiveSize)
+            throw new ProtocolException($"Frame of {size} bytes before SASL authentication exceeds sasl.server.max.receive.size ({_listener.Sasl.MaxReceiveSize}).");
         if (size > _options.SocketRequestMaxBytes)
             throw new ProtocolException($"Frame of {size} bytes exceeds socket.request.max.bytes ({_options.SocketRequestMaxBytes}).");
-        // Kafka's cap for clients nobody has vouched for yet, so unauthenticated uploads cannot
-        // make the broker buffer socket.request.max.bytes each.
-        if (size > _options.SaslServerMaxReceiveSize && _dispatcher.RequireAuthentication && !_session.Authenticated)
-            throw new ProtocolException($"Frame of {size} bytes before authentication exceeds sasl.server.max.receive.size ({_options.SaslServerMaxReceiveSize}).");
         if (buffer.Length < SizePrefix + size)
             return false;
-        frame = ArrayPool<byte>.Shared.Rent(size);
+        frame = ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
         buffer.Slice(SizePrefix, size).CopyTo(frame);
         length = size;
         buffer = buffer.Slice(SizePrefix + size);
@@ -180,72 +246,53 @@ internal sealed class KafkaConnection
         return true;
     }
 
-    private async Task HandleFrameAsync(byte[] frame, int length, NetworkStream stream, CancellationToken shutdown)
+    /// <summary>Handles one request; false when the connection must close (a failed authentication, after its answer).</summary>
+    private async Task<bool> HandleFrameAsync(byte[] frame, int length, ConnectionTransport transport, CancellationToken shutdown)
     {
-        if (_session.RawSaslTokens)
+        var outgoing = await _dispatcher.DispatchAsync(frame.AsMemory(0, length), _socket.RemoteEndPoint, Id, _session, shutdown).ConfigureAwait(false);
+        if (_session.Sasl?.Failure is not null)
+            await DelayFailureAsync().ConfigureAwait(false);
+        if (outgoing is { } response)
         {
-            using (var token = RequestDispatcher.AuthenticateRaw(frame.AsSpan(0, length), _session))
+            using (response)
             {
-                if (token is not null)
-                {
-                    await stream.WriteAsync(token.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
-                    _metrics?.Sent(token.WrittenCount);
-                }
+                // Straight from the response buffer to the transport: one request at a time means
+                // nothing else is being written, so no second buffer is needed.
+                await transport.SendAsync(response.Output).ConfigureAwait(false);
+                _metrics?.Sent(response.Output.WrittenCount + response.Output.ReferencedBytes);
             }
-            await CloseIfAuthenticationFailedAsync(shutdown).ConfigureAwait(false);
-            return;
         }
-        await SendResponseAsync(frame, length, stream, shutdown).ConfigureAwait(false);
-        await CloseIfAuthenticationFailedAsync(shutdown).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Kafka answers a failed authentication, then closes the connection after
-    /// connection.failed.authentication.delay.ms, which slows down password guessing. Nothing else
-    /// is read from the connection meanwhile.
-    /// </summary>
-    private async Task CloseIfAuthenticationFailedAsync(CancellationToken shutdown)
-    {
-        if (_session.AuthenticationFailure is not { } failure)
-            return;
-        if (_options.ConnectionFailedAuthenticationDelay > TimeSpan.Zero)
-            await Task.Delay(_options.ConnectionFailedAuthenticationDelay, _options.TimeProvider, shutdown).ConfigureAwait(false);
-        throw new ProtocolException($"SASL authentication failed: {failure}");
-    }
-
-    private async Task SendResponseAsync(byte[] frame, int length, NetworkStream stream, CancellationToken shutdown)
-    {
-        if (await _dispatcher.DispatchAsync(frame.AsMemory(0, length), _socket.RemoteEndPoint, Id, _session, shutdown).ConfigureAwait(false) is not { } response)
-            return;
-        using (response)
+        if (_session.Sasl?.Failure is { } failed)
         {
-            // Straight from the response buffer to the socket: one request at a time means nothing
-            // else is being written, so no second buffer is needed.
-            var output = response.Output;
-            if (output.ReferencedBytes == 0)
-            {
-                // Not cancelled by shutdown: a request answered while the broker stops (a fetch
-                // whose wait shutdown cut short) still gets its answer; closing the socket ends a stuck write.
-                await stream.WriteAsync(output.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
-                _metrics?.Sent(output.WrittenCount);
-                return;
-            }
-            output.GetSegments(_segments);
-            await SendAsync(output.WrittenCount + output.ReferencedBytes).ConfigureAwait(false);
-            _metrics?.Sent(output.WrittenCount + output.ReferencedBytes);
+            CloseReason = $"SASL authentication failed: {failed}";
+            _logger.LogInformation("Closing connection {Id} from {Remote} on {Listener}: {Reason}", Id, _socket.RemoteEndPoint, _listener.Name, CloseReason);
+            return false;
         }
+        return true;
     }
 
-    private readonly List<ArraySegment<byte>> _segments = [];
-
-    /// <summary>One gather write (writev) of the frame's pieces: the header bytes and the record sets where the log read put them.</summary>
-    private async Task SendAsync(int total)
+    /// <summary>A v0 SASL token: the reply goes back size-prefixed, as Kafka does; a failure closes after the delay, with no answer (v0 has none).</summary>
+    private async Task<bool> HandleRawTokenAsync(Security.Sasl.SaslServerSession sasl, byte[] frame, int length, ConnectionTransport transport)
     {
-        // No cancellation here: an abandoned send could still be reading buffers we return to the
-        // pool. Shutdown closes the socket, which ends the send. A stream socket's send completes
-        // only once every byte is taken; anything less would corrupt the stream, so it closes it.
-        int sent = await _socket.SendAsync(_segments, SocketFlags.None).ConfigureAwait(false);
-        if (sent != total)
-            throw new IOException($"The socket took {sent} of a {total}-byte response.");
+        var reply = sasl.RawToken(frame.AsSpan(0, length));
+        if (reply is null)
+        {
+            await DelayFailureAsync().ConfigureAwait(false);
+            CloseReason = $"SASL authentication failed: {sasl.Failure}";
+            _logger.LogInformation("Closing connection {Id} from {Remote} on {Listener}: {Reason}", Id, _socket.RemoteEndPoint, _listener.Name, CloseReason);
+            return false;
+        }
+        var framed = new byte[SizePrefix + reply.Length];
+        BinaryPrimitives.WriteInt32BigEndian(framed, reply.Length);
+        reply.CopyTo(framed, SizePrefix);
+        await transport.SendAsync(framed).ConfigureAwait(false);
+        _metrics?.Sent(framed.Length);
+        return true;
     }
+
+    /// <summary>connection.failed.authentication.delay.ms (KIP-306): slows password guessing down; only this connection waits.</summary>
+    private Task DelayFailureAsync() =>
+        _listener.Sasl is { FailedAuthenticationDelay: var delay } && delay > TimeSpan.Zero
+            ? Task.Delay(delay, _options.TimeProvider)
+            : Task.CompletedTask;
 }

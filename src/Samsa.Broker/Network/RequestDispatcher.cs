@@ -15,14 +15,12 @@ internal sealed class RequestDispatcher
     private readonly Dictionary<ApiKey, IApiHandler> _handlers;
     private readonly ILogger _logger;
 
-    private readonly bool _requireAuthentication;
     private readonly BrokerMetrics? _metrics;
 
-    public RequestDispatcher(IEnumerable<IApiHandler> handlers, ILogger logger, bool requireAuthentication = false, BrokerMetrics? metrics = null)
+    public RequestDispatcher(IEnumerable<IApiHandler> handlers, ILogger logger, BrokerMetrics? metrics = null)
     {
         _handlers = handlers.ToDictionary(h => h.Key);
         _logger = logger;
-        _requireAuthentication = requireAuthentication;
         _metrics = metrics;
         Advertised = _handlers.Values.OrderBy(h => h.Key)
             .Select(h => ApiMessages.TryGetVersions(h.Key, out short low, out short high)
@@ -45,8 +43,8 @@ internal sealed class RequestDispatcher
     public async ValueTask<OutgoingFrame?> DispatchAsync(ReadOnlyMemory<byte> body, System.Net.EndPoint? client, long connectionId, ConnectionSession session, CancellationToken cancellationToken)
     {
         var (key, version, correlationId) = KafkaFrame.PeekRequest(body.Span);
-        if (_requireAuthentication)
-            CheckSaslOrder(key, session);
+        // On a SASL listener: nothing but the SASL exchange before authentication, and nothing after the session expired.
+        session.Sasl?.Admit(key);
         if (!Serves(key, version))
         {
             if (key == ApiKey.ApiVersions)
@@ -83,44 +81,6 @@ internal sealed class RequestDispatcher
         if (_logger.IsEnabled(LogLevel.Trace))
             _logger.LogTrace("{Api} v{Version} from {Client}: {Bytes} byte response", key, version, header.ClientId, output.WrittenCount + output.ReferencedBytes);
         return new OutgoingFrame(output, context);
-    }
-
-    /// <summary>Whether clients must authenticate before anything else is served.</summary>
-    public bool RequireAuthentication => _requireAuthentication;
-
-    /// <summary>
-    /// Kafka's SASL server order: ApiVersions and a SaslHandshake first, then only the mechanism's
-    /// SaslAuthenticate exchange, then anything but SASL (no re-authentication yet). A request out
-    /// of turn closes the connection, as Kafka's IllegalSaslStateException does.
-    /// </summary>
-    private static void CheckSaslOrder(ApiKey key, ConnectionSession session)
-    {
-        bool allowed = session.Authenticated
-            ? key is not (ApiKey.SaslHandshake or ApiKey.SaslAuthenticate)
-            : session.Authenticator is null
-                ? key is ApiKey.ApiVersions or ApiKey.SaslHandshake
-                : key is ApiKey.SaslAuthenticate && !session.RawSaslTokens;
-        if (!allowed)
-            throw new ProtocolException(session.Authenticated
-                ? $"Unexpected {key} request after SASL authentication completed (re-authentication is not supported)."
-                : $"Unexpected {key} request during SASL authentication.");
-    }
-
-    /// <summary>
-    /// One raw SASL token after a SaslHandshake v0: the answer is the mechanism's bare token, size
-    /// prefixed. A failure has no way to say so on the wire: null, and the connection closes.
-    /// </summary>
-    public static PooledBufferWriter? AuthenticateRaw(ReadOnlySpan<byte> token, ConnectionSession session)
-    {
-        var step = session.Authenticate(token);
-        if (step.Failed)
-            return null;
-        var output = new PooledBufferWriter(4 + step.Response.Length);
-        var span = output.GetSpan(4 + step.Response.Length);
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(span, step.Response.Length);
-        step.Response.CopyTo(span[4..]);
-        output.Advance(4 + step.Response.Length);
-        return output;
     }
 
     /// <summary>Smaller record sets are copied into the frame: a separate piece of a gather write costs more than copying a few KiB.</summary>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Samsa.Broker;
 using Samsa.Broker.Configuration;
+using Samsa.Broker.Security;
 using Samsa.Storage;
 
 namespace Samsa.Cli.Commands;
@@ -11,7 +12,7 @@ internal static class BrokerCommand
 {
     public static Command Create()
     {
-        var listen = new Option<string>("--listen") { Description = "host:port to listen on", DefaultValueFactory = _ => "127.0.0.1:9092" };
+        var listen = new Option<string>("--listen") { Description = "host:port of a PLAINTEXT listener (several listeners, TLS, SASL: listeners= in --config, docs/security.md)", DefaultValueFactory = _ => "127.0.0.1:9092" };
         var dataDir = new Option<string>("--data-dir") { Description = "where partition logs live", DefaultValueFactory = _ => "./samsa-data" };
         var advertised = new Option<string?>("--advertised-listener") { Description = "host:port clients should connect to (default: the listen address)" };
         var config = new Option<string?>("--config") { Description = "a Kafka-style server.properties file" };
@@ -51,7 +52,9 @@ internal static class BrokerCommand
 
                 var broker = await SamsaBroker.StartAsync(options, loggerFactory, cancellationToken).ConfigureAwait(false);
                 await using var _ = broker.ConfigureAwait(false);
-                Console.WriteLine($"samsa broker listening on {options.Listen} (bootstrap.servers={broker.BootstrapServers}), data in {Path.GetFullPath(options.DataDirectory)}. Ctrl+C to stop.");
+                foreach (var l in broker.Listeners)
+                    Console.WriteLine($"samsa broker listening on port {l.Port} ({l.Name}, {l.Protocol.KafkaName()}; bootstrap.servers={l.BootstrapServers})");
+                Console.WriteLine($"data in {Path.GetFullPath(options.DataDirectory)}. Ctrl+C to stop.");
                 if (broker.UiAddress is { } console)
                     Console.WriteLine($"samsa console on {console}");
                 try

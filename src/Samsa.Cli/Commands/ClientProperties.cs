@@ -14,6 +14,17 @@ internal static class ClientProperties
 
     public static Option<string[]> Property(string name) => new(name) { Description = "key=value Kafka client property, repeatable; wins over --command-config" };
 
+    /// <summary>
+    /// The admin client of topics/groups: --command-config's properties (security, client.id,
+    /// timeouts) over the CLI's defaults, and --bootstrap-server over the file's bootstrap.servers.
+    /// </summary>
+    public static Samsa.Client.Admin.AdminOptions Admin(ParseResult r, Option<string> bootstrap, Option<string?> file)
+    {
+        var defaults = new Samsa.Client.Admin.AdminOptions { ClientId = "samsa-cli", RequestTimeout = TimeSpan.FromSeconds(10) };
+        var options = r.GetValue(file) is { } path ? Samsa.Client.Admin.AdminOptions.FromProperties(ReadFile(path, "--command-config"), defaults) : defaults;
+        return options with { BootstrapServers = r.GetValue(bootstrap)! };
+    }
+
     /// <summary>The file's properties, then the command line's; later keys win.</summary>
     public static List<KeyValuePair<string, string>> Read(ParseResult r, Option<string?> file, Option<string[]> properties, string optionName)
     {

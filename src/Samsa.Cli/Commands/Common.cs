@@ -85,16 +85,16 @@ internal static class Common
     /// One round trip to the cluster first: a producer or consumer would otherwise wait out its
     /// metadata timeout and blame the topic, when the broker cannot be reached at all.
     /// </summary>
-    public static async Task EnsureReachableAsync(string bootstrap, CancellationToken cancellationToken)
+    public static async Task EnsureReachableAsync(string bootstrap, Samsa.Client.SecurityOptions security, CancellationToken cancellationToken)
     {
-        await using var admin = new Samsa.Client.Admin.KafkaAdminClient(new Samsa.Client.Admin.AdminOptions { BootstrapServers = bootstrap, ClientId = "samsa-cli", RequestTimeout = TimeSpan.FromSeconds(10) });
+        await using var admin = new Samsa.Client.Admin.KafkaAdminClient(new Samsa.Client.Admin.AdminOptions { BootstrapServers = bootstrap, ClientId = "samsa-cli", RequestTimeout = TimeSpan.FromSeconds(10), Security = security });
         await admin.DescribeClusterAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Throws Kafka's UNKNOWN_TOPIC_OR_PARTITION error (one line) when a topic does not exist.</summary>
-    public static async Task RequireTopicsAsync(string bootstrap, IReadOnlyCollection<string> topics, CancellationToken cancellationToken)
+    public static async Task RequireTopicsAsync(string bootstrap, Samsa.Client.SecurityOptions security, IReadOnlyCollection<string> topics, CancellationToken cancellationToken)
     {
-        await using var admin = new Samsa.Client.Admin.KafkaAdminClient(new Samsa.Client.Admin.AdminOptions { BootstrapServers = bootstrap, ClientId = "samsa-cli", RequestTimeout = TimeSpan.FromSeconds(10) });
+        await using var admin = new Samsa.Client.Admin.KafkaAdminClient(new Samsa.Client.Admin.AdminOptions { BootstrapServers = bootstrap, ClientId = "samsa-cli", RequestTimeout = TimeSpan.FromSeconds(10), Security = security });
         await admin.DescribeTopicsAsync(topics, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 

@@ -87,7 +87,7 @@ internal static class ConsumeCommand
             // A missing topic is the same error with or without --group/--partition, as Kafka's console
             // consumer gives it (a group would otherwise wait for a topic that never comes).
             if (regex is null)
-                await Common.RequireTopicsAsync(options.BootstrapServers, names, ct);
+                await Common.RequireTopicsAsync(options.BootstrapServers, options.Security, names, ct);
             await using var consumer = new KafkaConsumer<string?, string?>(options);
             if (r.GetValue(partition) is { } p)
             {
@@ -116,7 +116,7 @@ internal static class ConsumeCommand
             {
                 // No group: read every partition of the topics, as kafka-console-consumer does.
                 var partitions = new List<TopicPartition>();
-                await using (var admin = new Samsa.Client.Admin.KafkaAdminClient(new Samsa.Client.Admin.AdminOptions { BootstrapServers = options.BootstrapServers }))
+                await using (var admin = new Samsa.Client.Admin.KafkaAdminClient(new Samsa.Client.Admin.AdminOptions { BootstrapServers = options.BootstrapServers, Security = options.Security }))
                 {
                     var described = regex is null
                         ? await admin.DescribeTopicsAsync(names, cancellationToken: ct)

@@ -13,12 +13,13 @@ internal static partial class GroupsCommand
         var bootstrap = Common.Bootstrap();
         var output = Common.Output();
         var verbose = Common.Verbose();
-        foreach (var o in new Option[] { bootstrap, output, verbose })
+        var commandConfig = ClientProperties.CommandConfig();
+        foreach (var o in new Option[] { bootstrap, output, verbose, commandConfig })
         {
             o.Recursive = true;
             groups.Options.Add(o);
         }
-        KafkaAdminClient Admin(ParseResult r) => new(new AdminOptions { BootstrapServers = r.GetValue(bootstrap)!, ClientId = "samsa-cli", RequestTimeout = TimeSpan.FromSeconds(10) });
+        KafkaAdminClient Admin(ParseResult r) => new(ClientProperties.Admin(r, bootstrap, commandConfig));
         static string N(long? n) => n?.ToString(CultureInfo.InvariantCulture) ?? "-";
         static string TypeName(GroupType t) => t switch { GroupType.Classic => "classic", GroupType.Consumer => "consumer", GroupType.Share => "share", _ => "-" };
 

@@ -30,7 +30,7 @@ internal static class ProduceCommand
                 all.Add(new("compression.type", r.GetValue(compression)!));
             var options = ProducerOptions.FromProperties(all) with { BootstrapServers = r.GetValue(bootstrap)! };
             string name = ClientProperties.Topic(r, topic, topicFlag);
-            await Common.EnsureReachableAsync(options.BootstrapServers, ct);
+            await Common.EnsureReachableAsync(options.BootstrapServers, options.Security, ct);
             var headers = Common.Pairs(r.GetValue(header), "--header").Select(h => new Header(h.Key, System.Text.Encoding.UTF8.GetBytes(h.Value))).ToList();
             string? separator = r.GetValue(keySeparator);
             await using var producer = new KafkaProducer<string?, string>(options);

@@ -12,12 +12,13 @@ internal static class TopicsCommand
         var bootstrap = Common.Bootstrap();
         var output = Common.Output();
         var verbose = Common.Verbose();
-        foreach (var o in new Option[] { bootstrap, output, verbose })
+        var commandConfig = ClientProperties.CommandConfig();
+        foreach (var o in new Option[] { bootstrap, output, verbose, commandConfig })
         {
             o.Recursive = true;
             topics.Options.Add(o);
         }
-        KafkaAdminClient Admin(ParseResult r) => new(new AdminOptions { BootstrapServers = r.GetValue(bootstrap)!, ClientId = "samsa-cli", RequestTimeout = TimeSpan.FromSeconds(10) });
+        KafkaAdminClient Admin(ParseResult r) => new(ClientProperties.Admin(r, bootstrap, commandConfig));
 
         var name = new Argument<string?>("name") { Description = "topic name", Arity = ArgumentArity.ZeroOrOne };
         var nameFlag = ClientProperties.TopicFlag();

@@ -4,6 +4,12 @@ public sealed record AdminOptions
 {
     public string BootstrapServers { get; init; } = "";
 
+    /// <summary>
+    /// security.protocol, ssl.* and sasl.*: how the client connects and authenticates
+    /// (docs/client-config.md). Plain text by default.
+    /// </summary>
+    public SecurityOptions Security { get; init; } = SecurityOptions.Plaintext;
+
     public string ClientId { get; init; } = "samsa-admin";
 
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
@@ -18,6 +24,41 @@ public sealed record AdminOptions
     /// without it). Empty: the newest version both sides list.
     /// </summary>
     public IReadOnlyDictionary<Samsa.Protocol.ApiKey, short> MaxApiVersions { get; init; } = new Dictionary<Samsa.Protocol.ApiKey, short>();
+
+    /// <summary>The Kafka keys <see cref="FromProperties"/> reads.</summary>
+    public static IReadOnlyCollection<string> KnownKeys { get; } =
+        ["bootstrap.servers", "client.id", "request.timeout.ms", "default.api.timeout.ms", "retry.backoff.ms", .. SecurityOptions.KnownKeys];
+
+    /// <summary>Reads Kafka-style admin settings (as a --command-config file holds them); an unknown key or a bad value names the key.</summary>
+    public static AdminOptions FromProperties(IEnumerable<KeyValuePair<string, string>> properties, AdminOptions? defaults = null)
+    {
+        ArgumentNullException.ThrowIfNull(properties);
+        var options = defaults ?? new AdminOptions();
+        foreach (var (key, raw) in properties)
+        {
+            string value = raw.Trim();
+            if (SecurityOptions.TryApply(options.Security, key, value, out var security))
+            {
+                options = options with { Security = security };
+                continue;
+            }
+            options = key switch
+            {
+                "bootstrap.servers" => options with { BootstrapServers = value },
+                "client.id" => options with { ClientId = value },
+                "request.timeout.ms" => options with { RequestTimeout = Ms(key, value) },
+                "default.api.timeout.ms" => options with { DefaultApiTimeout = Ms(key, value) },
+                "retry.backoff.ms" => options with { RetryBackoff = Ms(key, value) },
+                _ => throw new Consumer.KafkaConfigException(key, $"Unknown admin setting '{key}'."),
+            };
+        }
+        return options;
+    }
+
+    private static TimeSpan Ms(string key, string value) =>
+        int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int ms)
+            ? TimeSpan.FromMilliseconds(ms)
+            : throw new Consumer.KafkaConfigException(key, $"{key}: '{value}' is not a number of milliseconds.");
 }
 
 public sealed record NewTopic(string Name, int Partitions = -1, short ReplicationFactor = -1)

@@ -26,7 +26,7 @@ public sealed partial class KafkaAdminClient : IKafkaAdminClient
         _options = options;
         _cluster = new ClusterClient(
             new ClusterClientOptions(options.BootstrapServers, options.ClientId, options.RequestTimeout, options.RetryBackoff,
-                TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(1), AllowAutoCreateTopics: false, options.MaxApiVersions),
+                TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(1), AllowAutoCreateTopics: false, options.MaxApiVersions, ClientSecurity.For(options.Security)),
             (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Samsa.Client.Admin"), timeProvider ?? TimeProvider.System);
     }
 

@@ -41,6 +41,12 @@ public sealed record ConsumerOptions
     /// <summary>bootstrap.servers: host:port list, comma-separated.</summary>
     public string BootstrapServers { get; init; } = "";
 
+    /// <summary>
+    /// security.protocol, ssl.* and sasl.*: how the client connects and authenticates
+    /// (docs/client-config.md). Plain text by default.
+    /// </summary>
+    public SecurityOptions Security { get; init; } = SecurityOptions.Plaintext;
+
     /// <summary>group.id: required to subscribe (not for Assign).</summary>
     public string? GroupId { get; init; }
 
@@ -190,7 +196,7 @@ public sealed record ConsumerOptions
         ["client.rack"] = (o, _, v) => o with { ClientRack = v },
     };
 
-    public static IReadOnlyCollection<string> KnownKeys => Keys.Keys;
+    public static IReadOnlyCollection<string> KnownKeys { get; } = [.. Keys.Keys, .. SecurityOptions.KnownKeys];
 
     /// <summary>Reads Kafka-style settings; an unknown key or a bad value names the key.</summary>
     public static ConsumerOptions FromProperties(IEnumerable<KeyValuePair<string, string>> properties)
@@ -199,6 +205,11 @@ public sealed record ConsumerOptions
         var options = new ConsumerOptions();
         foreach (var (key, value) in properties)
         {
+            if (SecurityOptions.TryApply(options.Security, key, value.Trim(), out var security))
+            {
+                options = options with { Security = security };
+                continue;
+            }
             if (!Keys.TryGetValue(key, out var set))
                 throw new KafkaConfigException(key, $"Unknown consumer setting '{key}'.");
             options = set(options, key, value.Trim());

@@ -53,7 +53,7 @@ public sealed partial class KafkaConsumer<TKey, TValue> : IKafkaConsumer<TKey, T
         var values = valueDeserializer ?? Deserializers.Default<TValue>();
         _cluster = new ClusterClient(
             new ClusterClientOptions(options.BootstrapServers, options.ClientId, options.RequestTimeout, options.RetryBackoff,
-                options.ReconnectBackoff, options.ReconnectBackoffMax, options.AllowAutoCreateTopics, options.MaxApiVersions),
+                options.ReconnectBackoff, options.ReconnectBackoffMax, options.AllowAutoCreateTopics, options.MaxApiVersions, ClientSecurity.For(options.Security)),
             _log, _time);
         _fetcher = new Fetcher<TKey, TValue>(_cluster, _options, keys, values, _log, _signal.Set);
         if (!string.IsNullOrWhiteSpace(options.GroupId))

@@ -47,7 +47,7 @@ public sealed class KafkaProducer<TKey, TValue> : IKafkaProducer<TKey, TValue>
         _time = timeProvider ?? TimeProvider.System;
         _cluster = new ClusterClient(
             new ClusterClientOptions(options.BootstrapServers, options.ClientId, options.RequestTimeout, options.RetryBackoff,
-                options.ReconnectBackoff, options.ReconnectBackoffMax, options.AllowAutoCreateTopics),
+                options.ReconnectBackoff, options.ReconnectBackoffMax, options.AllowAutoCreateTopics, Security: ClientSecurity.For(options.Security)),
             _log, _time);
         _accumulator = new RecordAccumulator(_options, _time);
         _sender = new Sender(_cluster, _accumulator, _options, _log, a => _callbacks.Writer.TryWrite(a));

@@ -12,6 +12,12 @@ public sealed record ProducerOptions
 {
     public string BootstrapServers { get; init; } = "";
 
+    /// <summary>
+    /// security.protocol, ssl.* and sasl.*: how the client connects and authenticates
+    /// (docs/client-config.md). Plain text by default.
+    /// </summary>
+    public SecurityOptions Security { get; init; } = SecurityOptions.Plaintext;
+
     public string ClientId { get; init; } = "samsa-producer";
 
     /// <summary>acks: -1 (all, default), 1 (leader) or 0 (no answer).</summary>
@@ -102,7 +108,7 @@ public sealed record ProducerOptions
         ["allow.auto.create.topics"] = (o, k, v) => o with { AllowAutoCreateTopics = Bool(k, v) },
     };
 
-    public static IReadOnlyCollection<string> KnownKeys => Keys.Keys;
+    public static IReadOnlyCollection<string> KnownKeys { get; } = [.. Keys.Keys, .. SecurityOptions.KnownKeys];
 
     public static ProducerOptions FromProperties(IEnumerable<KeyValuePair<string, string>> properties)
     {
@@ -111,6 +117,11 @@ public sealed record ProducerOptions
         bool idempotenceGiven = false;
         foreach (var (key, value) in properties)
         {
+            if (SecurityOptions.TryApply(options.Security, key, value.Trim(), out var security))
+            {
+                options = options with { Security = security };
+                continue;
+            }
             if (!Keys.TryGetValue(key, out var set))
                 throw new KafkaConfigException(key, $"Unknown producer setting '{key}'.");
             options = set(options, key, value.Trim());

@@ -65,7 +65,7 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
         var consumerOptions = options.ToConsumerOptions();
         _cluster = new ClusterClient(
             new ClusterClientOptions(options.BootstrapServers, options.ClientId, options.RequestTimeout, options.RetryBackoff,
-                options.ReconnectBackoff, options.ReconnectBackoffMax, options.AllowAutoCreateTopics, options.MaxApiVersions),
+                options.ReconnectBackoff, options.ReconnectBackoffMax, options.AllowAutoCreateTopics, options.MaxApiVersions, ClientSecurity.For(options.Security)),
             _log, _time);
         _group = new ShareHeartbeatLoop(_cluster, consumerOptions, _log, _signal.Set);
         _state = new ShareFetchState<TKey, TValue>(

@@ -36,6 +36,12 @@ public sealed record ShareConsumerOptions
     /// <summary>bootstrap.servers: host:port list, comma-separated.</summary>
     public string BootstrapServers { get; init; } = "";
 
+    /// <summary>
+    /// security.protocol, ssl.* and sasl.*: how the client connects and authenticates
+    /// (docs/client-config.md). Plain text by default.
+    /// </summary>
+    public SecurityOptions Security { get; init; } = SecurityOptions.Plaintext;
+
     /// <summary>group.id: the share group (required).</summary>
     public string? GroupId { get; init; }
 
@@ -133,7 +139,7 @@ public sealed record ShareConsumerOptions
         "interceptor.classes", "session.timeout.ms", "heartbeat.interval.ms", "group.protocol", "group.remote.assignor",
     };
 
-    public static IReadOnlyCollection<string> KnownKeys => Keys.Keys;
+    public static IReadOnlyCollection<string> KnownKeys { get; } = [.. Keys.Keys, .. SecurityOptions.KnownKeys];
 
     /// <summary>Reads Kafka-style settings; an unknown or unsupported key or a bad value names the key.</summary>
     public static ShareConsumerOptions FromProperties(IEnumerable<KeyValuePair<string, string>> properties)
@@ -142,6 +148,11 @@ public sealed record ShareConsumerOptions
         var options = new ShareConsumerOptions();
         foreach (var (key, value) in properties)
         {
+            if (SecurityOptions.TryApply(options.Security, key, value.Trim(), out var security))
+            {
+                options = options with { Security = security };
+                continue;
+            }
             if (Unsupported.Contains(key))
                 throw new KafkaConfigException(key, $"{key} is not supported by a share consumer: the share group decides it (the broker's group.share.* settings, e.g. share.auto.offset.reset on the group).");
             if (!Keys.TryGetValue(key, out var set))

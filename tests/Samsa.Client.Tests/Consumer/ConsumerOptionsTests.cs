@@ -1,3 +1,4 @@
+using Samsa.Client;
 using Samsa.Client.Consumer;
 
 namespace Samsa.Client.Tests.Consumer;
@@ -29,7 +30,7 @@ public class ConsumerOptionsTests
             ("isolation.level", "read_committed"), ("retry.backoff.ms", "1"), ("reconnect.backoff.ms", "2"), ("reconnect.backoff.max.ms", "3"),
             ("metadata.max.age.ms", "4"), ("check.crcs", "false"), ("allow.auto.create.topics", "false"), ("client.rack", "r1"),
             ("group.protocol", "classic"));
-        Assert.Equal(28, ConsumerOptions.KnownKeys.Count);
+        Assert.Equal(28 + SecurityOptions.KnownKeys.Count, ConsumerOptions.KnownKeys.Count);
         Assert.Equal(("g", "i", 7, AutoOffsetReset.Earliest, IsolationLevel.ReadCommitted), (o.GroupId, o.GroupInstanceId, o.MaxPollRecords, o.AutoOffsetReset, o.IsolationLevel));
         Assert.Equal(["cooperative-sticky", "roundrobin"], o.PartitionAssignmentStrategy);
         Assert.Same(o, o.Validate(subscribing: true));

@@ -214,7 +214,15 @@ public class CliTests
 
         using (var kill = Process.Start("kill", ["-INT", consume.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
             await kill!.WaitForExitAsync();
-        await consume.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        try
+        {
+            await consume.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch (TimeoutException)
+        {
+            consume.Kill();
+            Assert.Fail($"consume did not stop within 30 s of SIGINT; its stderr: {await stderr}");
+        }
         Assert.Equal(["a", "b"], (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries));
         // It left: the group is empty at once, not after the session timeout.
         Assert.True((await admin.DescribeGroupAsync("ctrl-c")).State == "Empty", $"exit {consume.ExitCode}: {await stderr}");

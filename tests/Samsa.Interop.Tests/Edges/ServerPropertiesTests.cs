@@ -40,17 +40,25 @@ public class ServerPropertiesTests
         Assert.DoesNotContain(warnings, w => w.Contains("unknown setting", StringComparison.Ordinal));
         if (file.Contains("kraft", StringComparison.Ordinal) || file.Contains("4.x", StringComparison.Ordinal))
         {
-            // listeners=PLAINTEXT://:9092,CONTROLLER://:9093: the PLAINTEXT one, on every address, as Kafka binds it.
-            Assert.Equal(new IPEndPoint(IPAddress.Any, 9092), options.Listen);
+            // listeners=PLAINTEXT://:9092,CONTROLLER://:9093 with controller.listener.names=CONTROLLER:
+            // both read, the controller's left unopened (no quorum on a single node).
+            Assert.Equal(["PLAINTEXT://:9092", "CONTROLLER://:9093"], options.Listeners!.Select(l => l.ToString()));
+            Assert.Equal(["CONTROLLER"], options.ControllerListenerNames!);
             Assert.Contains(warnings, w => w.Contains("'process.roles'", StringComparison.Ordinal));
-            Assert.Equal(("localhost", 9092), (options.AdvertisedHost, options.AdvertisedPort));
+            Assert.Equal("localhost:9092", options.AdvertisedListeners!["PLAINTEXT"]);
         }
 
-        // The file's port and directory may be taken here: the same settings on a free port (advertised as bound) and a temp directory.
+        // The file's ports and directory may be taken here: the same listeners on free ports (advertised as bound) and a temp directory.
         string dir = Path.Combine(Path.GetTempPath(), "samsa-props-" + Guid.NewGuid().ToString("N"));
-        await using var broker = await SamsaBroker.StartAsync(options with { Listen = new IPEndPoint(IPAddress.Loopback, 0), AdvertisedHost = null, AdvertisedPort = null, DataDirectory = dir, OffsetsTopicPartitions = 1 });
+        var listeners = options.Listeners?.Select(l => l with { Host = "127.0.0.1", Port = 0 }).ToList();
+        await using var broker = await SamsaBroker.StartAsync(options with
+        {
+            Listen = new IPEndPoint(IPAddress.Loopback, 0), Listeners = listeners, AdvertisedListeners = null, AdvertisedHost = null, AdvertisedPort = null,
+            DataDirectory = dir, OffsetsTopicPartitions = 1,
+        });
         try
         {
+            Assert.Equal(["PLAINTEXT"], broker.Listeners.Select(l => l.Name));
             using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.BootstrapServers }).Build();
             await admin.CreateTopicsAsync([new TopicSpecification { Name = "t", NumPartitions = 1, ReplicationFactor = 1 }]);
             var described = (await admin.DescribeConfigsAsync([new ConfigResource { Type = ResourceType.Topic, Name = "t" }])).Single().Entries["retention.ms"];

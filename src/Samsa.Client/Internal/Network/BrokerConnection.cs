@@ -16,7 +16,7 @@ namespace Samsa.Client.Internal.Network;
 internal sealed class BrokerConnection : IAsyncDisposable
 {
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private readonly string _clientId;
     private readonly TimeProvider _time;
     private readonly TimeSpan _requestTimeout;
@@ -29,10 +29,10 @@ internal sealed class BrokerConnection : IAsyncDisposable
     private int _correlation;
     private Exception? _failure;
 
-    private BrokerConnection(Socket socket, string clientId, TimeProvider time, TimeSpan requestTimeout)
+    private BrokerConnection(Socket socket, Stream stream, string clientId, TimeProvider time, TimeSpan requestTimeout)
     {
         _socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _stream = stream;
         _clientId = clientId;
         _time = time;
         _requestTimeout = requestTimeout;
@@ -42,13 +42,16 @@ internal sealed class BrokerConnection : IAsyncDisposable
     public string Endpoint { get; private init; } = "";
 
     /// <summary>True once the connection failed or was disposed; callers open a new one.</summary>
-    public bool IsClosed => Volatile.Read(ref _failure) is not null;
+    public bool IsClosed => Volatile.Read(ref _failure) is not null || (_expiresAt != 0 && _time.GetTimestamp() >= _expiresAt);
+
+    /// <summary>When the SASL session's lifetime (KIP-368) makes this connection unusable; 0: never.</summary>
+    private long _expiresAt;
 
     /// <summary>Why the connection closed (the first failure), for logs.</summary>
     public Exception? Failure => Volatile.Read(ref _failure);
 
     public static async Task<BrokerConnection> ConnectAsync(string host, int port, string clientId, TimeProvider time, TimeSpan requestTimeout, CancellationToken cancellationToken,
-        IReadOnlyDictionary<ApiKey, short>? maxVersions = null)
+        IReadOnlyDictionary<ApiKey, short>? maxVersions = null, ClientSecurity? security = null)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
@@ -60,12 +63,33 @@ internal sealed class BrokerConnection : IAsyncDisposable
             socket.Dispose();
             throw new KafkaConnectionException($"Cannot connect to {host}:{port}: {e.Message}", e);
         }
-        var connection = new BrokerConnection(socket, clientId, time, requestTimeout) { Endpoint = $"{host}:{port}" };
+        Stream stream = new NetworkStream(socket, ownsSocket: true);
+        if (security is { UsesTls: true })
+        {
+            try
+            {
+                stream = await security.HandshakeAsync(stream, host, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException)
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+                throw new KafkaConnectionException($"TLS handshake with {host}:{port} did not finish: {e.Message}", e);
+            }
+        }
+        var connection = new BrokerConnection(socket, stream, clientId, time, requestTimeout) { Endpoint = $"{host}:{port}" };
         if (maxVersions is not null)
             connection._maxVersions = maxVersions;
         try
         {
             await connection.NegotiateAsync(cancellationToken).ConfigureAwait(false);
+            if (security is { UsesSasl: true })
+            {
+                var lifetime = await security.AuthenticateAsync(connection, cancellationToken).ConfigureAwait(false);
+                // KIP-368: the broker closes a connection whose session ran out; we stop using it a
+                // little before (at 85%, with Java's jitter) and open a fresh one instead.
+                if (lifetime > TimeSpan.Zero)
+                    connection._expiresAt = time.GetTimestamp() + (long)(lifetime.TotalSeconds * (0.85 + Random.Shared.NextDouble() * 0.05) * time.TimestampFrequency);
+            }
         }
         catch
         {

@@ -14,7 +14,8 @@ internal sealed record ClusterClientOptions(
     TimeSpan ReconnectBackoff,
     TimeSpan ReconnectBackoffMax,
     bool AllowAutoCreateTopics,
-    IReadOnlyDictionary<ApiKey, short>? MaxApiVersions = null);
+    IReadOnlyDictionary<ApiKey, short>? MaxApiVersions = null,
+    ClientSecurity? Security = null);
 
 /// <summary>
 /// Why a connection is used. A broker serves one request per connection at a time (Kafka's
@@ -147,7 +148,7 @@ internal sealed class ClusterClient : IAsyncDisposable
                     _log.LogDebug("Connection to {Node} for {Purpose} closed ({Type}: {Message}); reopening", node, purpose, connection.Failure?.GetType().Name, connection.Failure?.Message);
                 _ = connection.DisposeAsync().AsTask();
             }
-            catch (KafkaConnectionException)
+            catch (Exception e) when (e is KafkaConnectionException or Errors.AuthenticationException)
             {
                 _connections.TryRemove(new KeyValuePair<(int, ConnectionPurpose), Lazy<Task<BrokerConnection>>>(key, lazy));
                 throw;
@@ -168,10 +169,16 @@ internal sealed class ClusterClient : IAsyncDisposable
         using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
         try
         {
-            var connection = await BrokerConnection.ConnectAsync(node.Host, node.Port, _options.ClientId, _time, _options.RequestTimeout, timeout.Token, _options.MaxApiVersions).ConfigureAwait(false);
+            var connection = await BrokerConnection.ConnectAsync(node.Host, node.Port, _options.ClientId, _time, _options.RequestTimeout, timeout.Token, _options.MaxApiVersions, _options.Security).ConfigureAwait(false);
             _failures.TryRemove(node.Id, out _);
             _log.LogDebug("Connected to {Node} for {Purpose}", node, purpose);
             return connection;
+        }
+        catch (Errors.AuthenticationException)
+        {
+            // Not a connection problem: the same credentials fail again, so no retry hides it.
+            _failures.AddOrUpdate(node.Id, _ => (_time.GetTimestamp(), 1), (_, f) => (_time.GetTimestamp(), f.Failures + 1));
+            throw;
         }
         catch (Exception e) when (e is KafkaConnectionException or OperationCanceledException or KafkaException)
         {
@@ -219,8 +226,10 @@ internal sealed class ClusterClient : IAsyncDisposable
                 var connection = await lazy.Value.ConfigureAwait(false);
                 await connection.DisposeAsync().ConfigureAwait(false);
             }
-            catch (KafkaConnectionException)
+            catch (Exception) when (!lazy.Value.IsCompletedSuccessfully)
             {
+                // A connection that never opened (refused, failed authentication) has nothing to close;
+                // its failure was the caller's to see, not the dispose's.
             }
         }
         _connections.Clear();

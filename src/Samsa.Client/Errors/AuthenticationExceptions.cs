@@ -1,0 +1,40 @@
+using Samsa.Protocol;
+
+namespace Samsa.Client.Errors;
+
+/// <summary>
+/// The client could not prove who it is to a broker, or the broker to it. Never retriable: the
+/// same credentials fail again, so the operation fails at once instead of retrying until its
+/// deadline (Java's AuthenticationException).
+/// </summary>
+public abstract class AuthenticationException : KafkaException
+{
+    protected AuthenticationException(ErrorCode error, string message, Exception? innerException)
+        : base(error, message, innerException) { }
+
+    public override bool IsRetriable => false;
+}
+
+/// <summary>SASL failed: a wrong password, an unknown user, a mechanism the listener does not enable (SASL_AUTHENTICATION_FAILED, UNSUPPORTED_SASL_MECHANISM).</summary>
+public sealed class SaslAuthenticationException : AuthenticationException
+{
+    public SaslAuthenticationException(ErrorCode error, string message, Exception? innerException = null)
+        : base(error, message, innerException) { }
+
+    public SaslAuthenticationException() : this(ErrorCode.SaslAuthenticationFailed, "SASL authentication failed.") { }
+
+    public SaslAuthenticationException(string message) : this(ErrorCode.SaslAuthenticationFailed, message) { }
+
+    public SaslAuthenticationException(string message, Exception innerException) : this(ErrorCode.SaslAuthenticationFailed, message, innerException) { }
+}
+
+/// <summary>The TLS handshake failed: the broker's certificate is not trusted or not for its name, or the broker refused ours.</summary>
+public sealed class SslAuthenticationException : AuthenticationException
+{
+    public SslAuthenticationException(string message, Exception? innerException = null)
+        : base(ErrorCode.SaslAuthenticationFailed, message, innerException) { }
+
+    public SslAuthenticationException() : this("TLS handshake failed.") { }
+
+    public SslAuthenticationException(string message) : this(message, null) { }
+}
