@@ -77,7 +77,7 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
         _state = new ShareFetchState<TKey, TValue>(
             new ShareFetchSettings(options.GroupId!, (int)options.FetchMaxWait.TotalMilliseconds, options.FetchMinBytes, options.FetchMaxBytes,
                 options.MaxPollRecords, options.AcquireMode, options.CheckCrcs),
-            _group.MemberId, keyDeserializer ?? Deserializers.Default<TKey>(), valueDeserializer ?? Deserializers.Default<TValue>(), _log);
+            _group.MemberId, keyDeserializer ?? Deserializers.Default<TKey>(), valueDeserializer ?? Deserializers.Default<TValue>(), _log, _time);
     }
 
     /// <summary>From Kafka-style settings (bootstrap.servers, group.id, share.acknowledgement.mode, ...).</summary>
@@ -94,6 +94,13 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
 
     /// <summary>The partitions the share group assigned this member (others may be assigned the same ones).</summary>
     public IReadOnlyCollection<TopicPartition> Assignment => _group.Assignment.Select(p => new TopicPartition(p.Topic, p.Partition)).ToList();
+
+    /// <summary>
+    /// Acquired offsets this consumer dropped without handing them out because their acquisition
+    /// lock had run out while they waited in its buffer (the broker may have given them to
+    /// another member by then).
+    /// </summary>
+    internal long ExpiredRecordsDropped => _state.ExpiredDropped;
 
     /// <summary>This member's id in the share group (made by the client, for the consumer's life).</summary>
     public string MemberId => _group.MemberId;
@@ -532,8 +539,9 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
             if (!connection.TryGetVersion(ApiKey.ShareFetch, out short version))
                 throw new KafkaException(ErrorCode.UnsupportedVersion, $"{node} does not serve ShareFetch (KIP-932 share groups: Kafka 4.1+).");
             var timeout = _options.RequestTimeout + _options.FetchMaxWait;
+            long sentAt = _time.GetTimestamp(); // the broker acquires no earlier: the lock's clock starts after this
             var (response, buffer) = await connection.SendLeasedAsync<ShareFetchResponse>(request, version, timeout, CancellationToken.None).ConfigureAwait(false);
-            return new ShareIo(node.Id, Fetch: true, Close: false, acks, response, null, buffer, null);
+            return new ShareIo(node.Id, Fetch: true, Close: false, acks, response, null, buffer, null) { SentAt = sentAt };
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -575,7 +583,7 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
                 }
                 else if (io.Fetch)
                 {
-                    if (_state.OnFetchResponse(node, io.Acks, io.FetchResponse!, io.Buffer, _cluster.Metadata.TopicName))
+                    if (_state.OnFetchResponse(node, io.Acks, io.FetchResponse!, io.Buffer, _cluster.Metadata.TopicName, io.SentAt))
                         _fetchMore = false; // as the Java client: fetch again when the application has taken these
                 }
                 else
@@ -675,5 +683,9 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
     private static T RunSync<T>(ValueTask<T> task) => task.AsTask().GetAwaiter().GetResult();
 
     /// <summary>A finished ShareFetch or ShareAcknowledge, handed from the network to the application's thread.</summary>
-    private sealed record ShareIo(int Node, bool Fetch, bool Close, AcknowledgementsInFlight Acks, ShareFetchResponse? FetchResponse, ShareAcknowledgeResponse? AckResponse, ResponseBuffer? Buffer, Exception? Error);
+    private sealed record ShareIo(int Node, bool Fetch, bool Close, AcknowledgementsInFlight Acks, ShareFetchResponse? FetchResponse, ShareAcknowledgeResponse? AckResponse, ResponseBuffer? Buffer, Exception? Error)
+    {
+        /// <summary>When a ShareFetch left (its records' locks start later); null for the others.</summary>
+        public long? SentAt { get; init; }
+    }
 }

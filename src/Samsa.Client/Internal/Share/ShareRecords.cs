@@ -40,8 +40,13 @@ internal sealed class ShareRecords : IDisposable
     /// <param name="frame">The response the records are a slice of (one reference, released on Dispose); null when there are none.</param>
     /// <param name="acquired">The offset ranges this member acquired.</param>
     /// <param name="checkCrcs">check.crcs.</param>
-    public ShareRecords(string topic, int partition, Guid topicId, int node, ReadOnlyMemory<byte> records, ResponseBuffer? frame, IEnumerable<AcquiredRange> acquired, bool checkCrcs)
+    /// <param name="lockExpiresAt">
+    /// The <see cref="TimeProvider"/> timestamp from which the broker may have let the records' acquisition lock run out
+    /// (the request's send time plus the lock duration it answered with); null when the broker did not say.
+    /// </param>
+    public ShareRecords(string topic, int partition, Guid topicId, int node, ReadOnlyMemory<byte> records, ResponseBuffer? frame, IEnumerable<AcquiredRange> acquired, bool checkCrcs, long? lockExpiresAt = null)
     {
+        LockExpiresAt = lockExpiresAt;
         Topic = topic;
         Partition = partition;
         TopicId = topicId;
@@ -64,6 +69,11 @@ internal sealed class ShareRecords : IDisposable
     public int Node { get; }
 
     public bool IsDrained { get; private set; }
+
+    /// <summary>See the constructor: past this timestamp the records may already belong to another member.</summary>
+    public long? LockExpiresAt { get; }
+
+    public bool LockExpired(long now) => LockExpiresAt is { } expiry && now >= expiry;
 
     /// <summary>
     /// Appends up to <paramref name="max"/> acquired records to <paramref name="output"/>, and to
