@@ -7,5 +7,6 @@ namespace Samsa.Client;
 /// </summary>
 public readonly record struct TopicPartition(string Topic, int Partition)
 {
+    /// <inheritdoc />
     public override string ToString() => $"{Topic}-{Partition}";
 }

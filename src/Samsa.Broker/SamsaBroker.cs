@@ -64,6 +64,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         var node = new BrokerNode(options.NodeId, AdvertisedHost, AdvertisedPort, options.ClusterId);
         _dispatcher = new RequestDispatcher(HandlerSet.Create(node, options, topics, groups, () => _dispatcher!.Advertised, _fetches, _shares, scram, authorizer),
             loggerFactory.CreateLogger<RequestDispatcher>(), _metrics, authorizer);
+        _metrics.Attach(topics, groups, options.TimeProvider, _logger);
         var period = options.ConnectionsMaxIdle < TimeSpan.FromSeconds(60) ? options.ConnectionsMaxIdle / 2 : TimeSpan.FromSeconds(30);
         _idleTimer = options.TimeProvider.CreateTimer(_ => CloseIdleConnections(), null, period, period);
         _retentionTimer = options.TimeProvider.CreateTimer(_ => EnforceRetention(), null, options.RetentionCheckInterval, options.RetentionCheckInterval);
@@ -76,8 +77,10 @@ public sealed class SamsaBroker : IAsyncDisposable
     /// <summary>The first listener's bound port.</summary>
     public int Port { get; }
 
+    /// <summary>The host it tells clients to connect to (advertised.listeners).</summary>
     public string AdvertisedHost { get; }
 
+    /// <summary>The port it tells clients to connect to.</summary>
     public int AdvertisedPort { get; }
 
     /// <summary>What a client puts in bootstrap.servers (the first listener).</summary>
@@ -91,6 +94,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         Listeners.FirstOrDefault(l => string.Equals(l.Name, listenerName, StringComparison.OrdinalIgnoreCase))?.BootstrapServers
         ?? throw new ArgumentException($"No listener named {listenerName} (there are {string.Join(", ", Listeners.Select(l => l.Name))}).", nameof(listenerName));
 
+    /// <summary>Client connections open now.</summary>
     public int ConnectionCount => _connections.Count;
 
     /// <summary>The web console's base URL (http://host:port) when <see cref="BrokerOptions.UiListen"/> is set; otherwise null.</summary>
@@ -107,6 +111,11 @@ public sealed class SamsaBroker : IAsyncDisposable
 
     internal TopicManager Topics => _topics;
 
+    /// <summary>Starts a broker: loads (or creates) its data directory, then listens; returns once clients can connect.</summary>
+    /// <param name="options">The broker's settings (server.properties' keys: docs/broker-config.md).</param>
+    /// <param name="loggerFactory">Where the broker logs; null for none.</param>
+    /// <param name="cancellationToken">Stops starting.</param>
+    /// <returns>The running broker; dispose it to stop it cleanly.</returns>
     public static async Task<SamsaBroker> StartAsync(BrokerOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -190,7 +199,7 @@ public sealed class SamsaBroker : IAsyncDisposable
     {
         var info = new BrokerInfo(_options.NodeId, _options.ClusterId, string.Join(", ", _listeners.Select(l => $"{l.Name}://{l.Socket.LocalEndPoint}")), BootstrapServers,
             _listeners.Any(l => l.Sasl is not null), Path.GetFullPath(_options.DataDirectory));
-        var watcher = new GroupWatcher(_groups.Events, _options.TimeProvider, _options.UiTimelineRebalances, _metrics, loggerFactory.CreateLogger<GroupWatcher>());
+        var watcher = new GroupWatcher(_groups.Events, _options.TimeProvider, _options.UiTimelineRebalances, loggerFactory.CreateLogger<GroupWatcher>());
         _fetches.Listener = watcher;
         try
         {
@@ -414,6 +423,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the broker cleanly: closes connections, flushes and closes the logs (a restart then reads no segment).</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

@@ -10,18 +10,30 @@ namespace Samsa.Client;
 /// </summary>
 public class KafkaException : Exception
 {
+    /// <summary>A failure with the broker's error code (or the closest one for a client-side failure).</summary>
+    /// <param name="error">The error code.</param>
+    /// <param name="message">What failed and what to do.</param>
+    /// <param name="innerException">The cause, if any.</param>
     public KafkaException(ErrorCode error, string message, Exception? innerException = null)
         : base(message, innerException) => Error = error;
 
+    /// <summary>A failure with UNKNOWN_SERVER_ERROR and a default message.</summary>
     public KafkaException() : this(ErrorCode.UnknownServerError, "Kafka operation failed.") { }
 
+    /// <summary>A failure with UNKNOWN_SERVER_ERROR.</summary>
+    /// <param name="message">What failed and what to do.</param>
     public KafkaException(string message) : this(ErrorCode.UnknownServerError, message) { }
 
+    /// <summary>A failure with UNKNOWN_SERVER_ERROR and its cause.</summary>
+    /// <param name="message">What failed and what to do.</param>
+    /// <param name="innerException">The cause.</param>
     public KafkaException(string message, Exception innerException)
         : this(ErrorCode.UnknownServerError, message, innerException) { }
 
+    /// <summary>Kafka's error code for the failure.</summary>
     public ErrorCode Error { get; }
 
+    /// <summary>True when trying again later can succeed (Kafka's retriable errors).</summary>
     public virtual bool IsRetriable => Error.IsRetriable();
 
     /// <summary>Maps a broker error code to the most specific exception type, with a message saying what to do.</summary>
@@ -49,8 +61,11 @@ public class KafkaException : Exception
 }
 
 /// <summary>The connection to a broker failed or was closed; the request may be retried on a new one.</summary>
+/// <param name="message">What failed.</param>
+/// <param name="inner">The I/O error, if any.</param>
 public sealed class KafkaConnectionException(string message, Exception? inner = null)
     : KafkaException(ErrorCode.NetworkException, message, inner ?? new IOException(message))
 {
+    /// <inheritdoc />
     public override bool IsRetriable => true;
 }

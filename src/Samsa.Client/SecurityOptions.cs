@@ -3,9 +3,16 @@ namespace Samsa.Client;
 /// <summary>security.protocol: how the client talks to brokers.</summary>
 public enum SecurityProtocol
 {
+    /// <summary>PLAINTEXT: no encryption, no authentication.</summary>
     Plaintext,
+
+    /// <summary>SSL: TLS, and a client certificate when the broker asks for one (mTLS).</summary>
     Ssl,
+
+    /// <summary>SASL_PLAINTEXT: SASL authentication over an unencrypted connection.</summary>
     SaslPlaintext,
+
+    /// <summary>SASL_SSL: SASL authentication over TLS.</summary>
     SaslSsl,
 }
 
@@ -20,8 +27,10 @@ public enum SecurityProtocol
 /// </summary>
 public sealed record SecurityOptions
 {
+    /// <summary>The default: plain text, no authentication.</summary>
     public static SecurityOptions Plaintext { get; } = new();
 
+    /// <summary>security.protocol.</summary>
     public SecurityProtocol SecurityProtocol { get; init; } = SecurityProtocol.Plaintext;
 
     /// <summary>ssl.truststore.location / ssl.ca.location: CA certificates (PEM, or PKCS12) the broker's must chain to; null: the system's.</summary>
@@ -36,6 +45,7 @@ public sealed record SecurityOptions
     /// <summary>ssl.keystore.location: the client's certificate and key, PKCS12 (with ssl.keystore.password) or a PEM file with both.</summary>
     public string? SslKeystoreLocation { get; init; }
 
+    /// <summary>ssl.keystore.password: for a PKCS12 keystore.</summary>
     public string? SslKeystorePassword { get; init; }
 
     /// <summary>ssl.certificate.location (librdkafka): the client's certificate chain, PEM; with <see cref="SslKeyLocation"/>.</summary>
@@ -56,6 +66,7 @@ public sealed record SecurityOptions
     /// <summary>sasl.username (librdkafka), or username= of sasl.jaas.config.</summary>
     public string? SaslUsername { get; init; }
 
+    /// <summary>sasl.password (librdkafka), or password= of sasl.jaas.config.</summary>
     public string? SaslPassword { get; init; }
 
     internal bool UsesTls => SecurityProtocol is SecurityProtocol.Ssl or SecurityProtocol.SaslSsl;

@@ -236,6 +236,7 @@ public sealed partial class PartitionLog
 /// <summary>Bytes read from a log: whole batches in a pooled buffer.</summary>
 public sealed class LogRead : IDisposable
 {
+    /// <summary>A read that found nothing.</summary>
     public static readonly LogRead Empty = new(null, 0, -1, -1);
 
     private byte[]? _buffer;
@@ -248,14 +249,19 @@ public sealed class LogRead : IDisposable
         LastOffset = lastOffset;
     }
 
+    /// <summary>How many bytes were read.</summary>
     public int Length { get; }
 
+    /// <summary>The first batch's base offset; -1 when empty.</summary>
     public long FirstOffset { get; }
 
+    /// <summary>The last batch's last offset; -1 when empty.</summary>
     public long LastOffset { get; }
 
+    /// <summary>The batches, valid until Dispose returns the buffer to its pool.</summary>
     public ReadOnlyMemory<byte> Memory => _buffer is null ? ReadOnlyMemory<byte>.Empty : _buffer.AsMemory(0, Length);
 
+    /// <summary>Returns the buffer to its pool.</summary>
     public void Dispose()
     {
         var b = Interlocked.Exchange(ref _buffer, null);

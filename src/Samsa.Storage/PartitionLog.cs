@@ -37,6 +37,7 @@ public sealed partial class PartitionLog : IDisposable
         _time = time;
     }
 
+    /// <summary>The partition's directory (topic-partition).</summary>
     public string Directory { get; }
 
     /// <summary>Swapped whole when the topic's configs change; the next append uses the new one.</summary>
@@ -52,6 +53,7 @@ public sealed partial class PartitionLog : IDisposable
     /// <summary>Offset the next appended record gets. Single node: also the high watermark.</summary>
     public long LogEndOffset { get; private set; }
 
+    /// <summary>The bytes of every segment, for retention.bytes and the console.</summary>
     public long SizeInBytes
     {
         get
@@ -63,6 +65,12 @@ public sealed partial class PartitionLog : IDisposable
         }
     }
 
+    /// <summary>Opens (or creates) the log in <paramref name="directory"/>, recovering the active segment after a crash.</summary>
+    /// <param name="directory">The partition's directory.</param>
+    /// <param name="config">The topic's configs.</param>
+    /// <param name="logger">Where recovery and retention log.</param>
+    /// <param name="time">The clock; null for the system clock.</param>
+    /// <returns>The open log.</returns>
     public static PartitionLog Open(string directory, LogConfig config, ILogger logger, TimeProvider? time = null)
     {
         System.IO.Directory.CreateDirectory(directory);
@@ -242,6 +250,7 @@ public sealed partial class PartitionLog : IDisposable
         LogStartOffset = offset;
     }
 
+    /// <summary>Closes the segment files.</summary>
     public void Dispose()
     {
         lock (_writeLock)

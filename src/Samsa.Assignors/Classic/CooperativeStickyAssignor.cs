@@ -9,10 +9,13 @@ namespace Samsa.Client.Assignors;
 /// </summary>
 public sealed class CooperativeStickyAssignor : IPartitionAssignor
 {
+    /// <inheritdoc />
     public string Name => "cooperative-sticky";
 
+    /// <inheritdoc />
     public bool IsCooperative => true;
 
+    /// <inheritdoc />
     public IReadOnlyDictionary<string, List<TopicPartition>> Assign(IReadOnlyDictionary<string, int> partitionsPerTopic, IReadOnlyList<MemberSubscription> members) =>
         Balance(partitionsPerTopic, members, withholdMoved: true);
 

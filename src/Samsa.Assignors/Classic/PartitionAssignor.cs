@@ -15,19 +15,28 @@ public sealed record MemberSubscription(
 /// </summary>
 public interface IPartitionAssignor
 {
+    /// <summary>The protocol name in partition.assignment.strategy (range, roundrobin, sticky, cooperative-sticky).</summary>
     string Name { get; }
 
     /// <summary>True for assignors that follow KIP-429 (incremental cooperative rebalancing).</summary>
     bool IsCooperative { get; }
 
+    /// <summary>The group's assignment, computed on the leader.</summary>
+    /// <param name="partitionsPerTopic">The partition count of each subscribed topic.</param>
+    /// <param name="members">Every member's subscription.</param>
+    /// <returns>Each member id's partitions (every member is present, possibly with none).</returns>
     IReadOnlyDictionary<string, List<TopicPartition>> Assign(IReadOnlyDictionary<string, int> partitionsPerTopic, IReadOnlyList<MemberSubscription> members);
 
     /// <summary>Extra bytes this member sends in its subscription (Kafka's eager StickyAssignor sends its previous assignment).</summary>
     byte[]? SubscriptionUserData(IReadOnlyCollection<TopicPartition> previousAssignment, int generation) => null;
 }
 
+/// <summary>The client-side assignors by protocol name.</summary>
 public static class PartitionAssignors
 {
+    /// <summary>The assignor that partition.assignment.strategy names; an unknown name is an <see cref="ArgumentException"/> listing the known ones.</summary>
+    /// <param name="name">range, roundrobin, sticky or cooperative-sticky.</param>
+    /// <returns>A new assignor.</returns>
     public static IPartitionAssignor Create(string name) => name switch
     {
         "range" => new RangeAssignor(),
@@ -53,10 +62,13 @@ public static class PartitionAssignors
 /// </summary>
 public sealed class RangeAssignor : IPartitionAssignor
 {
+    /// <inheritdoc />
     public string Name => "range";
 
+    /// <inheritdoc />
     public bool IsCooperative => false;
 
+    /// <inheritdoc />
     public IReadOnlyDictionary<string, List<TopicPartition>> Assign(IReadOnlyDictionary<string, int> partitionsPerTopic, IReadOnlyList<MemberSubscription> members)
     {
         var result = PartitionAssignors.Empty(members);
@@ -81,10 +93,13 @@ public sealed class RangeAssignor : IPartitionAssignor
 /// <summary>Kafka's RoundRobinAssignor: all partitions in topic order dealt to members in turn, skipping members not subscribed to the topic.</summary>
 public sealed class RoundRobinAssignor : IPartitionAssignor
 {
+    /// <inheritdoc />
     public string Name => "roundrobin";
 
+    /// <inheritdoc />
     public bool IsCooperative => false;
 
+    /// <inheritdoc />
     public IReadOnlyDictionary<string, List<TopicPartition>> Assign(IReadOnlyDictionary<string, int> partitionsPerTopic, IReadOnlyList<MemberSubscription> members)
     {
         var result = PartitionAssignors.Empty(members);

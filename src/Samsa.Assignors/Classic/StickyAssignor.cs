@@ -11,10 +11,13 @@ namespace Samsa.Client.Assignors;
 /// </summary>
 public sealed class StickyAssignor : IPartitionAssignor
 {
+    /// <inheritdoc />
     public string Name => "sticky";
 
+    /// <inheritdoc />
     public bool IsCooperative => false;
 
+    /// <inheritdoc />
     public IReadOnlyDictionary<string, List<TopicPartition>> Assign(IReadOnlyDictionary<string, int> partitionsPerTopic, IReadOnlyList<MemberSubscription> members)
     {
         var withPrevious = members.Select(m => m.UserData is { Length: > 0 } data && TryDecode(data, out var previous, out int generation)
@@ -23,6 +26,7 @@ public sealed class StickyAssignor : IPartitionAssignor
         return CooperativeStickyAssignor.Balance(partitionsPerTopic, withPrevious, withholdMoved: false);
     }
 
+    /// <inheritdoc />
     public byte[]? SubscriptionUserData(IReadOnlyCollection<TopicPartition> previousAssignment, int generation)
     {
         using var buffer = new PooledBufferWriter(64);

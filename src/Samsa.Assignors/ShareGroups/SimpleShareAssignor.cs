@@ -17,10 +17,13 @@ namespace Samsa.Assignors;
 /// </summary>
 public sealed class SimpleShareAssignor : IConsumerGroupAssignor
 {
+    /// <summary>Kafka's name for it (group.share.assignors).</summary>
     public const string AssignorName = "simple";
 
+    /// <inheritdoc />
     public string Name => AssignorName;
 
+    /// <inheritdoc />
     public GroupAssignment Assign(GroupSpec group, ITopicMetadata topics)
     {
         ArgumentNullException.ThrowIfNull(group);

@@ -223,7 +223,7 @@ public static partial class BrokerConfig
         Check(o.ShareGroupHeartbeatInterval > TimeSpan.Zero, "group.share.heartbeat.interval.ms", "must be positive.");
     }
 
-    private static int Int(string key, string value, int min)
+    internal static int Int(string key, string value, int min)
     {
         if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n))
             throw new BrokerConfigException(key, $"{key}: '{value}' is not an integer.");
@@ -240,7 +240,7 @@ public static partial class BrokerConfig
         return n;
     }
 
-    private static TimeSpan Ms(string key, string value) => TimeSpan.FromMilliseconds(Int(key, value, 0));
+    internal static TimeSpan Ms(string key, string value) => TimeSpan.FromMilliseconds(Int(key, value, 0));
 
     private static bool Bool(string key, string value) => value.ToLowerInvariant() switch
     {

@@ -260,19 +260,7 @@ internal static class SecurityConfig
         }
     }
 
-    private static int Int(string key, string value, int min)
-    {
-        if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n))
-            throw new BrokerConfigException(key, $"{key}: '{value}' is not an integer.");
-        if (n < min)
-            throw new BrokerConfigException(key, $"{key}: {n} is below the minimum {min}.");
-        return n;
-    }
+    private static int Int(string key, string value, int min) => BrokerConfig.Int(key, value, min);
 
-    private static TimeSpan Ms(string key, string value)
-    {
-        if (!long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) || n < 0)
-            throw new BrokerConfigException(key, $"{key}: '{value}' is not a non-negative number of milliseconds.");
-        return TimeSpan.FromMilliseconds(n);
-    }
+    private static TimeSpan Ms(string key, string value) => BrokerConfig.Ms(key, value);
 }

@@ -1,12 +1,17 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Samsa.Broker.Groups;
+using Samsa.Broker.Topics;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
 
 namespace Samsa.Broker.Metrics;
 
 /// <summary>
-/// The broker's instruments (System.Diagnostics.Metrics), exported by the web console's /metrics
-/// (docs/console.md lists the names). One meter per broker, disposed with it. Recording on the
+/// The broker's instruments (System.Diagnostics.Metrics): exported by the web console's /metrics,
+/// or by any OpenTelemetry MeterProvider that adds the meter "Samsa.Broker" (docs/telemetry.md
+/// lists the names). One meter per broker, disposed with it. Recording on the
 /// request path is a counter add with tags taken from arrays built once: no allocation, and next to
 /// nothing when no listener is attached (the console is off).
 /// </summary>
@@ -19,6 +24,10 @@ internal sealed class BrokerMetrics : IDisposable
     private readonly Counter<long> _partitionErrors;
     private readonly Counter<long> _received;
     private readonly Counter<long> _sent;
+    private readonly Histogram<double> _duration;
+    private readonly Counter<long> _rebalances;
+    private readonly Histogram<double> _rebalanceDuration;
+    private RebalanceMeter? _rebalanceMeter;
     private readonly KeyValuePair<string, object?>[] _apiTags;
     private readonly KeyValuePair<string, object?>[] _errorTags;
     private readonly KeyValuePair<string, object?> _otherError = new("error", "OTHER");
@@ -29,8 +38,11 @@ internal sealed class BrokerMetrics : IDisposable
         _partitionErrors = _meter.CreateCounter<long>("samsa.broker.partition.errors", "{error}", "Partition-level errors of Produce and Fetch responses, by api and error code.");
         _received = _meter.CreateCounter<long>("samsa.broker.network.received", "By", "Request bytes read from clients, size prefixes included.");
         _sent = _meter.CreateCounter<long>("samsa.broker.network.sent", "By", "Response bytes written to clients, size prefixes included.");
-        Rebalances = _meter.CreateCounter<long>("samsa.group.rebalances", "{rebalance}", "Completed rebalances, by group and group type.");
-        RebalanceDuration = _meter.CreateHistogram<double>("samsa.group.rebalance.duration", "s", "From a rebalance's start (classic: PreparingRebalance; consumer: a new group epoch) to Stable.");
+        _duration = _meter.CreateHistogram("samsa.broker.request.duration", "s",
+            "From a request's decoding to its response being ready, by api (a fetch's wait for data included, as Kafka's TotalTimeMs).",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+        _rebalances = _meter.CreateCounter<long>("samsa.group.rebalances", "{rebalance}", "Completed rebalances, by group and group type.");
+        _rebalanceDuration = _meter.CreateHistogram<double>("samsa.group.rebalance.duration", "s", "From a rebalance's start (classic: PreparingRebalance; consumer: a new group epoch) to Stable.");
         _apiTags = new KeyValuePair<string, object?>[Enum.GetValues<ApiKey>().Max(k => (int)k) + 1];
         foreach (var key in Enum.GetValues<ApiKey>())
             _apiTags[(int)key] = new("api", key.ToString());
@@ -40,13 +52,21 @@ internal sealed class BrokerMetrics : IDisposable
             _errorTags[(int)code + 1] = new("error", KafkaName(code));
     }
 
-    public Counter<long> Rebalances { get; }
-
-    public Histogram<double> RebalanceDuration { get; }
-
-    /// <summary>Counts one handled request; partition errors too for the two apis whose errors live there.</summary>
-    public void Request(ApiKey api, IResponse response)
+    /// <summary>
+    /// The instruments that read broker state: gauges over topics and groups, and the rebalance
+    /// meter's reader of the coordinator's changes. Called once, when the broker is assembled.
+    /// </summary>
+    public void Attach(TopicManager topics, GroupCoordinator groups, TimeProvider time, ILogger logger)
     {
+        BrokerGauges.Register(this, topics, groups);
+        _rebalanceMeter = new RebalanceMeter(this, groups.Events, time, logger);
+    }
+
+    /// <summary>Counts one handled request (<paramref name="started"/>: a Stopwatch timestamp); partition errors too for the two apis whose errors live there.</summary>
+    public void Request(ApiKey api, IResponse response, long started)
+    {
+        if (_duration.Enabled)
+            _duration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, ApiTag(api));
         if (!_requests.Enabled)
             return;
         var apiTag = ApiTag(api);
@@ -74,6 +94,14 @@ internal sealed class BrokerMetrics : IDisposable
                 }
                 break;
         }
+    }
+
+    public void Rebalanced(string group, string type, double seconds)
+    {
+        var groupTag = new KeyValuePair<string, object?>("group", group);
+        var typeTag = new KeyValuePair<string, object?>("type", type);
+        _rebalances.Add(1, groupTag, typeTag);
+        _rebalanceDuration.Record(seconds, groupTag, typeTag);
     }
 
     public void Received(long bytes) => _received.Add(bytes);
@@ -107,5 +135,9 @@ internal sealed class BrokerMetrics : IDisposable
         return text.ToString();
     }
 
-    public void Dispose() => _meter.Dispose();
+    public void Dispose()
+    {
+        _rebalanceMeter?.Dispose();
+        _meter.Dispose();
+    }
 }

@@ -19,6 +19,10 @@ internal static class ResponseErrors
     private static Func<IResponse, ErrorCode>?[] Build()
     {
         var getters = new Func<IResponse, ErrorCode>?[ApiMessages.Keys.Max(k => (int)k) + 1];
+        // Native AOT has no code generation and keeps no property metadata for this: there the counter's
+        // error label stays NONE (the branch is removed when the app is compiled ahead of time).
+        if (!System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported)
+            return getters;
         var typed = typeof(ResponseErrors).GetMethod(nameof(Typed), BindingFlags.NonPublic | BindingFlags.Static)!;
         foreach (var key in ApiMessages.Keys)
         {

@@ -64,6 +64,7 @@ internal sealed class RequestDispatcher
         var output = new PooledBufferWriter(512) { ReferenceThreshold = ReferenceThreshold };
         try
         {
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             var response = await _handlers[key].HandleAsync(context, request, cancellationToken).ConfigureAwait(false);
             if (response is null)
             {
@@ -71,7 +72,7 @@ internal sealed class RequestDispatcher
                 context.DisposeResources();
                 return null;
             }
-            _metrics?.Request(key, response);
+            _metrics?.Request(key, response, started);
             KafkaFrame.WriteResponse(output, response, version, correlationId);
         }
         catch

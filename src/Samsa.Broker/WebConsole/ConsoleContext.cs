@@ -61,28 +61,7 @@ internal sealed class ConsoleContext(BrokerInfo broker, TopicManager topics, Gro
     public IEnumerable<GroupView> AllGroups => Groups.Views.Values.OrderBy(g => g.GroupId, StringComparer.Ordinal);
 
     /// <summary>Per partition the group subscribes to or has committed: log end, committed offset and lag.</summary>
-    public IReadOnlyList<PartitionLag> Lag(GroupView view)
-    {
-        var (_, committed) = Groups.ShardFor(view.GroupId).FetchOffsets(view.GroupId, null);
-        var offsets = committed.ToDictionary(c => new PartitionKey(c.Topic, c.Partition), c => c.Offset?.Offset ?? -1);
-        var keys = new SortedSet<PartitionKey>(offsets.Keys);
-        foreach (string name in GroupOwnership.SubscribedTopics(view))
-        {
-            if (Topics.TryGet(name, out var topic))
-            {
-                for (int p = 0; p < topic.Partitions.Length; p++)
-                    keys.Add(new PartitionKey(name, p));
-            }
-        }
-        var result = new List<PartitionLag>(keys.Count);
-        foreach (var key in keys)
-        {
-            long end = Topics.TryGet(key.Topic, out var topic) && key.Partition < topic.Partitions.Length ? topic.Partitions[key.Partition].LogEndOffset : -1;
-            long at = offsets.GetValueOrDefault(key, -1);
-            result.Add(new PartitionLag(key, end, at, at >= 0 && end >= 0 ? Math.Max(0, end - at) : null));
-        }
-        return result;
-    }
+    public IReadOnlyList<PartitionLag> Lag(GroupView view) => Metrics.GroupLag.Of(Groups, Topics, view);
 
     /// <summary>Partitions of the topics the group subscribes to, in order: the boxes of the picture.</summary>
     public IReadOnlyList<PartitionKey> PartitionsOf(GroupView view)

@@ -74,7 +74,6 @@ internal sealed class ConsoleHost : IAsyncDisposable
             app.Use(BasicAuthentication.Require(users));
         Map(app, context);
         app.MapPrometheusScrapingEndpoint("/metrics");
-        ConsoleGauges.Register(metrics, context);
 
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()

@@ -40,7 +40,7 @@ internal static class GroupStream
                 if (c.Groups.View(groupId) is { } view)
                 {
                     var fragments = GroupPage.Fragments(c, view).ToDictionary(f => f.Id, f => f.Fragment.ToString());
-                    payload = JsonSerializer.Serialize(fragments);
+                    payload = JsonSerializer.Serialize(fragments, ConsoleJson.Default.DictionaryStringString);
                 }
                 else
                 {
@@ -58,3 +58,7 @@ internal static class GroupStream
         }
     }
 }
+
+/// <summary>Source-generated JSON for the console's event stream (no reflection, so trimming keeps it working).</summary>
+[System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, string>))]
+internal sealed partial class ConsoleJson : System.Text.Json.Serialization.JsonSerializerContext;

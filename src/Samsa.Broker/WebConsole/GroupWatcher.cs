@@ -2,14 +2,13 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using Samsa.Broker.Fetch;
 using Samsa.Broker.Groups.Runtime;
-using Samsa.Broker.Metrics;
 using Samsa.Broker.WebConsole.Timeline;
 
 namespace Samsa.Broker.WebConsole;
 
 /// <summary>
 /// The console's one reader of the coordinator's <see cref="GroupEvents"/>: a background task that
-/// feeds each change to the <see cref="RebalanceRecorder"/>, counts completed rebalances, and wakes
+/// feeds each change to the <see cref="RebalanceRecorder"/> and wakes
 /// the group pages' event streams. Shards never wait for it (their channel drops the oldest change
 /// when it lags, and every change carries whole views). Fetch threads reach the recorder through
 /// <see cref="IFetchListener"/>; one lock serialises the three.
@@ -19,17 +18,15 @@ internal sealed class GroupWatcher : IFetchListener, IAsyncDisposable
     private readonly RebalanceRecorder _recorder;
     private readonly Lock _lock = new();
     private readonly GroupEvents.Subscription _subscription;
-    private readonly BrokerMetrics? _metrics;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private TaskCompletionSource _changed = NewSignal();
     private volatile bool _awaitingFetch;
 
-    public GroupWatcher(GroupEvents events, TimeProvider time, int maxRebalances, BrokerMetrics? metrics, ILogger logger)
+    public GroupWatcher(GroupEvents events, TimeProvider time, int maxRebalances, ILogger logger)
     {
         _recorder = new RebalanceRecorder(time, maxRebalances);
-        _metrics = metrics;
         _logger = logger;
         _subscription = events.Subscribe();
         _loop = Task.Run(ReadAsync);
@@ -85,20 +82,10 @@ internal sealed class GroupWatcher : IFetchListener, IAsyncDisposable
 
     private void Apply(GroupChange change)
     {
-        IReadOnlyList<RebalanceBand> settled;
         lock (_lock)
         {
-            settled = _recorder.Apply(change);
+            _recorder.Apply(change);
             _awaitingFetch = _recorder.AwaitingFetch;
-        }
-        if (_metrics is null || change.After is not { } view)
-            return;
-        foreach (var band in settled)
-        {
-            var group = new KeyValuePair<string, object?>("group", view.GroupId);
-            var type = new KeyValuePair<string, object?>("type", GroupTypes.Name(view.Type));
-            _metrics.Rebalances.Add(1, group, type);
-            _metrics.RebalanceDuration.Record((band.Settled!.Value - band.Started).TotalSeconds, group, type);
         }
     }
 

@@ -87,7 +87,7 @@ internal static partial class GroupsCommand
         }));
 
         var deleteId = new Argument<string>("group");
-        var delete = new Command("delete", "Delete an empty group and its offsets.") { deleteId };
+        var delete = new Command("delete", "Delete an empty group and its offsets (a share group and its share state).") { deleteId };
         delete.SetAction((r, ct) => Common.RunAsync(r, verbose, "groups delete", async () =>
         {
             await using var admin = Admin(r);
@@ -104,7 +104,7 @@ internal static partial class GroupsCommand
         var toDatetime = new Option<string?>("--to-datetime") { Description = "e.g. 2026-11-24T10:00:00Z" };
         var shiftBy = new Option<long?>("--shift-by");
         var execute = new Option<bool>("--execute") { Description = "apply the plan (without it: a dry run)" };
-        var reset = new Command("reset-offsets", "Move a stopped group's committed offsets.") { resetId, topic, toEarliest, toLatest, toOffset, toDatetime, shiftBy, execute };
+        var reset = new Command("reset-offsets", "Move a stopped group's committed offsets (a share group's start offsets).") { resetId, topic, toEarliest, toLatest, toOffset, toDatetime, shiftBy, execute };
         reset.SetAction((r, ct) => Common.RunAsync(r, verbose, "groups reset-offsets", async () =>
         {
             var specs = new List<OffsetResetSpec>();
@@ -126,7 +126,12 @@ internal static partial class GroupsCommand
                 throw new ArgumentException("Give exactly one of --to-earliest, --to-latest, --to-offset, --to-datetime, --shift-by.");
             await using var admin = Admin(r);
             bool apply = r.GetValue(execute);
-            var plan = await admin.ResetGroupOffsetsAsync(r.GetValue(resetId)!, specs[0], r.GetValue(topic) is { Length: > 0 } t ? t : null, apply, ct);
+            string id = r.GetValue(resetId)!;
+            var topics = r.GetValue(topic) is { Length: > 0 } t ? t : null;
+            // A share group's start offsets move by AlterShareGroupOffsets (kafka-share-groups.sh --reset-offsets).
+            var plan = (await DescribeAnyAsync(admin, id, ct)).Type == GroupType.Share
+                ? await admin.ResetShareGroupOffsetsAsync(id, specs[0], topics, apply, ct)
+                : await admin.ResetGroupOffsetsAsync(id, specs[0], topics, apply, ct);
             if (r.GetValue(output) == "json")
                 Common.Json(plan.Select(p => new { p.Key.Topic, p.Key.Partition, NewOffset = p.Value }));
             else

@@ -9,7 +9,7 @@ using Samsa.Cli.Commands;
 namespace Samsa.Cli.Demo;
 
 /// <summary>
-/// <c>samsa demo</c>: the consumer-group notes as a live walk-through on an embedded broker. Every
+/// <c>samsa demo</c>: the consumer-group notes (and share groups, step 8) as a live walk-through on an embedded broker. Every
 /// step names the API and settings behind it, shows the assignment before and after, and checks
 /// what happened; the command exits 0 only if all of them behaved as described.
 /// </summary>
@@ -27,7 +27,7 @@ internal static partial class DemoCommand
     public static Command Create()
     {
         var verbose = Common.Verbose();
-        var command = new Command("demo", "Walk through consumer groups, classic and KIP-848, on an embedded broker (under a minute).") { verbose };
+        var command = new Command("demo", "Walk through consumer groups, classic and KIP-848, and share groups (KIP-932) on an embedded broker (about a minute).") { verbose };
         command.SetAction((r, ct) => Common.RunAsync(r, verbose, "demo", () => RunAsync(ct)));
         return command;
     }
@@ -52,6 +52,10 @@ internal static partial class DemoCommand
                 GroupInitialRebalanceDelay = TimeSpan.FromMilliseconds(100),
                 ConsumerGroupMinHeartbeatInterval = ConsumerHeartbeat,
                 ConsumerGroupHeartbeatInterval = ConsumerHeartbeat,
+                ShareGroupMinHeartbeatInterval = ShareHeartbeat,
+                ShareGroupHeartbeatInterval = ShareHeartbeat,
+                ShareRecordLockDuration = ShareLock,
+                ShareAutoOffsetReset = "earliest",
             }, cancellationToken: ct);
             string bootstrap = broker.BootstrapServers;
             Console.WriteLine($"Embedded broker on {bootstrap} (data in {dir}).");
@@ -59,7 +63,9 @@ internal static partial class DemoCommand
                 + $"group.consumer.heartbeat.interval.ms={ConsumerHeartbeat.TotalMilliseconds:F0} (default 5000, and its min lowered to match) "
                 + "and group.initial.rebalance.delay.ms=100 (default 3000); classic members use "
                 + $"heartbeat.interval.ms={Membership.ClassicHeartbeat.TotalMilliseconds:F0} (default 3000) and "
-                + $"session.timeout.ms={Membership.ClassicSession.TotalMilliseconds:F0} (default 45000).");
+                + $"session.timeout.ms={Membership.ClassicSession.TotalMilliseconds:F0} (default 45000); share groups run with "
+                + $"group.share.heartbeat.interval.ms={ShareHeartbeat.TotalMilliseconds:F0} (default 5000), group.share.record.lock.duration.ms={ShareLock.TotalMilliseconds:F0} (default 30000) "
+                + "and share.auto.offset.reset=earliest (default latest).");
             await using (var admin = new KafkaAdminClient(new AdminOptions { BootstrapServers = bootstrap }))
                 await admin.CreateTopicsAsync([new NewTopic(Topic, Partitions)], cancellationToken: ct);
             await using (var producer = new KafkaProducer<string, string>(new ProducerOptions { BootstrapServers = bootstrap }))
@@ -76,6 +82,7 @@ internal static partial class DemoCommand
             await CommitAndResume(bootstrap, Check, ct);
             await Standalone(bootstrap, Check, ct);
             await JoinBusyGroup(bootstrap, Check, ct);
+            await ShareGroupWork(bootstrap, Check, ct);
         }
         finally
         {

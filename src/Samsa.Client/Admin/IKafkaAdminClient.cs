@@ -46,6 +46,18 @@ public interface IKafkaAdminClient : IDisposable, IAsyncDisposable
     /// <summary>A share group's start offset and lag on each partition it has state for, with the partition's end offset.</summary>
     Task<IReadOnlyList<SharePartitionOffsets>> ListShareGroupOffsetsAsync(string groupId, CancellationToken cancellationToken = default);
 
+    /// <summary>Sets an empty share group's start offsets.</summary>
+    Task AlterShareGroupOffsetsAsync(string groupId, IReadOnlyDictionary<TopicPartition, long> startOffsets, CancellationToken cancellationToken = default);
+
+    /// <summary>Resets an empty share group's start offsets (a dry run unless <paramref name="execute"/>).</summary>
+    Task<IReadOnlyDictionary<TopicPartition, long>> ResetShareGroupOffsetsAsync(string groupId, OffsetResetSpec spec, IEnumerable<string>? topics, bool execute, CancellationToken cancellationToken = default);
+
+    /// <summary>Forgets an empty share group's state for whole topics.</summary>
+    Task DeleteShareGroupOffsetsAsync(string groupId, IEnumerable<string> topics, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes empty share groups (an id that is not a share group is refused).</summary>
+    Task DeleteShareGroupsAsync(IEnumerable<string> groupIds, CancellationToken cancellationToken = default);
+
     /// <summary>Deletes empty groups.</summary>
     Task DeleteGroupsAsync(IEnumerable<string> groupIds, CancellationToken cancellationToken = default);
 

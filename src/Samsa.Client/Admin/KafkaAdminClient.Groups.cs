@@ -167,16 +167,25 @@ public sealed partial class KafkaAdminClient
         if (execute && group.State is not ("Empty" or "Dead"))
             throw new Errors.GroupNotEmptyException($"Group {groupId} is {group.State} with {group.Members.Count} member(s): stop its consumers before resetting its offsets.");
         var committed = await CommittedAsync(groupId, cancellationToken).ConfigureAwait(false);
-        List<TopicPartition> partitions;
+        var partitions = await ResetPartitionsAsync(topics, committed, cancellationToken).ConfigureAwait(false);
+        var target = await PlanResetAsync(partitions, spec, committed, cancellationToken).ConfigureAwait(false);
+        if (execute && target.Count > 0)
+            await CommitAsync(groupId, target, cancellationToken).ConfigureAwait(false);
+        return target;
+    }
+
+    /// <summary>The partitions of <paramref name="topics"/>, or those of <paramref name="current"/> when null.</summary>
+    private async Task<List<TopicPartition>> ResetPartitionsAsync(IEnumerable<string>? topics, Dictionary<TopicPartition, long> current, CancellationToken cancellationToken)
+    {
         if (topics is null)
-        {
-            partitions = [.. committed.Keys];
-        }
-        else
-        {
-            var described = await DescribeTopicsAsync(topics, cancellationToken: cancellationToken).ConfigureAwait(false);
-            partitions = described.SelectMany(t => t.Partitions.Select(p => new TopicPartition(t.Name, p.Partition))).ToList();
-        }
+            return [.. current.Keys];
+        var described = await DescribeTopicsAsync(topics, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return described.SelectMany(t => t.Partitions.Select(p => new TopicPartition(t.Name, p.Partition))).ToList();
+    }
+
+    /// <summary>Where <paramref name="spec"/> moves each partition from <paramref name="current"/> (the earliest offset where there is none), clamped into the log.</summary>
+    private async Task<Dictionary<TopicPartition, long>> PlanResetAsync(List<TopicPartition> partitions, OffsetResetSpec spec, Dictionary<TopicPartition, long> current, CancellationToken cancellationToken)
+    {
         var earliest = await EdgesAsync(partitions, -2, cancellationToken).ConfigureAwait(false);
         var latest = await EdgesAsync(partitions, -1, cancellationToken).ConfigureAwait(false);
         Dictionary<TopicPartition, long> target;
@@ -192,7 +201,7 @@ public sealed partial class KafkaAdminClient
                 target = partitions.ToDictionary(p => p, _ => to.Offset);
                 break;
             case OffsetResetSpec.ShiftBy shift:
-                target = partitions.ToDictionary(p => p, p => (committed.TryGetValue(p, out long c) ? c : earliest[p]) + shift.Delta);
+                target = partitions.ToDictionary(p => p, p => (current.TryGetValue(p, out long c) ? c : earliest[p]) + shift.Delta);
                 break;
             case OffsetResetSpec.ToDateTime at:
                 var found = await OffsetLookup.ListOffsetsAsync(_cluster, false, _options.RequestTimeout, _options.RetryBackoff,
@@ -203,10 +212,7 @@ public sealed partial class KafkaAdminClient
                 throw new ArgumentOutOfRangeException(nameof(spec));
         }
         // Clamp into the log, as kafka-consumer-groups.sh does.
-        target = target.ToDictionary(t => t.Key, t => Math.Clamp(t.Value, earliest[t.Key], latest[t.Key]));
-        if (execute && target.Count > 0)
-            await CommitAsync(groupId, target, cancellationToken).ConfigureAwait(false);
-        return target;
+        return target.ToDictionary(t => t.Key, t => Math.Clamp(t.Value, earliest[t.Key], latest[t.Key]));
     }
 
     /// <summary>Commits offsets for an empty group (Kafka refuses them for a group with members).</summary>

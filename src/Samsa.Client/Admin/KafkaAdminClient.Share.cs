@@ -5,7 +5,7 @@ using Samsa.Protocol.Messages;
 
 namespace Samsa.Client.Admin;
 
-/// <summary>Share groups (KIP-932): describing them and their progress, as Kafka's Admin.describeShareGroups and listShareGroupOffsets.</summary>
+/// <summary>Share groups (KIP-932): describing them and their progress, moving or forgetting their start offsets, deleting them (Kafka's Admin share-group methods).</summary>
 public sealed partial class KafkaAdminClient
 {
     /// <summary>
@@ -70,6 +70,109 @@ public sealed partial class KafkaAdminClient
             .OrderBy(s => s.Partition.Topic, StringComparer.Ordinal).ThenBy(s => s.Partition.Partition)
             .Select(s => new SharePartitionOffsets(s.Partition, s.Start, s.Lag, ends[s.Partition]!.Offset))
             .ToList();
+    }
+
+    /// <summary>
+    /// Sets an empty share group's start offsets (AlterShareGroupOffsets, Kafka's
+    /// Admin.alterShareGroupOffsets; kafka-share-groups.sh --reset-offsets): delivery of each
+    /// partition starts over at its offset, and what was in flight there is forgotten. The group
+    /// must have no members (<see cref="Errors.GroupNotEmptyException"/>); an id that is not a share
+    /// group is <see cref="Errors.GroupNotFoundException"/>, a partition that does not exist
+    /// UNKNOWN_TOPIC_OR_PARTITION. An offset below the log start starts at the log start.
+    /// </summary>
+    public async Task AlterShareGroupOffsetsAsync(string groupId, IReadOnlyDictionary<TopicPartition, long> startOffsets, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(groupId);
+        ArgumentNullException.ThrowIfNull(startOffsets);
+        foreach (var (partition, offset) in startOffsets)
+        {
+            if (offset < 0)
+                throw new ArgumentOutOfRangeException(nameof(startOffsets), offset, $"The start offset of {partition} is negative.");
+        }
+        if (startOffsets.Count == 0)
+            return;
+        var connection = await ShareCoordinatorConnectionAsync(groupId, ApiKey.AlterShareGroupOffsets, cancellationToken).ConfigureAwait(false);
+        var request = new AlterShareGroupOffsetsRequest
+        {
+            GroupId = groupId,
+            Topics = startOffsets.GroupBy(o => o.Key.Topic, StringComparer.Ordinal).OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => new AlterShareGroupOffsetsRequest.AlterShareGroupOffsetsRequestTopic
+            {
+                TopicName = t.Key,
+                Partitions = t.OrderBy(p => p.Key.Partition).Select(p => new AlterShareGroupOffsetsRequest.AlterShareGroupOffsetsRequestPartition
+                {
+                    PartitionIndex = p.Key.Partition,
+                    StartOffset = p.Value,
+                }).ToList(),
+            }).ToList(),
+        };
+        var response = await connection.SendAsync<AlterShareGroupOffsetsResponse>(request, cancellationToken).ConfigureAwait(false);
+        ThrowFirst([(response.ErrorCode, response.ErrorMessage, $"share group {groupId}")]);
+        ThrowFirst(response.Responses.SelectMany(t => t.Partitions.Select(p => (p.ErrorCode, p.ErrorMessage, $"{t.TopicName}-{p.PartitionIndex} of share group {groupId}"))));
+    }
+
+    /// <summary>
+    /// Works out where <paramref name="spec"/> moves the share group's start offsets for these
+    /// topics (every partition the group has state for when null; a shift counts from the current
+    /// start offset, or the log start where there is none) and, with <paramref name="execute"/>,
+    /// sets them with <see cref="AlterShareGroupOffsetsAsync"/> (kafka-share-groups.sh
+    /// --reset-offsets). Only an empty share group can be changed. Returns the plan.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<TopicPartition, long>> ResetShareGroupOffsetsAsync(string groupId, OffsetResetSpec spec, IEnumerable<string>? topics, bool execute, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var group = await DescribeShareGroupAsync(groupId, cancellationToken).ConfigureAwait(false);
+        if (execute && group.Members.Count > 0)
+            throw new Errors.GroupNotEmptyException($"Share group {groupId} is {group.State} with {group.Members.Count} member(s): stop its consumers before resetting its offsets.");
+        var current = (await ListShareGroupOffsetsAsync(groupId, cancellationToken).ConfigureAwait(false))
+            .Where(o => o.StartOffset is not null)
+            .ToDictionary(o => o.Partition, o => o.StartOffset!.Value);
+        var partitions = await ResetPartitionsAsync(topics, current, cancellationToken).ConfigureAwait(false);
+        var target = await PlanResetAsync(partitions, spec, current, cancellationToken).ConfigureAwait(false);
+        if (execute && target.Count > 0)
+            await AlterShareGroupOffsetsAsync(groupId, target, cancellationToken).ConfigureAwait(false);
+        return target;
+    }
+
+    /// <summary>
+    /// Forgets an empty share group's state for whole topics (DeleteShareGroupOffsets, Kafka's
+    /// Admin.deleteShareGroupOffsets; kafka-share-groups.sh --delete-offsets): the next member
+    /// starts them from share.auto.offset.reset. Errors as <see cref="AlterShareGroupOffsetsAsync"/>;
+    /// a topic the group has no state for is UNKNOWN_TOPIC_OR_PARTITION.
+    /// </summary>
+    public async Task DeleteShareGroupOffsetsAsync(string groupId, IEnumerable<string> topics, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(groupId);
+        ArgumentNullException.ThrowIfNull(topics);
+        var names = topics.Distinct(StringComparer.Ordinal).ToList();
+        if (names.Any(string.IsNullOrEmpty))
+            throw new ArgumentException("Topic names must not be empty.", nameof(topics));
+        if (names.Count == 0)
+            return;
+        var connection = await ShareCoordinatorConnectionAsync(groupId, ApiKey.DeleteShareGroupOffsets, cancellationToken).ConfigureAwait(false);
+        var request = new DeleteShareGroupOffsetsRequest
+        {
+            GroupId = groupId,
+            Topics = names.Select(n => new DeleteShareGroupOffsetsRequest.DeleteShareGroupOffsetsRequestTopic { TopicName = n }).ToList(),
+        };
+        var response = await connection.SendAsync<DeleteShareGroupOffsetsResponse>(request, cancellationToken).ConfigureAwait(false);
+        ThrowFirst([(response.ErrorCode, response.ErrorMessage, $"share group {groupId}")]);
+        ThrowFirst(response.Responses.Select(t => (t.ErrorCode, t.ErrorMessage, $"topic {t.TopicName} of share group {groupId}")));
+    }
+
+    /// <summary>
+    /// Deletes empty share groups and their share state (Kafka's Admin.deleteShareGroups, by
+    /// DeleteGroups). Each id is first described as a share group, so an id naming a classic or
+    /// consumer group is <see cref="Errors.GroupNotFoundException"/> and is left alone; a group with
+    /// members is <see cref="Errors.GroupNotEmptyException"/>.
+    /// </summary>
+    public async Task DeleteShareGroupsAsync(IEnumerable<string> groupIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(groupIds);
+        foreach (var groupId in groupIds)
+        {
+            await DescribeShareGroupAsync(groupId, cancellationToken).ConfigureAwait(false);
+            await DeleteGroupsAsync([groupId], cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>A connection to the group's coordinator, which must serve <paramref name="api"/> (a share-group API).</summary>

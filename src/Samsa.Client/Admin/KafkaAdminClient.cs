@@ -19,6 +19,10 @@ public sealed partial class KafkaAdminClient : IKafkaAdminClient
     private readonly AdminOptions _options;
     private readonly ClusterClient _cluster;
 
+    /// <summary>An admin client with <paramref name="options"/>; it connects on first use.</summary>
+    /// <param name="options">The settings, with Kafka's names and defaults.</param>
+    /// <param name="loggerFactory">Where the client logs; null for none.</param>
+    /// <param name="timeProvider">The clock (tests pass a fake one); null for the system clock.</param>
     public KafkaAdminClient(AdminOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -30,6 +34,7 @@ public sealed partial class KafkaAdminClient : IKafkaAdminClient
             (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Samsa.Client.Admin"), timeProvider ?? TimeProvider.System);
     }
 
+    /// <inheritdoc />
     public async Task CreateTopicsAsync(IEnumerable<NewTopic> topics, bool validateOnly = false, CancellationToken cancellationToken = default)
     {
         var request = new CreateTopicsRequest
@@ -48,6 +53,7 @@ public sealed partial class KafkaAdminClient : IKafkaAdminClient
         ThrowFirst(response.Topics.Select(t => (t.ErrorCode, t.ErrorMessage, $"topic {t.Name}")));
     }
 
+    /// <inheritdoc />
     public async Task DeleteTopicsAsync(IEnumerable<string> topics, CancellationToken cancellationToken = default)
     {
         var names = topics.ToList();
@@ -94,6 +100,7 @@ public sealed partial class KafkaAdminClient : IKafkaAdminClient
             .ToList();
     }
 
+    /// <inheritdoc />
     public async Task<ClusterDescription> DescribeClusterAsync(CancellationToken cancellationToken = default)
     {
         var response = await _cluster.SendToAnyAsync<MetadataResponse>(new MetadataRequest { Topics = [] }, cancellationToken).ConfigureAwait(false);
@@ -101,6 +108,7 @@ public sealed partial class KafkaAdminClient : IKafkaAdminClient
             response.Brokers.OrderBy(b => b.NodeId).Select(b => new BrokerDescription(b.NodeId, b.Host, b.Port, b.Rack)).ToList());
     }
 
+    /// <inheritdoc />
     public async Task<IReadOnlyList<ConfigEntry>> DescribeTopicConfigsAsync(string topic, CancellationToken cancellationToken = default)
     {
         var request = new DescribeConfigsRequest { Resources = [new() { ResourceType = 2, ResourceName = topic, ConfigurationKeys = null }] };
@@ -181,7 +189,9 @@ public sealed partial class KafkaAdminClient : IKafkaAdminClient
         }
     }
 
+    /// <inheritdoc />
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
+    /// <inheritdoc />
     public ValueTask DisposeAsync() => _cluster.DisposeAsync();
 }

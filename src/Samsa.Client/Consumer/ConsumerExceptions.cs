@@ -17,5 +17,6 @@ public sealed class NoOffsetForPartitionException(IReadOnlyCollection<TopicParti
     : KafkaException(ErrorCode.OffsetOutOfRange,
         $"No valid offset for {string.Join(", ", partitions)} and auto.offset.reset is none: Seek to a position, or set auto.offset.reset to earliest or latest.")
 {
+    /// <summary>The partitions that have no committed offset to start from.</summary>
     public IReadOnlyCollection<TopicPartition> Partitions { get; } = partitions;
 }

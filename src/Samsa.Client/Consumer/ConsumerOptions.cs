@@ -2,10 +2,14 @@ using System.Globalization;
 
 namespace Samsa.Client.Consumer;
 
+/// <summary>auto.offset.reset: where a consumer starts on a partition without a (valid) committed offset.</summary>
 public enum AutoOffsetReset
 {
+    /// <summary>Start at the log end: only records produced from now on.</summary>
     Latest,
+    /// <summary>Start at the log start: every record still retained.</summary>
     Earliest,
+    /// <summary>Fail with an error naming the partition.</summary>
     None,
 }
 
@@ -19,15 +23,19 @@ public enum GroupProtocol
     Consumer,
 }
 
+/// <summary>isolation.level: which transactional records a consumer reads.</summary>
 public enum IsolationLevel
 {
+    /// <summary>Every record, transactional or not (read_uncommitted, the default).</summary>
     ReadUncommitted,
+    /// <summary>Records of committed transactions only, up to the last stable offset (read_committed).</summary>
     ReadCommitted,
 }
 
 /// <summary>A setting that is missing, unknown or out of range; <see cref="Key"/> names it.</summary>
 public sealed class KafkaConfigException(string key, string message) : ArgumentException(message)
 {
+    /// <summary>The setting's key, as Kafka names it.</summary>
     public string Key { get; } = key;
 }
 
@@ -53,16 +61,22 @@ public sealed record ConsumerOptions
     /// <summary>group.instance.id: makes the member static (KIP-345).</summary>
     public string? GroupInstanceId { get; init; }
 
+    /// <summary>client.id: the name the broker logs and quotas see.</summary>
     public string ClientId { get; init; } = "samsa-consumer";
 
+    /// <summary>fetch.min.bytes: the broker answers a fetch once it has this many bytes (or fetch.max.wait.ms passed).</summary>
     public int FetchMinBytes { get; init; } = 1;
 
+    /// <summary>fetch.max.wait.ms: how long the broker may hold a fetch waiting for fetch.min.bytes.</summary>
     public TimeSpan FetchMaxWait { get; init; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>fetch.max.bytes: the most a fetch response carries (a larger first batch still comes through).</summary>
     public int FetchMaxBytes { get; init; } = 52_428_800;
 
+    /// <summary>max.partition.fetch.bytes: the most one partition contributes to a fetch response.</summary>
     public int MaxPartitionFetchBytes { get; init; } = 1_048_576;
 
+    /// <summary>max.poll.records: the most records one poll returns.</summary>
     public int MaxPollRecords { get; init; } = 500;
 
     /// <summary>group.protocol (default classic).</summary>
@@ -91,16 +105,22 @@ public sealed record ConsumerOptions
     private TimeSpan? _heartbeatInterval;
     private IReadOnlyList<string>? _partitionAssignmentStrategy;
 
+    /// <summary>max.poll.interval.ms: a member that does not poll for this long leaves its group.</summary>
     public TimeSpan MaxPollInterval { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>request.timeout.ms: how long one request waits for its answer.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>default.api.timeout.ms: how long a blocking call (commit, positions, offsets lookups) may take when it is given no timeout.</summary>
     public TimeSpan DefaultApiTimeout { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>auto.offset.reset: where a partition without a committed offset (or with one out of range) starts.</summary>
     public AutoOffsetReset AutoOffsetReset { get; init; } = AutoOffsetReset.Latest;
 
+    /// <summary>enable.auto.commit: commit the positions of what poll returned every auto.commit.interval.ms, and on close and rebalance.</summary>
     public bool EnableAutoCommit { get; init; } = true;
 
+    /// <summary>auto.commit.interval.ms: how often auto-commit commits.</summary>
     public TimeSpan AutoCommitInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>partition.assignment.strategy, in preference order (Java 4.x: range, cooperative-sticky).</summary>
@@ -112,20 +132,28 @@ public sealed record ConsumerOptions
 
     private static readonly IReadOnlyList<string> DefaultAssignors = ["range", "cooperative-sticky"];
 
+    /// <summary>isolation.level: whether records of open or aborted transactions are returned.</summary>
     public IsolationLevel IsolationLevel { get; init; } = IsolationLevel.ReadUncommitted;
 
+    /// <summary>retry.backoff.ms: the wait before retrying a retriable error.</summary>
     public TimeSpan RetryBackoff { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>reconnect.backoff.ms: the first wait before reconnecting to a broker.</summary>
     public TimeSpan ReconnectBackoff { get; init; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>reconnect.backoff.max.ms: the longest wait between reconnects, reached by doubling.</summary>
     public TimeSpan ReconnectBackoffMax { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>metadata.max.age.ms: metadata is refreshed at least this often.</summary>
     public TimeSpan MetadataMaxAge { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>check.crcs: verify each record batch's CRC32C.</summary>
     public bool CheckCrcs { get; init; } = true;
 
+    /// <summary>allow.auto.create.topics: whether a metadata request may create a missing topic (when the broker allows it).</summary>
     public bool AllowAutoCreateTopics { get; init; } = true;
 
+    /// <summary>client.rack: the rack the client is in, for rack-aware assignment and fetching from the closest replica.</summary>
     public string? ClientRack { get; init; }
 
     /// <summary>
@@ -196,6 +224,7 @@ public sealed record ConsumerOptions
         ["client.rack"] = (o, _, v) => o with { ClientRack = v },
     };
 
+    /// <summary>Every Kafka property name this type reads in FromProperties (the security keys among them).</summary>
     public static IReadOnlyCollection<string> KnownKeys { get; } = [.. Keys.Keys, .. SecurityOptions.KnownKeys];
 
     /// <summary>Reads Kafka-style settings; an unknown key or a bad value names the key.</summary>

@@ -12,6 +12,11 @@ public interface IConsumerRebalanceListener
     /// </summary>
     void OnPartitionsRevoked(IReadOnlyCollection<TopicPartition> partitions);
 
+    /// <summary>
+    /// Called after a rebalance with the partitions this consumer now owns (all of them under the eager protocol,
+    /// the newly added ones under the cooperative one), before the next records are returned.
+    /// </summary>
+    /// <param name="partitions">The partitions assigned.</param>
     void OnPartitionsAssigned(IReadOnlyCollection<TopicPartition> partitions);
 
     /// <summary>
@@ -28,9 +33,12 @@ public sealed class RebalanceListener(
     Action<IReadOnlyCollection<TopicPartition>>? onRevoked = null,
     Action<IReadOnlyCollection<TopicPartition>>? onLost = null) : IConsumerRebalanceListener
 {
+    /// <inheritdoc />
     public void OnPartitionsAssigned(IReadOnlyCollection<TopicPartition> partitions) => onAssigned?.Invoke(partitions);
 
+    /// <inheritdoc />
     public void OnPartitionsRevoked(IReadOnlyCollection<TopicPartition> partitions) => onRevoked?.Invoke(partitions);
 
+    /// <inheritdoc />
     public void OnPartitionsLost(IReadOnlyCollection<TopicPartition> partitions) => (onLost ?? onRevoked)?.Invoke(partitions);
 }

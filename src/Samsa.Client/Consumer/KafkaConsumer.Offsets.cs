@@ -183,6 +183,7 @@ public sealed partial class KafkaConsumer<TKey, TValue>
     public IReadOnlyDictionary<TopicPartition, TopicPartitionOffset?> Committed(IEnumerable<TopicPartition> partitions) =>
         RunSync(CommittedAsync(partitions));
 
+    /// <inheritdoc />
     public async ValueTask<IReadOnlyDictionary<TopicPartition, TopicPartitionOffset?>> CommittedAsync(IEnumerable<TopicPartition> partitions, CancellationToken cancellationToken = default)
     {
         ThrowIfClosed();

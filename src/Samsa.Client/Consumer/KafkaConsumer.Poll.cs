@@ -37,6 +37,7 @@ public sealed partial class KafkaConsumer<TKey, TValue>
             await cancellation.CancelAsync().ConfigureAwait(false);
         var token = cancellation.Token;
         long start = _time.GetTimestamp();
+        long started = Stopwatch.GetTimestamp();
         try
         {
             while (true)
@@ -60,7 +61,7 @@ public sealed partial class KafkaConsumer<TKey, TValue>
                 _fetcher.SendFetches(_subscriptions);
                 if (records.Count > 0)
                 {
-                    Record(records);
+                    ConsumerTelemetry.Polled(records, _options.GroupId, _options.ClientId, started);
                     return records;
                 }
                 left = timeout - _time.GetElapsedTime(start);
@@ -302,21 +303,5 @@ public sealed partial class KafkaConsumer<TKey, TValue>
             }
             _signal.Set();
         });
-    }
-
-    private void Record(List<ConsumeResult<TKey, TValue>> records)
-    {
-        ConsumerTelemetry.Consumed.Add(records.Count,
-            new KeyValuePair<string, object?>("messaging.system", "kafka"),
-            new KeyValuePair<string, object?>("messaging.consumer.group.name", _options.GroupId));
-        if (ConsumerTelemetry.Source.HasListeners())
-        {
-            using var activity = ConsumerTelemetry.Source.StartActivity("poll", ActivityKind.Consumer);
-            activity?.SetTag("messaging.system", "kafka");
-            activity?.SetTag("messaging.operation.type", "receive");
-            activity?.SetTag("messaging.operation.name", "poll");
-            activity?.SetTag("messaging.consumer.group.name", _options.GroupId);
-            activity?.SetTag("messaging.batch.message_count", records.Count);
-        }
     }
 }

@@ -36,6 +36,7 @@ public sealed partial class KafkaConsumer<TKey, TValue>
     /// <summary>The offset of the next record poll will return for an assigned partition, resolving it first if needed.</summary>
     public long Position(TopicPartition partition) => RunSync(PositionAsync(partition));
 
+    /// <inheritdoc />
     public async ValueTask<long> PositionAsync(TopicPartition partition, CancellationToken cancellationToken = default)
     {
         ThrowIfClosed();
@@ -60,6 +61,7 @@ public sealed partial class KafkaConsumer<TKey, TValue>
     public IReadOnlyDictionary<TopicPartition, OffsetAndTimestamp?> OffsetsForTimes(IReadOnlyDictionary<TopicPartition, DateTimeOffset> timestamps) =>
         RunSync(OffsetsForTimesAsync(timestamps));
 
+    /// <inheritdoc />
     public async ValueTask<IReadOnlyDictionary<TopicPartition, OffsetAndTimestamp?>> OffsetsForTimesAsync(IReadOnlyDictionary<TopicPartition, DateTimeOffset> timestamps, CancellationToken cancellationToken = default)
     {
         ThrowIfClosed();
@@ -68,6 +70,7 @@ public sealed partial class KafkaConsumer<TKey, TValue>
         return await ListOffsetsAsync(timestamps.Select(t => (t.Key, t.Value.ToUnixTimeMilliseconds())), timeout.Token).ConfigureAwait(false);
     }
 
+    /// <inheritdoc />
     public IReadOnlyDictionary<TopicPartition, long> BeginningOffsets(IEnumerable<TopicPartition> partitions) => RunSync(EdgeOffsetsAsync(partitions, -2, CancellationToken.None));
 
     /// <summary>The log end offsets (with read_committed, the last stable offsets).</summary>

@@ -38,6 +38,12 @@ public sealed partial class KafkaConsumer<TKey, TValue> : IKafkaConsumer<TKey, T
     private bool _closed;
     private bool _closing;
 
+    /// <summary>A consumer with <paramref name="options"/> (validated here, naming a bad key); it connects on first use.</summary>
+    /// <param name="options">The settings, with Kafka's names and defaults.</param>
+    /// <param name="keyDeserializer">Reads keys; null for the built-in one of <typeparamref name="TKey"/> (string, byte[], int, long, Ignore).</param>
+    /// <param name="valueDeserializer">Reads values; null for the built-in one of <typeparamref name="TValue"/>.</param>
+    /// <param name="loggerFactory">Where the consumer logs; null for none.</param>
+    /// <param name="timeProvider">The clock (tests pass a fake one); null for the system clock.</param>
     public KafkaConsumer(
         ConsumerOptions options,
         IDeserializer<TKey>? keyDeserializer = null,
@@ -68,6 +74,7 @@ public sealed partial class KafkaConsumer<TKey, TValue> : IKafkaConsumer<TKey, T
     {
     }
 
+    /// <inheritdoc />
     public ConsumerOptions Options => _options;
 
     /// <summary>The partitions this consumer holds now.</summary>
@@ -76,10 +83,12 @@ public sealed partial class KafkaConsumer<TKey, TValue> : IKafkaConsumer<TKey, T
     /// <summary>The subscribed topics (for a pattern: those it matched at the last rebalance).</summary>
     public IReadOnlyCollection<string> Subscription => _subscriptions.Topics.ToList();
 
+    /// <inheritdoc />
     public ConsumerGroupMetadata? GroupMetadata => _coordinator is null
         ? null
         : new ConsumerGroupMetadata(_options.GroupId!, _coordinator.Generation.GenerationId, _coordinator.Generation.MemberId, _options.GroupInstanceId);
 
+    /// <inheritdoc />
     public void Subscribe(IEnumerable<string> topics, IConsumerRebalanceListener? listener = null)
     {
         ThrowIfClosed();
@@ -95,6 +104,7 @@ public sealed partial class KafkaConsumer<TKey, TValue> : IKafkaConsumer<TKey, T
         _coordinator!.Subscribe(new SubscriptionSnapshot(_subscriptions.Topics.ToList(), null));
     }
 
+    /// <inheritdoc />
     public void Subscribe(string topic, IConsumerRebalanceListener? listener = null) => Subscribe([topic], listener);
 
     /// <summary>Every topic whose whole name matches (Java's Pattern.matcher().matches()); topics created later join on the next metadata refresh.</summary>
@@ -125,6 +135,7 @@ public sealed partial class KafkaConsumer<TKey, TValue> : IKafkaConsumer<TKey, T
     /// <summary>Gives up the subscription or assignment: commits (auto-commit), revokes through the listener and leaves the group.</summary>
     public void Unsubscribe() => RunSync(UnsubscribeAsync(CancellationToken.None));
 
+    /// <inheritdoc />
     public async ValueTask UnsubscribeAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfClosed();
@@ -138,18 +149,21 @@ public sealed partial class KafkaConsumer<TKey, TValue> : IKafkaConsumer<TKey, T
         _listener = null;
     }
 
+    /// <inheritdoc />
     public void Pause(IEnumerable<TopicPartition> partitions)
     {
         foreach (var tp in partitions)
             _subscriptions.Get(tp.Topic, tp.Partition).Paused = true;
     }
 
+    /// <inheritdoc />
     public void Resume(IEnumerable<TopicPartition> partitions)
     {
         foreach (var tp in partitions)
             _subscriptions.Get(tp.Topic, tp.Partition).Paused = false;
     }
 
+    /// <inheritdoc />
     public IReadOnlyCollection<TopicPartition> Paused() =>
         _subscriptions.Partitions().Where(p => p.State.Paused).Select(p => new TopicPartition(p.Topic, p.Partition)).ToList();
 
@@ -173,6 +187,7 @@ public sealed partial class KafkaConsumer<TKey, TValue> : IKafkaConsumer<TKey, T
     /// <summary>Commits (auto-commit), revokes, leaves the group (not a static member) and closes connections, within 30 seconds.</summary>
     public void Close() => RunSync(CloseAsync(CancellationToken.None));
 
+    /// <inheritdoc />
     public async ValueTask CloseAsync(CancellationToken cancellationToken = default)
     {
         // The consumer stays usable until the group is left: a rebalance listener may commit
@@ -237,8 +252,10 @@ public sealed partial class KafkaConsumer<TKey, TValue> : IKafkaConsumer<TKey, T
         _subscriptions.SetAssignment([]);
     }
 
+    /// <inheritdoc />
     public void Dispose() => Close();
 
+    /// <inheritdoc />
     public ValueTask DisposeAsync() => CloseAsync();
 
     private void RequireGroup()

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Samsa.Client.Internal;
 using Samsa.Client.Internal.Network;
 using Samsa.Client.Internal.Producer;
 using Samsa.Client.Serialization;
@@ -36,6 +38,12 @@ public sealed class KafkaProducer<TKey, TValue> : IKafkaProducer<TKey, TValue>
     private readonly SemaphoreSlim _enqueueGate = new(1, 1);
     private int _closed;
 
+    /// <summary>A producer with <paramref name="options"/> (validated here, naming a bad key); it connects on first use.</summary>
+    /// <param name="options">The settings, with Kafka's names and defaults.</param>
+    /// <param name="keySerializer">Writes keys; null for the built-in one of <typeparamref name="TKey"/> (string, byte[], int, long, Null).</param>
+    /// <param name="valueSerializer">Writes values; null for the built-in one of <typeparamref name="TValue"/>.</param>
+    /// <param name="loggerFactory">Where the producer logs; null for none.</param>
+    /// <param name="timeProvider">The clock (tests pass a fake one); null for the system clock.</param>
     public KafkaProducer(ProducerOptions options, ISerializer<TKey>? keySerializer = null, ISerializer<TValue>? valueSerializer = null,
         ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
     {
@@ -54,11 +62,17 @@ public sealed class KafkaProducer<TKey, TValue> : IKafkaProducer<TKey, TValue>
         _callbackLoop = Task.Run(RunCallbacksAsync);
     }
 
+    /// <summary>A producer from Kafka-style settings (<c>("linger.ms", "5")</c>, ...); an unknown key or a bad value names the key.</summary>
+    /// <param name="properties">The settings by Kafka's property names.</param>
+    /// <param name="keySerializer">Writes keys; null for the built-in one.</param>
+    /// <param name="valueSerializer">Writes values; null for the built-in one.</param>
+    /// <param name="loggerFactory">Where the producer logs; null for none.</param>
     public KafkaProducer(IEnumerable<KeyValuePair<string, string>> properties, ISerializer<TKey>? keySerializer = null, ISerializer<TValue>? valueSerializer = null, ILoggerFactory? loggerFactory = null)
         : this(ProducerOptions.FromProperties(properties), keySerializer, valueSerializer, loggerFactory)
     {
     }
 
+    /// <inheritdoc />
     public ProducerOptions Options => _options;
 
     /// <summary>
@@ -88,14 +102,33 @@ public sealed class KafkaProducer<TKey, TValue> : IKafkaProducer<TKey, TValue>
         byte[]? key, value;
         try
         {
-            key = _keys.Serialize(message.Key, new SerializationContext(topic, IsKey: true));
-            value = _values.Serialize(message.Value, new SerializationContext(topic, IsKey: false));
+            key = _keys.Serialize(message.Key, new SerializationContext(topic, IsKey: true) { Headers = message.Headers });
+            value = _values.Serialize(message.Value, new SerializationContext(topic, IsKey: false) { Headers = message.Headers });
         }
         catch (Exception e) when (e is not KafkaException)
         {
             throw new KafkaException(ErrorCode.InvalidRecord, $"Cannot serialize a record for {topic}: {e.Message}", e);
         }
         var headers = message.Headers?.Select(h => (h.Key, h.Value)).ToList();
+        var previous = Activity.Current;
+        var activity = ProducerTelemetry.StartSend(topic, message.Key, value is null, _options.ClientId, ref headers);
+        if (activity is not null)
+            Activity.Current = previous; // the span is the record's, not the caller's context from here on
+        long started = ProducerTelemetry.Started();
+        try
+        {
+            await AppendAsync(topic, message, key, value, headers, new PendingRecord(completion, callback, 0, 0, activity, started), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (activity is not null || started != 0 || ClientTelemetry.Sent.Enabled)
+        {
+            ProducerTelemetry.Abandoned(activity, topic, started, e);
+            throw;
+        }
+    }
+
+    private async ValueTask AppendAsync(string topic, Message<TKey, TValue> message, byte[]? key, byte[]? value, List<(string Key, byte[]? Value)>? headers,
+        PendingRecord pending, CancellationToken cancellationToken)
+    {
         int size = RecordOverhead + (key?.Length ?? 0) + (value?.Length ?? 0) + (headers?.Sum(h => h.Key.Length + (h.Value?.Length ?? 0) + 8) ?? 0);
         if (size > _options.MaxRequestSize)
             throw new KafkaException(ErrorCode.MessageTooLarge, $"A record of about {size} bytes is larger than max.request.size ({_options.MaxRequestSize}).");
@@ -111,8 +144,9 @@ public sealed class KafkaProducer<TKey, TValue> : IKafkaProducer<TKey, TValue>
             if (partition < 0 || partition >= partitions)
                 throw new KafkaException(ErrorCode.UnknownTopicOrPartition, $"{topic} has {partitions} partition(s); there is no partition {partition}.");
             await _accumulator.ReserveAsync(size, cancellationToken).ConfigureAwait(false);
+            ProducerTelemetry.Partitioned(pending.Activity, partition);
             long timestamp = (message.Timestamp ?? _time.GetUtcNow()).ToUnixTimeMilliseconds();
-            wake = _accumulator.Append(topic, partition, timestamp, key, value, headers, new PendingRecord(completion, callback, timestamp, size), out bool full);
+            wake = _accumulator.Append(topic, partition, timestamp, key, value, headers, pending with { Timestamp = timestamp, Bytes = size }, out bool full);
             if (full && key is null && message.Partition is null)
                 MoveSticky(topic, partition, partitions);
         }
@@ -181,6 +215,7 @@ public sealed class KafkaProducer<TKey, TValue> : IKafkaProducer<TKey, TValue>
             throw new Errors.KafkaTimeoutException($"Flush did not finish within {timeout.TotalMilliseconds} ms; {_accumulator.Unfinished} record(s) still pending.");
     }
 
+    /// <inheritdoc />
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
         _sender.BeginFlush();
@@ -216,6 +251,7 @@ public sealed class KafkaProducer<TKey, TValue> : IKafkaProducer<TKey, TValue>
     /// <summary>Delivers what is batched (up to 30 s), then releases everything.</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
+    /// <summary>Delivers what is batched (up to 30 s), then releases everything.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0)

@@ -14,6 +14,7 @@ public enum Partitioner
     Crc32,
 }
 
+/// <summary>The key hashes the partitioners use, public so that an application can compute where a key lands.</summary>
 public static class PartitionHash
 {
     /// <summary>Kafka's murmur2 (the Java client's Utils.murmur2), seed 0x9747b28c.</summary>

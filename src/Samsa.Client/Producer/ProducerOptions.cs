@@ -10,6 +10,7 @@ namespace Samsa.Client.Producer;
 /// </summary>
 public sealed record ProducerOptions
 {
+    /// <summary>bootstrap.servers: host:port pairs, comma-separated, the client first connects to.</summary>
     public string BootstrapServers { get; init; } = "";
 
     /// <summary>
@@ -18,41 +19,58 @@ public sealed record ProducerOptions
     /// </summary>
     public SecurityOptions Security { get; init; } = SecurityOptions.Plaintext;
 
+    /// <summary>client.id: the name the broker logs and quotas see.</summary>
     public string ClientId { get; init; } = "samsa-producer";
 
     /// <summary>acks: -1 (all, default), 1 (leader) or 0 (no answer).</summary>
     public short Acks { get; init; } = -1;
 
+    /// <summary>linger.ms: how long a batch waits for more records before it is sent.</summary>
     public TimeSpan Linger { get; init; } = TimeSpan.FromMilliseconds(5);
 
+    /// <summary>batch.size: the most bytes of records one partition's batch holds.</summary>
     public int BatchSize { get; init; } = 16_384;
 
+    /// <summary>buffer.memory: the most bytes of records waiting to be sent; produce calls block (max.block.ms) beyond it.</summary>
     public long BufferMemory { get; init; } = 33_554_432;
 
+    /// <summary>compression.type: none, gzip, snappy, lz4 or zstd.</summary>
     public CompressionType CompressionType { get; init; } = CompressionType.None;
 
+    /// <summary>max.in.flight.requests.per.connection: unanswered produce requests per broker (at most 5 with idempotence).</summary>
     public int MaxInFlightRequestsPerConnection { get; init; } = 5;
 
+    /// <summary>enable.idempotence: retries neither duplicate nor reorder records (needs acks=all).</summary>
     public bool EnableIdempotence { get; init; } = true;
 
+    /// <summary>delivery.timeout.ms: the longest a record may take from the produce call to its acknowledgement, retries included.</summary>
     public TimeSpan DeliveryTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>request.timeout.ms: how long one request waits for its answer.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>max.block.ms: how long a produce call may wait for metadata or for room in buffer.memory.</summary>
     public TimeSpan MaxBlock { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>retries: how often a failed batch is retried within delivery.timeout.ms.</summary>
     public int Retries { get; init; } = int.MaxValue;
 
+    /// <summary>retry.backoff.ms: the wait before retrying a retriable error.</summary>
     public TimeSpan RetryBackoff { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>reconnect.backoff.ms: the first wait before reconnecting to a broker.</summary>
     public TimeSpan ReconnectBackoff { get; init; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>reconnect.backoff.max.ms: the longest wait between reconnects, reached by doubling.</summary>
     public TimeSpan ReconnectBackoffMax { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>max.request.size: the largest record (and produce request) the producer sends.</summary>
     public int MaxRequestSize { get; init; } = 1_048_576;
 
+    /// <summary>partitioner.class: where keyed records go (Java's murmur2 by default; librdkafka's crc32 to match its clients).</summary>
     public Partitioner Partitioner { get; init; } = Partitioner.Murmur2;
 
+    /// <summary>allow.auto.create.topics: whether a metadata request may create a missing topic (when the broker allows it).</summary>
     public bool AllowAutoCreateTopics { get; init; } = true;
 
     private delegate ProducerOptions Setter(ProducerOptions o, string key, string value);
@@ -108,8 +126,12 @@ public sealed record ProducerOptions
         ["allow.auto.create.topics"] = (o, k, v) => o with { AllowAutoCreateTopics = Bool(k, v) },
     };
 
+    /// <summary>Every Kafka property name this type reads in FromProperties (the security keys among them).</summary>
     public static IReadOnlyCollection<string> KnownKeys { get; } = [.. Keys.Keys, .. SecurityOptions.KnownKeys];
 
+    /// <summary>Reads Kafka-style settings; an unknown key or a bad value names the key.</summary>
+    /// <param name="properties">The settings by Kafka's property names.</param>
+    /// <returns>The options, with defaults for what was not given.</returns>
     public static ProducerOptions FromProperties(IEnumerable<KeyValuePair<string, string>> properties)
     {
         ArgumentNullException.ThrowIfNull(properties);
@@ -134,6 +156,8 @@ public sealed record ProducerOptions
         return options;
     }
 
+    /// <summary>Checks the settings together (idempotence needs acks=all, ...), throwing <see cref="Consumer.KafkaConfigException"/> naming the key.</summary>
+    /// <returns>These options.</returns>
     public ProducerOptions Validate()
     {
         new ConsumerOptions { BootstrapServers = BootstrapServers }.Validate(subscribing: false); // same bootstrap.servers rules

@@ -51,6 +51,12 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
     private bool _closed;
     private bool _closing;
 
+    /// <summary>A share consumer with <paramref name="options"/> (validated here, naming a bad key); it connects on first use.</summary>
+    /// <param name="options">The settings, with Kafka's names and defaults.</param>
+    /// <param name="keyDeserializer">Reads keys; null for the built-in one of <typeparamref name="TKey"/> (string, byte[], int, long, Ignore).</param>
+    /// <param name="valueDeserializer">Reads values; null for the built-in one of <typeparamref name="TValue"/>.</param>
+    /// <param name="loggerFactory">Where the share consumer logs; null for none.</param>
+    /// <param name="timeProvider">The clock (tests pass a fake one); null for the system clock.</param>
     public KafkaShareConsumer(
         ShareConsumerOptions options,
         IDeserializer<TKey>? keyDeserializer = null,
@@ -71,7 +77,7 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
         _state = new ShareFetchState<TKey, TValue>(
             new ShareFetchSettings(options.GroupId!, (int)options.FetchMaxWait.TotalMilliseconds, options.FetchMinBytes, options.FetchMaxBytes,
                 options.MaxPollRecords, options.AcquireMode, options.CheckCrcs),
-            _group.MemberId, keyDeserializer ?? Deserializers.Default<TKey>(), valueDeserializer ?? Deserializers.Default<TValue>(), _log);
+            _group.MemberId, keyDeserializer ?? Deserializers.Default<TKey>(), valueDeserializer ?? Deserializers.Default<TValue>(), _log, _time);
     }
 
     /// <summary>From Kafka-style settings (bootstrap.servers, group.id, share.acknowledgement.mode, ...).</summary>
@@ -80,6 +86,7 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
     {
     }
 
+    /// <summary>The settings the consumer was built with.</summary>
     public ShareConsumerOptions Options => _options;
 
     /// <summary>The subscribed topics.</summary>
@@ -87,6 +94,13 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
 
     /// <summary>The partitions the share group assigned this member (others may be assigned the same ones).</summary>
     public IReadOnlyCollection<TopicPartition> Assignment => _group.Assignment.Select(p => new TopicPartition(p.Topic, p.Partition)).ToList();
+
+    /// <summary>
+    /// Acquired offsets this consumer dropped without handing them out because their acquisition
+    /// lock had run out while they waited in its buffer (the broker may have given them to
+    /// another member by then).
+    /// </summary>
+    internal long ExpiredRecordsDropped => _state.ExpiredDropped;
 
     /// <summary>This member's id in the share group (made by the client, for the consumer's life).</summary>
     public string MemberId => _group.MemberId;
@@ -120,11 +134,16 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
         _log.LogInformation("Share group {Group}: subscribed to {Topics}", _options.GroupId, string.Join(", ", _subscription));
     }
 
+    /// <summary>Subscribes to one topic (replacing the subscription); see the list overload.</summary>
+    /// <param name="topic">The topic.</param>
     public void Subscribe(string topic) => Subscribe([topic]);
 
     /// <summary>Accepts (implicit mode) and sends what is acknowledged, closes the share sessions (releasing the rest) and leaves the group.</summary>
     public void Unsubscribe() => RunSync(UnsubscribeAsync(CancellationToken.None));
 
+    /// <summary>Drops the subscription: acknowledgements still pending are sent, then the member leaves the share group.</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>When the member has left.</returns>
     public async ValueTask UnsubscribeAsync(CancellationToken cancellationToken = default)
     {
         EnsureUsable();
@@ -161,6 +180,7 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
             await cancellation.CancelAsync().ConfigureAwait(false);
         var token = cancellation.Token;
         long start = _time.GetTimestamp();
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             _group.OnPoll();
@@ -189,7 +209,7 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
                 {
                     // Acknowledgements that cannot wait for the next fetch go by ShareAcknowledge.
                     SendAcknowledgements();
-                    Record(records);
+                    ConsumerTelemetry.Polled(records, _options.GroupId, _options.ClientId, started);
                     return records;
                 }
                 _fetchMore = true;
@@ -252,8 +272,14 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
     /// <summary>Sends the acknowledgements now and waits for the outcome: per partition, null or the error (Java's commitSync).</summary>
     public IReadOnlyDictionary<TopicPartition, KafkaException?> CommitSync() => CommitSync(_options.DefaultApiTimeout);
 
+    /// <summary>Sends the acknowledgements recorded so far and waits for the broker's answer, up to <paramref name="timeout"/>.</summary>
+    /// <param name="timeout">How long to wait.</param>
+    /// <returns>Each partition's outcome: null on success, else the error.</returns>
     public IReadOnlyDictionary<TopicPartition, KafkaException?> CommitSync(TimeSpan timeout) => RunSync(CommitSyncAsync(timeout, CancellationToken.None));
 
+    /// <inheritdoc cref="CommitSync(TimeSpan)"/>
+    /// <param name="timeout">How long to wait.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
     public async ValueTask<IReadOnlyDictionary<TopicPartition, KafkaException?>> CommitSyncAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         EnsureUsable();
@@ -319,6 +345,9 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
     /// <summary>Accepts (implicit mode) and sends what is acknowledged, closes the share sessions (the broker releases the rest), leaves the group, within 30 seconds.</summary>
     public void Close() => RunSync(CloseAsync(CancellationToken.None));
 
+    /// <summary>Sends pending acknowledgements, releases records still acquired, and leaves the share group.</summary>
+    /// <param name="cancellationToken">Stops waiting (the member is still closed).</param>
+    /// <returns>When the consumer is closed.</returns>
     public async ValueTask CloseAsync(CancellationToken cancellationToken = default)
     {
         if (_closed || _closing)
@@ -371,8 +400,10 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
         }
     }
 
+    /// <inheritdoc />
     public void Dispose() => Close();
 
+    /// <inheritdoc />
     public ValueTask DisposeAsync() => CloseAsync();
 
     /// <summary>
@@ -508,8 +539,9 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
             if (!connection.TryGetVersion(ApiKey.ShareFetch, out short version))
                 throw new KafkaException(ErrorCode.UnsupportedVersion, $"{node} does not serve ShareFetch (KIP-932 share groups: Kafka 4.1+).");
             var timeout = _options.RequestTimeout + _options.FetchMaxWait;
+            long sentAt = _time.GetTimestamp(); // the broker acquires no earlier: the lock's clock starts after this
             var (response, buffer) = await connection.SendLeasedAsync<ShareFetchResponse>(request, version, timeout, CancellationToken.None).ConfigureAwait(false);
-            return new ShareIo(node.Id, Fetch: true, Close: false, acks, response, null, buffer, null);
+            return new ShareIo(node.Id, Fetch: true, Close: false, acks, response, null, buffer, null) { SentAt = sentAt };
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -551,7 +583,7 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
                 }
                 else if (io.Fetch)
                 {
-                    if (_state.OnFetchResponse(node, io.Acks, io.FetchResponse!, io.Buffer, _cluster.Metadata.TopicName))
+                    if (_state.OnFetchResponse(node, io.Acks, io.FetchResponse!, io.Buffer, _cluster.Metadata.TopicName, io.SentAt))
                         _fetchMore = false; // as the Java client: fetch again when the application has taken these
                 }
                 else
@@ -639,11 +671,6 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
             throw reported;
     }
 
-    private void Record(List<ConsumeResult<TKey, TValue>> records) =>
-        ConsumerTelemetry.Consumed.Add(records.Count,
-            new KeyValuePair<string, object?>("messaging.system", "kafka"),
-            new KeyValuePair<string, object?>("messaging.consumer.group.name", _options.GroupId));
-
     private void EnsureUsable()
     {
         ObjectDisposedException.ThrowIf(_closed, this);
@@ -656,5 +683,9 @@ public sealed class KafkaShareConsumer<TKey, TValue> : IDisposable, IAsyncDispos
     private static T RunSync<T>(ValueTask<T> task) => task.AsTask().GetAwaiter().GetResult();
 
     /// <summary>A finished ShareFetch or ShareAcknowledge, handed from the network to the application's thread.</summary>
-    private sealed record ShareIo(int Node, bool Fetch, bool Close, AcknowledgementsInFlight Acks, ShareFetchResponse? FetchResponse, ShareAcknowledgeResponse? AckResponse, ResponseBuffer? Buffer, Exception? Error);
+    private sealed record ShareIo(int Node, bool Fetch, bool Close, AcknowledgementsInFlight Acks, ShareFetchResponse? FetchResponse, ShareAcknowledgeResponse? AckResponse, ResponseBuffer? Buffer, Exception? Error)
+    {
+        /// <summary>When a ShareFetch left (its records' locks start later); null for the others.</summary>
+        public long? SentAt { get; init; }
+    }
 }

@@ -45,6 +45,7 @@ public sealed record ShareConsumerOptions
     /// <summary>group.id: the share group (required).</summary>
     public string? GroupId { get; init; }
 
+    /// <summary>client.id: the name the broker logs and quotas see.</summary>
     public string ClientId { get; init; } = "samsa-share-consumer";
 
     /// <summary>share.acknowledgement.mode (default implicit).</summary>
@@ -53,10 +54,13 @@ public sealed record ShareConsumerOptions
     /// <summary>share.acquire.mode (default batch_optimized).</summary>
     public ShareAcquireMode AcquireMode { get; init; } = ShareAcquireMode.BatchOptimized;
 
+    /// <summary>fetch.min.bytes: the broker answers a fetch once it has this many bytes (or fetch.max.wait.ms passed).</summary>
     public int FetchMinBytes { get; init; } = 1;
 
+    /// <summary>fetch.max.wait.ms: how long the broker may hold a fetch waiting for fetch.min.bytes.</summary>
     public TimeSpan FetchMaxWait { get; init; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>fetch.max.bytes: the most a fetch response carries (a larger first batch still comes through).</summary>
     public int FetchMaxBytes { get; init; } = 52_428_800;
 
     /// <summary>max.partition.fetch.bytes (the share fetch request has no per-partition limit; kept for parity and checked).</summary>
@@ -68,20 +72,28 @@ public sealed record ShareConsumerOptions
     /// <summary>max.poll.interval.ms: without a poll for this long the member leaves the group and rejoins on the next poll.</summary>
     public TimeSpan MaxPollInterval { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>request.timeout.ms: how long one request waits for its answer.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>default.api.timeout.ms: how long a blocking call (commit, positions, offsets lookups) may take when it is given no timeout.</summary>
     public TimeSpan DefaultApiTimeout { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>retry.backoff.ms: the wait before retrying a retriable error.</summary>
     public TimeSpan RetryBackoff { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>reconnect.backoff.ms: the first wait before reconnecting to a broker.</summary>
     public TimeSpan ReconnectBackoff { get; init; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>reconnect.backoff.max.ms: the longest wait between reconnects, reached by doubling.</summary>
     public TimeSpan ReconnectBackoffMax { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>metadata.max.age.ms: metadata is refreshed at least this often.</summary>
     public TimeSpan MetadataMaxAge { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>check.crcs: verify each record batch's CRC32C.</summary>
     public bool CheckCrcs { get; init; } = true;
 
+    /// <summary>allow.auto.create.topics: whether a metadata request may create a missing topic (when the broker allows it).</summary>
     public bool AllowAutoCreateTopics { get; init; } = true;
 
     /// <summary>client.rack: sent in the first heartbeat.</summary>
@@ -139,6 +151,7 @@ public sealed record ShareConsumerOptions
         "interceptor.classes", "session.timeout.ms", "heartbeat.interval.ms", "group.protocol", "group.remote.assignor",
     };
 
+    /// <summary>Every Kafka property name this type reads in FromProperties (the security keys among them).</summary>
     public static IReadOnlyCollection<string> KnownKeys { get; } = [.. Keys.Keys, .. SecurityOptions.KnownKeys];
 
     /// <summary>Reads Kafka-style settings; an unknown or unsupported key or a bad value names the key.</summary>

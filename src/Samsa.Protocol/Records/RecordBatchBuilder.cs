@@ -95,13 +95,13 @@ public sealed class RecordBatchBuilder : IDisposable
         w.WriteRaw(bytes);
     }
 
-    /// <summary>Appends the finished batch (base offset 0; the broker assigns offsets) to <paramref name="output"/>.</summary>
     /// <summary>
     /// Raises the batch's last offset delta above its last record's (compaction keeps a batch's
     /// original offset range, so the next batch still follows on, as Kafka's cleaner does).
     /// </summary>
     public void ExtendLastOffsetDelta(int lastOffsetDelta) => _lastOffsetDelta = Math.Max(_lastOffsetDelta, lastOffsetDelta);
 
+    /// <summary>Appends the finished batch (base offset 0; the broker assigns offsets) to <paramref name="output"/>.</summary>
     public void Build(PooledBufferWriter output)
     {
         if (_count == 0)

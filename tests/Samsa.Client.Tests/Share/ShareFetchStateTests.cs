@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using Samsa.Client.Consumer;
 using Samsa.Client.Internal.Network;
 using Samsa.Client.Internal.Share;
@@ -19,9 +20,9 @@ public class ShareFetchStateTests
 
     private static string? NameOf(Guid id) => id == T ? "t" : id == U ? "u" : null;
 
-    private static ShareFetchState<string?, string?> Create(int maxRecords = 500) =>
+    private static ShareFetchState<string?, string?> Create(int maxRecords = 500, TimeProvider? time = null) =>
         new(new ShareFetchSettings("g", 500, 1, 1 << 20, maxRecords, ShareAcquireMode.BatchOptimized, CheckCrcs: true), "member-1",
-            Deserializers.Utf8, Deserializers.Utf8, NullLogger.Instance);
+            Deserializers.Utf8, Deserializers.Utf8, NullLogger.Instance, time);
 
     private static SharePartition P(Guid topic, int partition) => new(topic, NameOf(topic)!, partition);
 
@@ -338,6 +339,75 @@ public class ShareFetchStateTests
         state.BuildFetch(Node, [P(T, 0)], out acks);
         response.Responses[0].Partitions[0].ErrorCode = ErrorCode.TopicAuthorizationFailed;
         Assert.Throws<Samsa.Client.Errors.TopicAuthorizationException>(() => state.OnFetchResponse(Node, acks, response, null, NameOf));
+    }
+
+    [Fact]
+    public void Buffered_records_whose_lock_ran_out_are_dropped_unacknowledged_and_never_handed_out()
+    {
+        var time = new FakeTimeProvider();
+        var state = Create(time: time);
+        var request = state.BuildFetch(Node, [P(T, 0)], out var acks)!;
+        long sentAt = time.GetTimestamp();
+        time.Advance(TimeSpan.FromMilliseconds(200)); // the long poll: the broker acquired somewhere in here
+        var frame = Frame((0, 10));
+        var response = Response(T, 0, frame, (0, 9, 1));
+        response.AcquisitionLockTimeoutMs = 1000;
+        Assert.True(state.OnFetchResponse(Node, acks, response, frame, NameOf, sentAt));
+        frame.Release();
+
+        Assert.Equal([0L, 1, 2], Collect(state, max: 3).Select(r => r.Offset));
+        time.Advance(TimeSpan.FromMilliseconds(799)); // 999 ms after sending: still ours
+        Assert.Equal([3L, 4, 5], Collect(state, max: 3).Select(r => r.Offset));
+        time.Advance(TimeSpan.FromMilliseconds(1)); // 1000 ms after sending: the broker may have let them go
+        Assert.Empty(Collect(state, max: 3));
+        Assert.False(state.HasBuffered);
+        Assert.Equal(4, state.ExpiredDropped);
+
+        // What the application had is still its to acknowledge (the broker may refuse it); the
+        // dropped offsets are neither released nor reported as gaps.
+        state.AcknowledgeAllDelivered(AcknowledgeType.Accept);
+        state.TakeAcknowledged();
+        var next = state.BuildFetch(Node, [P(T, 0)], out _)!;
+        Assert.Equal([(0L, 5L, "1")], Acks(next, T, 0)); // 0-5 accepted, 6-9 absent
+    }
+
+    [Fact]
+    public void A_fetch_with_no_lock_duration_keeps_its_records_buffered_however_long()
+    {
+        var time = new FakeTimeProvider();
+        var state = Create(time: time);
+        Open(state, [(0, 4)], (0, 3, 1)); // AcquisitionLockTimeoutMs 0: the broker did not say
+        Assert.Equal([0L, 1], Collect(state, max: 2).Select(r => r.Offset));
+        time.Advance(TimeSpan.FromHours(1));
+        Assert.Equal([2L, 3], Collect(state, max: 2).Select(r => r.Offset));
+        Assert.Equal(0, state.ExpiredDropped);
+    }
+
+    [Fact]
+    public void Close_releases_buffered_records_still_locked_but_not_those_whose_lock_ran_out()
+    {
+        var time = new FakeTimeProvider();
+        var state = Create(time: time);
+        var request = state.BuildFetch(Node, [P(T, 0), P(T, 1)], out var acks)!;
+        var frame = Frame((0, 4));
+        var response = Response(T, 0, frame, (0, 3, 1));
+        response.AcquisitionLockTimeoutMs = 1000;
+        state.OnFetchResponse(Node, acks, response, frame, NameOf, time.GetTimestamp());
+        time.Advance(TimeSpan.FromMilliseconds(600));
+        var second = Response(T, 1, frame, (0, 3, 1));
+        second.AcquisitionLockTimeoutMs = 1000;
+        state.BuildFetch(Node, [P(T, 0), P(T, 1)], out acks);
+        state.OnFetchResponse(Node, acks, second, frame, NameOf, time.GetTimestamp());
+        frame.Release();
+        time.Advance(TimeSpan.FromMilliseconds(500)); // t-0's lock ran out, t-1's has 100 ms left
+
+        state.ReleaseBuffered();
+        var close = state.BuildAcknowledge(Node, close: true, out _)!;
+        var partitions = close.Topics.Single().Partitions;
+        var released = Assert.Single(partitions);
+        Assert.Equal(1, released.PartitionIndex);
+        Assert.Equal((0L, 3L, "2"), (released.AcknowledgementBatches[0].FirstOffset, released.AcknowledgementBatches[0].LastOffset, string.Join("", released.AcknowledgementBatches[0].AcknowledgeTypes)));
+        Assert.Equal(4, state.ExpiredDropped);
     }
 
     [Fact]

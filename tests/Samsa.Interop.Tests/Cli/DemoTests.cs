@@ -111,6 +111,46 @@ public sealed class DemoTests(DemoRun demo)
         Assert.Contains($"  ok   {label}: the new member took its share and only the partitions that moved were revoked", lines);
     }
 
+    [Fact]
+    public void Five_share_consumers_on_one_partition_all_work_a_stopped_ones_records_go_to_the_others_and_poison_is_rejected_once()
+    {
+        var lines = demo.Step(8);
+        string text = string.Join('\n', lines);
+        Assert.Contains(lines, l => l.StartsWith("  how: ", StringComparison.Ordinal) && l.Contains("group.share.record.lock.duration.ms=2000", StringComparison.Ordinal));
+
+        // Every member received records; the good ones were accepted once each, the poison rejected once.
+        var members = Rows(lines, @"^    (worker-\d)  +(\d+)  +(\d+)  +(\d+)  +(\d+)(?:  +stopped dead holding (\d+))?$");
+        Assert.True(members.Count == 5, text);
+        int N(Match m, int g) => int.Parse(m.Groups[g].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.All(members, m => Assert.True(N(m, 2) > 0, $"{m.Groups[1].Value} received nothing:\n{text}"));
+        Assert.Equal(64, members.Sum(m => N(m, 3)));
+        Assert.Equal(1, members.Sum(m => N(m, 4)));
+        var victim = Assert.Single(members, m => m.Groups[6].Success);
+        int held = N(victim, 6);
+        Assert.True(held > 0, text);
+        Assert.Equal(0, N(victim, 3));
+        Assert.Equal(held, members.Sum(m => N(m, 5))); // the held records, and only they, were delivered twice
+
+        // Each held record went to another member as its second delivery, and was accepted there.
+        var redelivered = Rows(lines, @"^    (\d+)  +(worker-\d) \(held\)  +(worker-\d) \(delivery (\d+), (\w+)\)$");
+        Assert.True(redelivered.Count == held, text);
+        Assert.All(redelivered, r =>
+        {
+            Assert.Equal(victim.Groups[1].Value, r.Groups[2].Value);
+            Assert.NotEqual(victim.Groups[1].Value, r.Groups[3].Value);
+            Assert.Equal(("2", "accepted"), (r.Groups[4].Value, r.Groups[5].Value));
+        });
+
+        // The poison record: one delivery, rejected, and the start offset passed it.
+        var poison = Regex.Match(text, @"offset 60 is poison: (worker-\d) (\w+) it \(delivery (\d+)\); the share-partition start offset is now (\d+) of log end (\d+)");
+        Assert.True(poison.Success, text);
+        Assert.Equal(("rejected", "1"), (poison.Groups[2].Value, poison.Groups[3].Value));
+        Assert.Equal(("65", "65"), (poison.Groups[4].Value, poison.Groups[5].Value));
+        Assert.Contains("  ok   every one of the five members received records", lines);
+        Assert.Contains("  ok   the rejected poison record was delivered once and never again", lines);
+        Assert.DoesNotContain(lines, l => l.StartsWith("  FAIL", StringComparison.Ordinal));
+    }
+
     private static List<Match> Rows(IEnumerable<string> lines, string pattern) =>
         lines.Select(l => Regex.Match(l, pattern)).Where(m => m.Success).ToList();
 }

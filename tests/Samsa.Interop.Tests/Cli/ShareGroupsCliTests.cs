@@ -40,4 +40,34 @@ public class ShareGroupsCliTests
         Assert.Equal(1, missing.Exit);
         Assert.Contains("No such group", missing.Err, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Reset_offsets_and_delete_work_on_a_stopped_share_group()
+    {
+        await using var scene = await ShareGroupScene.StartAsync();
+        await using var admin = new Samsa.Client.Admin.KafkaAdminClient(new Samsa.Client.Admin.AdminOptions { BootstrapServers = scene.Bootstrap });
+        string[] b = ["--bootstrap-server", scene.Bootstrap];
+
+        var busy = await CliTests.Samsa("", ["groups", "reset-offsets", "workers", "--to-offset", "8", "--execute", .. b]);
+        Assert.Equal(1, busy.Exit);
+        Assert.Contains("stop its consumers", busy.Err, StringComparison.Ordinal);
+        await scene.StopMembersAsync(admin);
+
+        var dry = await CliTests.Samsa("", ["groups", "reset-offsets", "workers", "--to-offset", "8", .. b]);
+        Assert.True(dry.Exit == 0, dry.Err);
+        Assert.Matches(@"(?m)^\s*jobs\s+0\s+8\s*$", dry.Out);
+        Assert.Contains("Dry run", dry.Out, StringComparison.Ordinal);
+        Assert.Equal(3, (await admin.ListShareGroupOffsetsAsync("workers")).Single().StartOffset);
+
+        var reset = await CliTests.Samsa("", ["groups", "reset-offsets", "workers", "--to-offset", "8", "--execute", .. b]);
+        Assert.True(reset.Exit == 0, reset.Err);
+        Assert.Contains("Offsets reset.", reset.Out, StringComparison.Ordinal);
+        Assert.Equal(8, (await admin.ListShareGroupOffsetsAsync("workers")).Single().StartOffset);
+
+        var deleted = await CliTests.Samsa("", ["groups", "delete", "workers", .. b]);
+        Assert.True(deleted.Exit == 0, deleted.Err);
+        Assert.Empty(await admin.ListGroupsAsync(null, [Samsa.Client.Admin.GroupType.Share]));
+        var gone = await CliTests.Samsa("", ["groups", "describe", "workers", .. b]);
+        Assert.Equal(1, gone.Exit);
+    }
 }

@@ -485,6 +485,116 @@ public sealed class OurShareConsumerOnSamsaBrokerTests : OurShareConsumerTests
         Assert.Equal(Enumerable.Range(5, 5).Select(i => (long)i), got.Select(r => r.Offset).Distinct().Order());
     }
 
+    [Fact]
+    public async Task Five_members_on_two_partitions_all_receive_records_and_every_record_is_accepted_exactly_once()
+    {
+        const int Count = 200;
+        await Target.CreateTopicAsync("five", 2);
+        var members = Enumerable.Range(0, 5).Select(_ => Consumer("five-g", "five", maxPollRecords: 5)).ToArray();
+        // With more members than partitions the share assignor (Kafka's SimpleAssignor too) gives
+        // each member at least one partition and every partition to several members. Wait until
+        // the assignment has settled (every member at the assignment epoch, and holding what the
+        // group says): a partition moving away later would release what its member had acquired,
+        // and those records would come to the next member as their second delivery.
+        await using var admin = new Samsa.Client.Admin.KafkaAdminClient(new Samsa.Client.Admin.AdminOptions { BootstrapServers = Target.Bootstrap });
+        await Eventually.True(async () =>
+        {
+            foreach (var m in members)
+                Assert.Empty(await m.PollAsync(TimeSpan.FromMilliseconds(20)));
+            Samsa.Client.Admin.GroupDescription group;
+            try
+            {
+                group = await admin.DescribeShareGroupAsync("five-g");
+            }
+            catch (Samsa.Client.Errors.GroupNotFoundException)
+            {
+                return false; // no member's first heartbeat has reached the coordinator yet
+            }
+            return group.Members.Count == members.Length
+                && group.GroupEpoch == group.AssignmentEpoch
+                && group.Members.All(g => g.MemberEpoch == group.AssignmentEpoch)
+                && group.Members.SelectMany(g => g.Assignment).Select(p => p.Partition).Distinct().Count() == 2
+                && members.All(m => m.Assignment.Count > 0
+                    && group.Members.Single(g => g.MemberId == m.MemberId).Assignment.ToHashSet().SetEquals(m.Assignment));
+        }, "the share group's assignment settled: every member has a partition of five, both partitions are assigned");
+        await ProduceInBatches(Target.Bootstrap, "five", Count, batchSize: 5);
+
+        // A member that has received records waits (holding them, unacknowledged) until every
+        // member has: the others then share what is left, so each one gets some without anyone
+        // being slowed down by a timer. Then they all go on until every record arrived.
+        var got = members.Select(_ => new List<ConsumeResult<string, string>>()).ToArray();
+        var everyoneHasSome = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int withRecords = 0, received = 0;
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var loops = members.Select((m, i) => Task.Run(async () =>
+        {
+            bool counted = false;
+            while (!stop.IsCancellationRequested && Volatile.Read(ref received) < Count)
+            {
+                var records = await m.PollAsync(TimeSpan.FromMilliseconds(100));
+                got[i].AddRange(records);
+                Interlocked.Add(ref received, records.Count);
+                if (records.Count > 0 && !counted)
+                {
+                    counted = true;
+                    if (Interlocked.Increment(ref withRecords) == members.Length)
+                        everyoneHasSome.TrySetResult();
+                    await everyoneHasSome.Task.WaitAsync(stop.Token);
+                }
+            }
+            m.CommitSync(); // implicit mode: accepts the last poll's records, and waits for the answer
+        })).ToArray();
+        await Task.WhenAll(loops);
+        Assert.True(everyoneHasSome.Task.IsCompletedSuccessfully, $"members with records: {withRecords} of {members.Length}");
+
+        var all = got.SelectMany(g => g).ToList();
+        Assert.Equal(Count, all.Count);
+        Assert.Equal(Count, all.Select(r => (r.Partition, r.Offset)).Distinct().Count());
+        Assert.Equal([0, 1], all.Select(r => r.Partition).Distinct().Order());
+        // Each record reached the application once. (Under load an occasional record arrives as
+        // its second delivery though the application saw no first one: acquired by a member and
+        // given back unseen. Not asserted here; see the share-3 report.)
+        Assert.All(all, r => Assert.InRange(r.DeliveryCount ?? 0, 1, 2));
+        Assert.All(got, g => Assert.NotEmpty(g));
+        // Accepted, each once: the group is done with both partitions up to their ends, so nothing
+        // is in flight and nothing can come again.
+        IReadOnlyList<Samsa.Client.Admin.SharePartitionOffsets> offsets = [];
+        await Eventually.True(async () =>
+        {
+            offsets = await admin.ListShareGroupOffsetsAsync("five-g");
+            return offsets.Count == 2 && offsets.All(o => o.StartOffset == o.LogEndOffset);
+        }, "the group's start offset reached the log end on both partitions");
+        Assert.Equal(Count, offsets.Sum(o => o.LogEndOffset));
+    }
+
+    [Fact]
+    public async Task Buffered_records_whose_lock_ran_out_are_not_handed_out_after_another_member_got_them()
+    {
+        await Target.SetRecordLockDurationAsync(TimeSpan.FromSeconds(2));
+        await Target.CreateTopicAsync("slow", 1);
+        var slow = Consumer("slow-g", "slow", maxPollRecords: 1);
+        await JoinAsync("slow-g", "slow", 1, slow);
+        await Produce(Target.Bootstrap, "slow", 5, prefix: "slow"); // one batch: acquired whole, handed out one per poll
+
+        var first = Assert.Single(await PollUntil(slow, 1));
+        Assert.Equal(0, first.Offset);
+        // The slow member takes longer than the lock over its one record; the other member,
+        // joining now, gets all five once the lock runs out (delivery count 2 shows the slow
+        // member had acquired them all).
+        var other = Consumer("slow-g", "slow");
+        var share = Target.ShareAllPartitionsAsync("slow-g", "slow", 1, 2);
+        var got = await PollUntilOffsets(other, 5, seconds: 20);
+        await share;
+        Assert.All(got, r => Assert.Equal((short)2, r.DeliveryCount));
+
+        // Offsets 1-4 are still in the slow member's buffer, but they are the other member's (and
+        // accepted) now: the slow member must not process them a second time.
+        // (Its late acceptance of offset 0 is below the share-partition start offset by now, which
+        // the broker skips as done, as Kafka does.)
+        Assert.Empty(await slow.PollAsync(TimeSpan.FromMilliseconds(300)));
+        Assert.Equal(4, slow.ExpiredRecordsDropped);
+    }
+
     private static async Task<List<ConsumeResult<string, string>>> PollUntilOffsetsFrom(KafkaShareConsumer<string, string> consumer, long first, long end, int seconds)
     {
         var received = new List<ConsumeResult<string, string>>();

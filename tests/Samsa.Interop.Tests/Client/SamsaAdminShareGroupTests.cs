@@ -65,6 +65,34 @@ internal sealed class ShareGroupScene : IAsyncDisposable
         return member;
     }
 
+    /// <summary>Closes both members (the holder's unacknowledged records go back) and waits until the group is empty.</summary>
+    public async Task StopMembersAsync(KafkaAdminClient admin)
+    {
+        foreach (var member in _members)
+            await member.DisposeAsync();
+        await Eventually.True(async () => (await admin.DescribeShareGroupAsync("workers")).Members.Count == 0, "the share group is empty");
+    }
+
+    /// <summary>A new member of "workers" that polls until it has <paramref name="count"/> records, accepting them (implicit mode), then closes.</summary>
+    public async Task<List<ConsumeResult<string, string>>> ConsumeAsync(int count)
+    {
+        await using var member = new KafkaShareConsumer<string, string>(new ShareConsumerOptions
+        {
+            BootstrapServers = Bootstrap,
+            GroupId = "workers",
+            FetchMaxWait = TimeSpan.FromMilliseconds(100),
+        }, loggerFactory: TestLogging.Factory);
+        member.Subscribe("jobs");
+        var got = new List<ConsumeResult<string, string>>();
+        await Eventually.True(async () =>
+        {
+            got.AddRange(await member.PollAsync(TimeSpan.FromMilliseconds(100)));
+            return got.Count >= count;
+        }, $"{count} records");
+        member.CommitSync();
+        return got;
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var member in _members)
@@ -105,5 +133,45 @@ public sealed class SamsaAdminShareGroupTests
         await Assert.ThrowsAsync<GroupNotFoundException>(() => admin.DescribeGroupAsync("workers"));
         await Assert.ThrowsAsync<GroupNotFoundException>(() => admin.DescribeShareGroupAsync("nobody"));
         await Assert.ThrowsAsync<GroupNotFoundException>(() => admin.ListShareGroupOffsetsAsync("nobody"));
+    }
+
+    [Fact]
+    public async Task An_empty_share_groups_start_offsets_are_altered_reset_and_deleted_and_the_group_is_deleted()
+    {
+        await using var scene = await ShareGroupScene.StartAsync();
+        await using var admin = new KafkaAdminClient(new AdminOptions { BootstrapServers = scene.Bootstrap });
+        var jobs0 = new SamsaTopicPartition("jobs", 0);
+
+        // Kafka changes only an empty group.
+        await Assert.ThrowsAsync<GroupNotEmptyException>(() => admin.AlterShareGroupOffsetsAsync("workers", new Dictionary<SamsaTopicPartition, long> { [jobs0] = 8 }));
+        await Assert.ThrowsAsync<GroupNotEmptyException>(() => admin.DeleteShareGroupOffsetsAsync("workers", ["jobs"]));
+        await Assert.ThrowsAsync<GroupNotEmptyException>(() => admin.DeleteShareGroupsAsync(["workers"]));
+        await Assert.ThrowsAsync<GroupNotEmptyException>(() => admin.ResetShareGroupOffsetsAsync("workers", new OffsetResetSpec.ToLatest(), null, execute: true));
+        await scene.StopMembersAsync(admin);
+
+        // Altered to 8: a new member gets 8 and 9 only, and the group is then done with the partition.
+        await admin.AlterShareGroupOffsetsAsync("workers", new Dictionary<SamsaTopicPartition, long> { [jobs0] = 8 });
+        Assert.Equal(new SharePartitionOffsets(jobs0, StartOffset: 8, Lag: 2, LogEndOffset: 10), Assert.Single(await admin.ListShareGroupOffsetsAsync("workers")));
+        Assert.Equal([8L, 9], (await scene.ConsumeAsync(2)).Select(r => r.Offset).Order());
+        await Eventually.True(async () => (await admin.ListShareGroupOffsetsAsync("workers")).Single().StartOffset == 10, "the start offset reached the log end");
+
+        // A dry run plans without changing; --to-earliest then sets the start back to the log start.
+        var plan = await admin.ResetShareGroupOffsetsAsync("workers", new OffsetResetSpec.ShiftBy(-3), null, execute: false);
+        Assert.Equal(7, plan[jobs0]);
+        Assert.Equal(10, (await admin.ListShareGroupOffsetsAsync("workers")).Single().StartOffset);
+        plan = await admin.ResetShareGroupOffsetsAsync("workers", new OffsetResetSpec.ToEarliest(), ["jobs"], execute: true);
+        Assert.Equal(0, plan[jobs0]);
+        Assert.Equal(0, (await admin.ListShareGroupOffsetsAsync("workers")).Single().StartOffset);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => admin.AlterShareGroupOffsetsAsync("workers", new Dictionary<SamsaTopicPartition, long> { [jobs0] = -1 }));
+        var unknown = await Assert.ThrowsAnyAsync<Samsa.Client.KafkaException>(() => admin.AlterShareGroupOffsetsAsync("workers", new Dictionary<SamsaTopicPartition, long> { [new SamsaTopicPartition("nothing", 0)] = 0 }));
+        Assert.Equal(Samsa.Protocol.ErrorCode.UnknownTopicOrPartition, unknown.Error);
+
+        // Deleting the topic's state forgets the partition; deleting the group removes it.
+        await admin.DeleteShareGroupOffsetsAsync("workers", ["jobs"]);
+        Assert.Empty(await admin.ListShareGroupOffsetsAsync("workers"));
+        await admin.DeleteShareGroupsAsync(["workers"]);
+        Assert.Empty(await admin.ListGroupsAsync(null, [GroupType.Share]));
+        await Assert.ThrowsAsync<GroupNotFoundException>(() => admin.DeleteShareGroupsAsync(["workers"]));
+        await Assert.ThrowsAsync<GroupNotFoundException>(() => admin.AlterShareGroupOffsetsAsync("nobody", new Dictionary<SamsaTopicPartition, long> { [jobs0] = 0 }));
     }
 }

@@ -19,7 +19,7 @@ internal static class RecordFormat
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     // Relaxed escaping keeps non-ASCII text as it is; the result is HTML-encoded before it is shown.
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonWriterOptions Indented = new() { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static ValueFormat Parse(string? text) => text?.ToLowerInvariant() switch
     {
@@ -55,7 +55,11 @@ internal static class RecordFormat
         try
         {
             using var document = JsonDocument.Parse(bytes.ToArray());
-            return JsonSerializer.Serialize(document.RootElement, Indented);
+            // Written element by element, not through JsonSerializer: no reflection, so trimming keeps it working.
+            var output = new System.Buffers.ArrayBufferWriter<byte>(bytes.Length * 2);
+            using (var writer = new Utf8JsonWriter(output, Indented))
+                document.RootElement.WriteTo(writer);
+            return Encoding.UTF8.GetString(output.WrittenSpan);
         }
         catch (JsonException)
         {

@@ -84,12 +84,7 @@ internal sealed class RebalanceRecorder(TimeProvider time, int maxRebalances = 2
     {
         var bands = timeline.Bands;
         var open = bands.Count > 0 && bands[^1].Settled is null ? bands[^1] : null;
-        // Classic groups rebalance through PreparingRebalance and CompletingRebalance (one request
-        // can pass both, and a view shows only where it ended), bumping the generation on the way;
-        // the consumer protocol (and share groups) start one by bumping the group epoch.
-        bool started = after.Type == GroupType.Classic
-            ? Rebalancing(after) && (before is null || !Rebalancing(before))
-            : after.Epoch > (before?.Epoch ?? 0);
+        bool started = Metrics.RebalanceMeter.Started(before, after);
         if (started)
         {
             // A rebalance that a newer one overtook stays unsettled: its band ends where the next begins.
@@ -111,8 +106,6 @@ internal sealed class RebalanceRecorder(TimeProvider time, int maxRebalances = 2
         }
         return settled;
     }
-
-    private static bool Rebalancing(GroupView classic) => classic.State is "PreparingRebalance" or "CompletingRebalance";
 
     private void UpdateHoldings(GroupTimeline timeline, GroupView after, DateTimeOffset now)
     {

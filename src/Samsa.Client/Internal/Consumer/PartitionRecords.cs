@@ -26,7 +26,14 @@ internal sealed class PartitionRecords : IDisposable
     private PooledBufferWriter? _scratch;
     private ResponseBuffer? _frame;
 
+    /// <param name="topic">The partition's topic.</param>
+    /// <param name="partition">The partition.</param>
+    /// <param name="fetchOffset">The offset the fetch asked from (earlier records of a compressed batch are skipped).</param>
+    /// <param name="records">The partition's record batches in the response.</param>
     /// <param name="frame">The response the records are a slice of; released on Dispose.</param>
+    /// <param name="checkCrcs">check.crcs.</param>
+    /// <param name="readCommitted">isolation.level=read_committed: records of aborted transactions are dropped.</param>
+    /// <param name="aborted">The aborted transactions the fetch response listed.</param>
     public PartitionRecords(string topic, int partition, long fetchOffset, ReadOnlyMemory<byte> records, ResponseBuffer frame, bool checkCrcs, bool readCommitted, IEnumerable<(long ProducerId, long FirstOffset)>? aborted)
     {
         Topic = topic;
@@ -70,8 +77,9 @@ internal sealed class PartitionRecords : IDisposable
             var record = _records.Current;
             if (record.Offset < position || record.Offset < NextFetchOffset)
                 continue; // a compressed batch starts before the fetch offset
-            var keyContext = new SerializationContext(Topic, IsKey: true);
-            var valueContext = new SerializationContext(Topic, IsKey: false);
+            var headers = record.HeaderCount == 0 ? ConsumeResult<TKey, TValue>.NoHeaders : ReadHeaders(record);
+            var keyContext = new SerializationContext(Topic, IsKey: true) { Headers = headers };
+            var valueContext = new SerializationContext(Topic, IsKey: false) { Headers = headers };
             TKey key;
             TValue value;
             try
@@ -94,7 +102,7 @@ internal sealed class PartitionRecords : IDisposable
                 Value = value,
                 TimestampMs = record.Timestamp,
                 TimestampKind = _batch.TimestampType == TimestampType.LogAppendTime ? TimestampKind.LogAppendTime : TimestampKind.CreateTime,
-                Headers = record.HeaderCount == 0 ? ConsumeResult<TKey, TValue>.NoHeaders : ReadHeaders(record),
+                Headers = headers,
             });
             NextFetchOffset = record.Offset + 1;
             LastEpoch = _batch.PartitionLeaderEpoch >= 0 ? _batch.PartitionLeaderEpoch : null;

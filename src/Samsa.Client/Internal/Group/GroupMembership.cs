@@ -309,6 +309,7 @@ internal sealed class GroupMembership(MembershipOptions options, TimeProvider ti
     /// place until the session times out, so a restart does not rebalance) or when not in a
     /// generation. Either way the member forgets its generation.
     /// </summary>
+    /// <param name="reason">Why, as LeaveGroup v5+ tells the coordinator.</param>
     /// <param name="pollTimeout">The application stopped polling: it keeps what it owns until it polls again, then is told it lost it.
     /// Otherwise (close, unsubscribe) the application has revoked everything already.</param>
     public LeaveGroupRequest? Leave(string reason, bool pollTimeout = false)

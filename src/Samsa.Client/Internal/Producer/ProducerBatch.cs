@@ -4,8 +4,12 @@ using Samsa.Protocol.Records;
 
 namespace Samsa.Client.Internal.Producer;
 
-/// <summary>Who waits for one record: a task (ProduceAsync) or a callback (Produce).</summary>
-internal readonly record struct PendingRecord(TaskCompletionSource<DeliveryResult>? Completion, Action<DeliveryReport>? Callback, long Timestamp, int Bytes);
+/// <summary>
+/// Who waits for one record: a task (ProduceAsync) or a callback (Produce); with telemetry on, its
+/// send span and start (<see cref="ProducerTelemetry"/>).
+/// </summary>
+internal readonly record struct PendingRecord(TaskCompletionSource<DeliveryResult>? Completion, Action<DeliveryReport>? Callback, long Timestamp, int Bytes,
+    System.Diagnostics.Activity? Activity = null, long Started = 0);
 
 /// <summary>
 /// The records of one partition on their way: open (taking records) until full, lingered or

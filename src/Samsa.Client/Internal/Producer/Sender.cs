@@ -59,7 +59,7 @@ internal sealed class Sender : IDisposable
 
     public void EndFlush() => Interlocked.Decrement(ref _flushing);
 
-    /// <summary>Sends what is left, then stops; <paramref name="abandon"/> stops at once, failing what is unsent.</summary>
+    /// <summary>Sends what is left within <paramref name="timeout"/>, then stops, failing what is still unsent.</summary>
     public async Task CloseAsync(TimeSpan timeout)
     {
         _closing = true;
@@ -179,8 +179,11 @@ internal sealed class Sender : IDisposable
         _ = SendAsync(node, batches, previous, queued, token);
     }
 
+    /// <param name="node">The broker the batches go to.</param>
+    /// <param name="batches">The batches of one produce request.</param>
     /// <param name="previous">Completes once the request before this one is queued for writing.</param>
     /// <param name="queued">Completed once this request is queued for writing (or given up).</param>
+    /// <param name="token">Stops the send on close.</param>
     private async Task SendAsync(BrokerNode node, List<ProducerBatch> batches, Task previous, TaskCompletionSource queued, CancellationToken token)
     {
         var slots = _inFlight.GetOrAdd(node.Id, _ => new SemaphoreSlim(_options.MaxInFlightRequestsPerConnection));
@@ -272,6 +275,9 @@ internal sealed class Sender : IDisposable
         }
     }
 
+    /// <param name="batch">The failed batch.</param>
+    /// <param name="error">The broker's error, or the closest one.</param>
+    /// <param name="message">The broker's error message, if any.</param>
     /// <param name="transient">The failure was ours or the network's, not the broker's verdict on the batch: always worth a retry.</param>
     private void Retry(ProducerBatch batch, ErrorCode error, string? message, bool transient = false)
     {
@@ -318,6 +324,7 @@ internal sealed class Sender : IDisposable
                 }
             });
         }
+        ProducerTelemetry.Finished(batch, baseOffset, null);
         // Last: a flush waiting for this batch queues its marker behind these callbacks.
         _accumulator.Complete(batch);
     }
@@ -343,6 +350,7 @@ internal sealed class Sender : IDisposable
                 }
             });
         }
+        ProducerTelemetry.Finished(batch, -1, error);
         _accumulator.Complete(batch);
     }
 

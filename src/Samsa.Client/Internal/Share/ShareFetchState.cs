@@ -64,6 +64,7 @@ internal sealed class ShareFetchState<TKey, TValue> : IDisposable
     private readonly IDeserializer<TKey> _keys;
     private readonly IDeserializer<TValue> _values;
     private readonly ILogger _log;
+    private readonly TimeProvider _time;
     private readonly Dictionary<int, ShareSession> _sessions = [];
     private readonly Dictionary<(string Topic, int Partition), ShareRecords> _buffered = [];
     private readonly Dictionary<(string Topic, int Partition), DeliveredPartition> _delivered = [];
@@ -72,8 +73,9 @@ internal sealed class ShareFetchState<TKey, TValue> : IDisposable
     private readonly List<(long First, long Last)> _gaps = [];
     private int _rotation;
 
-    public ShareFetchState(ShareFetchSettings settings, string memberId, IDeserializer<TKey> keys, IDeserializer<TValue> values, ILogger log)
+    public ShareFetchState(ShareFetchSettings settings, string memberId, IDeserializer<TKey> keys, IDeserializer<TValue> values, ILogger log, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _settings = settings;
         _memberId = memberId;
         _keys = keys;
@@ -86,6 +88,9 @@ internal sealed class ShareFetchState<TKey, TValue> : IDisposable
 
     /// <summary>Records acquired but not handed out yet.</summary>
     public bool HasBuffered => _buffered.Count > 0;
+
+    /// <summary>Acquired offsets dropped unhanded because their acquisition lock had run out (for tests and logs).</summary>
+    public long ExpiredDropped { get; private set; }
 
     public bool IsBuffered(string topic, int partition) => _buffered.ContainsKey((topic, partition));
 
@@ -147,9 +152,11 @@ internal sealed class ShareFetchState<TKey, TValue> : IDisposable
     /// <summary>
     /// Hands out up to <paramref name="max"/> buffered records, starting at another partition each
     /// time. What it returns becomes the last poll's records; gaps are acknowledged on the way.
+    /// Buffered records whose acquisition lock has run out are dropped first, unacknowledged.
     /// </summary>
     public int Collect(List<ConsumeResult<TKey, TValue>> output, int max)
     {
+        DropExpired();
         if (_buffered.Count == 0)
             return 0;
         int added = 0;
@@ -180,6 +187,34 @@ internal sealed class ShareFetchState<TKey, TValue> : IDisposable
                 _buffered.Remove(key);
         }
         return added;
+    }
+
+    /// <summary>
+    /// Buffered records whose acquisition lock may have run out are never handed out: the broker
+    /// made them available again, so another member may have them (or have accepted them) by now,
+    /// and processing them here would be a second delivery the broker never counted. Nothing is
+    /// acknowledged for them, as an acknowledgement for records we no longer hold is refused
+    /// (INVALID_RECORD_STATE) or, worse, would touch another member's delivery. The Java client
+    /// only fetches once its buffer is empty and has no such check; ours buffers the same way, so
+    /// this matters when a batch outgrows max.poll.records and the application is slow.
+    /// </summary>
+    private void DropExpired()
+    {
+        if (_buffered.Count == 0)
+            return;
+        long now = _time.GetTimestamp();
+        foreach (var (key, records) in _buffered.Where(b => b.Value.LockExpired(now)).ToList())
+            DropExpired(key, records);
+    }
+
+    private void DropExpired((string Topic, int Partition) key, ShareRecords records)
+    {
+        long offsets = records.Undelivered().Sum(r => r.Last - r.First + 1);
+        ExpiredDropped += offsets;
+        _log.LogInformation("{Topic}-{Partition}: dropped {Count} acquired offset(s) not yet polled, from {First}: their acquisition lock ran out, so the broker may have given them to another member",
+            key.Topic, key.Partition, offsets, records.Undelivered().Select(r => r.First).DefaultIfEmpty(-1).First());
+        records.Dispose();
+        _buffered.Remove(key);
     }
 
     private void RecordDelivered((string Topic, int Partition) key, ShareRecords records, List<ConsumeResult<TKey, TValue>> output, int from)
@@ -279,11 +314,25 @@ internal sealed class ShareFetchState<TKey, TValue> : IDisposable
     /// <summary>
     /// Takes a ShareFetch answer: moves the session on (or back to 0), reports the piggy-backed
     /// acknowledgements, buffers what was acquired. True when any records were acquired.
-    /// <paramref name="frame"/> is the pooled response frame the records are slices of: each
-    /// partition with records takes a reference; the caller still releases its own.
     /// </summary>
-    public bool OnFetchResponse(int node, AcknowledgementsInFlight acks, ShareFetchResponse response, ResponseBuffer? frame, Func<Guid, string?> nameOf)
+    /// <param name="node">The broker that answered.</param>
+    /// <param name="acks">The acknowledgements the request carried.</param>
+    /// <param name="response">The answer.</param>
+    /// <param name="frame">
+    /// The pooled response frame the records are slices of: each partition with records takes a
+    /// reference; the caller still releases its own.
+    /// </param>
+    /// <param name="nameOf">Topic names by id.</param>
+    /// <param name="sentAt">
+    /// The <see cref="TimeProvider"/> timestamp the request left at (null: now): the broker acquired
+    /// the records no earlier, so their lock runs out no earlier than it plus the response's
+    /// AcquisitionLockTimeoutMs.
+    /// </param>
+    public bool OnFetchResponse(int node, AcknowledgementsInFlight acks, ShareFetchResponse response, ResponseBuffer? frame, Func<Guid, string?> nameOf, long? sentAt = null)
     {
+        long? lockExpiresAt = response.AcquisitionLockTimeoutMs > 0
+            ? (sentAt ?? _time.GetTimestamp()) + response.AcquisitionLockTimeoutMs * _time.TimestampFrequency / 1000
+            : null;
         var session = Session(node);
         if (response.ErrorCode != ErrorCode.None)
         {
@@ -320,6 +369,8 @@ internal sealed class ShareFetchState<TKey, TValue> : IDisposable
                     continue;
                 var key = (name, p.PartitionIndex);
                 var ranges = p.AcquiredRecords.Select(a => new AcquiredRange(a.FirstOffset, a.LastOffset, a.DeliveryCount)).ToList();
+                if (_buffered.TryGetValue(key, out var stale) && stale.LockExpired(_time.GetTimestamp()))
+                    DropExpired(key, stale);
                 if (_buffered.TryGetValue(key, out var older))
                 {
                     // Fetches go out only once everything buffered was handed out, so this is rare:
@@ -339,7 +390,7 @@ internal sealed class ShareFetchState<TKey, TValue> : IDisposable
                 }
                 var records = p.Records is { Length: > 0 } bytes ? bytes : ReadOnlyMemory<byte>.Empty;
                 var buffered = new ShareRecords(name, p.PartitionIndex, topic.TopicId, node, records, records.IsEmpty ? null : frame?.AddReference(),
-                    ranges, _settings.CheckCrcs);
+                    ranges, _settings.CheckCrcs, lockExpiresAt);
                 _buffered[key] = buffered;
                 acquired = true;
             }
@@ -447,6 +498,7 @@ internal sealed class ShareFetchState<TKey, TValue> : IDisposable
     /// </summary>
     public void ReleaseBuffered(Func<(string Topic, int Partition), bool>? which = null)
     {
+        DropExpired(); // no longer ours to release
         foreach (var (key, records) in _buffered.Where(b => which?.Invoke(b.Key) ?? true).ToList())
         {
             ReleaseUndelivered(key, records);

@@ -32,9 +32,21 @@ internal sealed class ShareRecords : IDisposable
     private int _range;
     private long _gapCursor;
 
+    /// <param name="topic">The partition's topic.</param>
+    /// <param name="partition">The partition.</param>
+    /// <param name="topicId">The topic's id.</param>
+    /// <param name="node">The broker that answered (acknowledgements go back to it).</param>
+    /// <param name="records">The partition's record batches in the response.</param>
     /// <param name="frame">The response the records are a slice of (one reference, released on Dispose); null when there are none.</param>
-    public ShareRecords(string topic, int partition, Guid topicId, int node, ReadOnlyMemory<byte> records, ResponseBuffer? frame, IEnumerable<AcquiredRange> acquired, bool checkCrcs)
+    /// <param name="acquired">The offset ranges this member acquired.</param>
+    /// <param name="checkCrcs">check.crcs.</param>
+    /// <param name="lockExpiresAt">
+    /// The <see cref="TimeProvider"/> timestamp from which the broker may have let the records' acquisition lock run out
+    /// (the request's send time plus the lock duration it answered with); null when the broker did not say.
+    /// </param>
+    public ShareRecords(string topic, int partition, Guid topicId, int node, ReadOnlyMemory<byte> records, ResponseBuffer? frame, IEnumerable<AcquiredRange> acquired, bool checkCrcs, long? lockExpiresAt = null)
     {
+        LockExpiresAt = lockExpiresAt;
         Topic = topic;
         Partition = partition;
         TopicId = topicId;
@@ -57,6 +69,11 @@ internal sealed class ShareRecords : IDisposable
     public int Node { get; }
 
     public bool IsDrained { get; private set; }
+
+    /// <summary>See the constructor: past this timestamp the records may already belong to another member.</summary>
+    public long? LockExpiresAt { get; }
+
+    public bool LockExpired(long now) => LockExpiresAt is { } expiry && now >= expiry;
 
     /// <summary>
     /// Appends up to <paramref name="max"/> acquired records to <paramref name="output"/>, and to
@@ -82,12 +99,13 @@ internal sealed class ShareRecords : IDisposable
                 continue; // another member's record, or one already done, in the same log batch
             AddGaps(gaps, record.Offset - 1);
             _gapCursor = record.Offset + 1;
+            var headers = record.HeaderCount == 0 ? ConsumeResult<TKey, TValue>.NoHeaders : ReadHeaders(record);
             TKey key;
             TValue value;
             try
             {
-                key = keys.Deserialize(record.Key is { } k ? k.Span : default, record.Key is null, new SerializationContext(Topic, IsKey: true));
-                value = values.Deserialize(record.Value is { } v ? v.Span : default, record.Value is null, new SerializationContext(Topic, IsKey: false));
+                key = keys.Deserialize(record.Key is { } k ? k.Span : default, record.Key is null, new SerializationContext(Topic, IsKey: true) { Headers = headers });
+                value = values.Deserialize(record.Value is { } v ? v.Span : default, record.Value is null, new SerializationContext(Topic, IsKey: false) { Headers = headers });
             }
             catch (Exception e) when (e is not KafkaException)
             {
@@ -103,7 +121,7 @@ internal sealed class ShareRecords : IDisposable
                 Value = value,
                 TimestampMs = record.Timestamp,
                 TimestampKind = _batch.TimestampType == TimestampType.LogAppendTime ? TimestampKind.LogAppendTime : TimestampKind.CreateTime,
-                Headers = record.HeaderCount == 0 ? ConsumeResult<TKey, TValue>.NoHeaders : ReadHeaders(record),
+                Headers = headers,
                 DeliveryCount = range.DeliveryCount,
             });
             added++;
@@ -207,7 +225,9 @@ internal sealed class ShareRecords : IDisposable
 public sealed class ShareDeserializationException(string topic, int partition, long offset, Exception inner)
     : KafkaException(ErrorCode.CorruptMessage, $"Cannot deserialize the record at {topic}-{partition}@{offset}: {inner.Message} It was released; the share group archives it at its delivery count limit.", inner)
 {
+    /// <summary>The record's topic and partition.</summary>
     public TopicPartition TopicPartition { get; } = new(topic, partition);
 
+    /// <summary>The record's offset.</summary>
     public long Offset { get; } = offset;
 }

@@ -1,33 +1,35 @@
 using System.Diagnostics.Metrics;
+using Samsa.Broker.Groups;
 using Samsa.Broker.Groups.Runtime;
-using Samsa.Broker.Metrics;
+using Samsa.Broker.Topics;
 
-namespace Samsa.Broker.WebConsole;
+namespace Samsa.Broker.Metrics;
 
 /// <summary>
-/// Gauges computed when /metrics is scraped, from the same read-only sources as the pages:
-/// partitions and topics, members per group, and lag per group and partition.
+/// Gauges computed when a reader collects (a /metrics scrape, an exporter's interval), from
+/// read-only sources: topics and partitions, members per group, and lag per group and partition
+/// (the coordinator's committed offsets against each partition's log end).
 /// </summary>
-internal static class ConsoleGauges
+internal static class BrokerGauges
 {
-    public static void Register(BrokerMetrics metrics, ConsoleContext c)
+    public static void Register(BrokerMetrics metrics, TopicManager topics, GroupCoordinator groups)
     {
         metrics.ObserveGauge("samsa.broker.topics", "{topic}", "Topics, internal ones included.",
-            () => [new Measurement<long>(c.Topics.All.LongCount())]);
+            () => [new Measurement<long>(topics.All.LongCount())]);
         metrics.ObserveGauge("samsa.broker.partitions", "{partition}", "Partitions of all topics, internal ones included.",
-            () => [new Measurement<long>(c.Topics.All.Sum(t => (long)t.Partitions.Length))]);
+            () => [new Measurement<long>(topics.All.Sum(t => (long)t.Partitions.Length))]);
         metrics.ObserveGauge("samsa.group.members", "{member}", "Members per group.",
-            () => c.AllGroups.Select(g => new Measurement<long>(g.Members.Count, Group(g), Type(g))).ToList());
+            () => groups.Views.Values.Select(g => new Measurement<long>(g.Members.Count, Group(g), Type(g))).ToList());
         metrics.ObserveGauge("samsa.group.lag", "{message}", "Log end offset minus the group's committed offset, per partition with a commit.",
-            () => Lag(c));
+            () => Lag(topics, groups));
     }
 
-    private static List<Measurement<long>> Lag(ConsoleContext c)
+    private static List<Measurement<long>> Lag(TopicManager topics, GroupCoordinator groups)
     {
         var measurements = new List<Measurement<long>>();
-        foreach (var view in c.AllGroups)
+        foreach (var view in groups.Views.Values)
         {
-            foreach (var lag in c.Lag(view))
+            foreach (var lag in GroupLag.Of(groups, topics, view))
             {
                 if (lag.Lag is { } n)
                     measurements.Add(new Measurement<long>(n, Group(view), new("topic", lag.Partition.Topic), new("partition", lag.Partition.Partition)));
