@@ -80,8 +80,7 @@ public sealed class DynamicBrokerConfig
                 else
                     _overrides[key] = value;
             }
-            File.WriteAllLines(_path + ".tmp", _overrides.Select(kv => $"{kv.Key}={kv.Value}"));
-            File.Move(_path + ".tmp", _path, overwrite: true);
+            DurableFile.Replace(_path, _overrides.Select(kv => $"{kv.Key}={kv.Value}"));
         }
     }
 }

@@ -158,19 +158,7 @@ internal sealed partial class TopicManager
         }
     }
 
-    private static void WriteAtomically(string path, string contents)
-    {
-        using (var file = new FileStream(path + ".tmp", FileMode.Create, FileAccess.Write))
-        using (var writer = new StreamWriter(file))
-        {
-            writer.Write(contents);
-            writer.Flush();
-            file.Flush(flushToDisk: true);
-        }
-        File.Move(path + ".tmp", path, overwrite: true);
-    }
-
-    private static void WriteTopicId(string dir, Guid id) => WriteAtomically(Path.Combine(dir, MetadataFile), $"version: 0\ntopic_id: {id}\n");
+    private static void WriteTopicId(string dir, Guid id) => DurableFile.Replace(Path.Combine(dir, MetadataFile), ["version: 0", $"topic_id: {id}"]);
 
     private static Guid? ReadTopicId(string dir)
     {
@@ -186,7 +174,7 @@ internal sealed partial class TopicManager
     }
 
     private static void WriteConfigs(string dir, IReadOnlyDictionary<string, string> configs) =>
-        WriteAtomically(Path.Combine(dir, ConfigFile), string.Concat(configs.Select(kv => $"{kv.Key}={kv.Value}\n")));
+        DurableFile.Replace(Path.Combine(dir, ConfigFile), configs.Select(kv => $"{kv.Key}={kv.Value}"));
 
     /// <summary>Null when written; otherwise why not, naming the file (nothing changed).</summary>
     private string? TryWriteConfigs(string dir, IReadOnlyDictionary<string, string> configs)

@@ -63,20 +63,9 @@ public sealed class AclStore
     private void Save(List<AclBinding> bindings)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(_path))!);
-        string temp = _path + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-        using (var writer = new StreamWriter(stream))
-        {
-            writer.WriteLine("# Samsa ACLs: version, resource type, pattern type, resource name, principal, host, operation, permission (names escaped).");
-            foreach (var b in bindings)
-            {
-                writer.WriteLine(string.Join(' ', Version, b.ResourceType, b.PatternType, Uri.EscapeDataString(b.ResourceName),
-                    Uri.EscapeDataString(b.Principal), Uri.EscapeDataString(b.Host), b.Operation, b.Permission));
-            }
-            writer.Flush();
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temp, _path, overwrite: true);
+        DurableFile.Replace(_path, bindings.Select(b => string.Join(' ', Version, b.ResourceType, b.PatternType, Uri.EscapeDataString(b.ResourceName),
+                Uri.EscapeDataString(b.Principal), Uri.EscapeDataString(b.Host), b.Operation, b.Permission))
+            .Prepend("# Samsa ACLs: version, resource type, pattern type, resource name, principal, host, operation, permission (names escaped)."));
     }
 
     private static List<AclBinding> Load(string path)

@@ -83,20 +83,10 @@ public sealed class ScramCredentialStore
 
     private void Save(Dictionary<(string User, string Mechanism), ScramCredential> credentials)
     {
-        string temp = _path + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-        using (var writer = new StreamWriter(stream))
-        {
-            writer.WriteLine("# Samsa SCRAM credentials: version, mechanism, user, iterations, salt, StoredKey, ServerKey (base64). No passwords.");
-            foreach (var ((user, mechanism), c) in credentials.OrderBy(c => c.Key.User, StringComparer.Ordinal).ThenBy(c => c.Key.Mechanism, StringComparer.Ordinal))
-            {
-                writer.WriteLine(string.Join(' ', Version, mechanism, Uri.EscapeDataString(user), c.Iterations.ToString(CultureInfo.InvariantCulture),
-                    Convert.ToBase64String(c.Salt), Convert.ToBase64String(c.StoredKey), Convert.ToBase64String(c.ServerKey)));
-            }
-            writer.Flush();
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temp, _path, overwrite: true);
+        DurableFile.Replace(_path, credentials.OrderBy(c => c.Key.User, StringComparer.Ordinal).ThenBy(c => c.Key.Mechanism, StringComparer.Ordinal)
+            .Select(e => string.Join(' ', Version, e.Key.Mechanism, Uri.EscapeDataString(e.Key.User), e.Value.Iterations.ToString(CultureInfo.InvariantCulture),
+                Convert.ToBase64String(e.Value.Salt), Convert.ToBase64String(e.Value.StoredKey), Convert.ToBase64String(e.Value.ServerKey)))
+            .Prepend("# Samsa SCRAM credentials: version, mechanism, user, iterations, salt, StoredKey, ServerKey (base64). No passwords."));
     }
 
     private static Dictionary<(string, string), ScramCredential> Load(string path)
