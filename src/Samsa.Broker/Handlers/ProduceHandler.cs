@@ -22,7 +22,7 @@ namespace Samsa.Broker.Handlers;
 // the batch with INVALID_RECORD and one record_errors entry each (v8+), as Kafka's LogValidator.
 // With an authorizer each topic needs WRITE (else TOPIC_AUTHORIZATION_FAILED, before existence is looked at).
 // Not implemented yet: transactions.
-internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options, AppendNotifier appends) : IApiHandler
+internal sealed partial class ProduceHandler(TopicManager topics, BrokerOptions options, AppendNotifier appends, Transactions.TransactionCoordinator? transactions = null) : IApiHandler
 {
     public ApiKey Key => ApiKey.Produce;
 
@@ -50,6 +50,8 @@ internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options,
                     pr.ErrorCode = context.ApiVersion >= 13 ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition;
                 else if (topic.Name is TopicManager.ConsumerOffsetsTopic or Share.ShareStateLog.TopicName)
                     (pr.ErrorCode, pr.ErrorMessage) = (ErrorCode.InvalidTopicException, $"Clients may not produce to {topic.Name}.");
+                else if (VerifyTransaction(r, context.ApiVersion, topic.Name, p) is { } refused)
+                    (pr.ErrorCode, pr.ErrorMessage) = refused;
                 else
                 {
                     var log = topic.Partitions[p.Index];
