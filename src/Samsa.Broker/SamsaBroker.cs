@@ -265,25 +265,36 @@ public sealed class SamsaBroker : IAsyncDisposable
     /// </summary>
     private static (Transactions.TransactionCoordinator, AppendNotifier) LoadTransactions(BrokerOptions options, TopicManager topics, GroupCoordinator groups, ILoggerFactory loggerFactory)
     {
-        if (!topics.TryGet(Transactions.TransactionLog.TopicName, out var stateTopic))
-        {
-            var (error, message, created) = topics.Create(Transactions.TransactionLog.TopicName, options.TransactionStateLogPartitions,
-                configs: new Dictionary<string, string?> { ["cleanup.policy"] = "compact" });
-            stateTopic = created ?? throw new Samsa.Storage.StorageException($"{Transactions.TransactionLog.TopicName} could not be created ({error}): {message}");
-        }
         var logger = loggerFactory.CreateLogger<Transactions.TransactionCoordinator>();
         var appends = new AppendNotifier();
-        var log = new OffsetsLog(stateTopic, options.TimeProvider, logger);
+        IOffsetsLog log;
+        int partitions;
+        OffsetsLog? existing = null;
+        if (topics.TryGet(Transactions.TransactionLog.TopicName, out var stateTopic))
+            (log, partitions) = (existing = new OffsetsLog(stateTopic, options.TimeProvider, logger), stateTopic.Partitions.Length);
+        else
+        {
+            partitions = options.TransactionStateLogPartitions;
+            log = new Transactions.LazyTopicLog(() =>
+            {
+                // As Kafka creates it: compacted, on first use.
+                var (error, message, created) = topics.Create(Transactions.TransactionLog.TopicName, partitions,
+                    configs: new Dictionary<string, string?> { ["cleanup.policy"] = "compact" });
+                return created ?? (topics.TryGet(Transactions.TransactionLog.TopicName, out var raced) ? raced
+                    : throw new Samsa.Storage.StorageException($"{Transactions.TransactionLog.TopicName} could not be created ({error}): {message}"));
+            }, options.TimeProvider, logger);
+        }
         var markers = new Transactions.TxnMarkerWriter(topics, groups, options.TimeProvider, appends.Appended);
         var coordinator = new Transactions.TransactionCoordinator(new Transactions.TransactionCoordinatorOptions
         {
-            Partitions = stateTopic.Partitions.Length,
+            Partitions = partitions,
             MaxTimeout = options.TransactionMaxTimeout,
             TransactionalIdExpiration = options.TransactionalIdExpiration,
             AbortCheckInterval = options.TransactionAbortCheckInterval,
             ExpirationCheckInterval = options.TransactionalIdExpirationCheckInterval,
         }, options.TimeProvider, log, markers, new Transactions.ProducerIdAllocator(options.TimeProvider), groups.Options.OffsetsTopicPartitions, logger);
-        coordinator.Load(log.Read);
+        if (existing is not null)
+            coordinator.Load(existing.Read);
         coordinator.RecoverPrepared();
         return (coordinator, appends);
     }
