@@ -12,7 +12,7 @@ internal static class HandlerSet
         FetchObserver? fetches = null, Share.SharePartitionManager? shares = null, Security.Sasl.ScramCredentialStore? scram = null,
         Security.Authorization.IAuthorizer? authorizer = null)
     {
-        var appends = new AppendNotifier();
+        var appends = topics.Appends;
         List<IApiHandler> handlers =
         [
             new ApiVersionsHandler(advertised),
