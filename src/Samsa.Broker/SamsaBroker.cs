@@ -49,10 +49,10 @@ public sealed class SamsaBroker : IAsyncDisposable
     private int _cleaning;
 
     private SamsaBroker(BrokerOptions options, ILoggerFactory loggerFactory, List<Listener> listeners, Security.Sasl.ScramCredentialStore scram, TopicManager topics, GroupCoordinator groups,
-        Security.Authorization.IAuthorizer? authorizer, (Transactions.TransactionCoordinator Coordinator, AppendNotifier Appends) transactions)
+        Security.Authorization.IAuthorizer? authorizer, Transactions.TransactionCoordinator transactions)
     {
         _groups = groups;
-        _transactions = transactions.Coordinator;
+        _transactions = transactions;
         _shares = groups.ShareListener as Share.SharePartitionManager;
         _options = options;
         _logger = loggerFactory.CreateLogger<SamsaBroker>();
@@ -65,7 +65,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         AdvertisedPort = listeners[0].AdvertisedPort;
         var node = new BrokerNode(options.NodeId, AdvertisedHost, AdvertisedPort, options.ClusterId);
         _dispatcher = new RequestDispatcher(HandlerSet.Create(node, options, topics, groups, () => _dispatcher!.Advertised, _fetches, _shares, scram, authorizer,
-            transactions.Coordinator, transactions.Appends),
+            transactions),
             loggerFactory.CreateLogger<RequestDispatcher>(), _metrics, authorizer);
         _metrics.Attach(topics, groups, options.TimeProvider, _logger);
         var period = options.ConnectionsMaxIdle < TimeSpan.FromSeconds(60) ? options.ConnectionsMaxIdle / 2 : TimeSpan.FromSeconds(30);
@@ -142,7 +142,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         DataDirectoryLock? directoryLock = null;
         TopicManager? topics = null;
         GroupCoordinator groups;
-        (Transactions.TransactionCoordinator, AppendNotifier) transactions;
+        Transactions.TransactionCoordinator transactions;
         Security.Authorization.IAuthorizer? authorizer = null;
         try
         {
@@ -263,10 +263,9 @@ public sealed class SamsaBroker : IAsyncDisposable
     /// Opens (or creates) __transaction_state, replays it into the transaction coordinator, then
     /// finishes the transactions a crash left prepared (their markers are written again).
     /// </summary>
-    private static (Transactions.TransactionCoordinator, AppendNotifier) LoadTransactions(BrokerOptions options, TopicManager topics, GroupCoordinator groups, ILoggerFactory loggerFactory)
+    private static Transactions.TransactionCoordinator LoadTransactions(BrokerOptions options, TopicManager topics, GroupCoordinator groups, ILoggerFactory loggerFactory)
     {
         var logger = loggerFactory.CreateLogger<Transactions.TransactionCoordinator>();
-        var appends = new AppendNotifier();
         IOffsetsLog log;
         int partitions;
         OffsetsLog? existing = null;
@@ -284,7 +283,7 @@ public sealed class SamsaBroker : IAsyncDisposable
                     : throw new Samsa.Storage.StorageException($"{Transactions.TransactionLog.TopicName} could not be created ({error}): {message}"));
             }, options.TimeProvider, logger);
         }
-        var markers = new Transactions.TxnMarkerWriter(topics, groups, options.TimeProvider, appends.Appended);
+        var markers = new Transactions.TxnMarkerWriter(topics, groups, options.TimeProvider);
         var coordinator = new Transactions.TransactionCoordinator(new Transactions.TransactionCoordinatorOptions
         {
             Partitions = partitions,
@@ -296,7 +295,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         if (existing is not null)
             coordinator.Load(existing.Read);
         coordinator.RecoverPrepared();
-        return (coordinator, appends);
+        return coordinator;
     }
 
     /// <summary>

@@ -27,7 +27,9 @@ public sealed partial class PartitionLog
     /// byte, one that lost some is re-encoded with the same offsets, producer fields and codec.
     /// Each segment is written to a ".cleaned" file, fsynced, then renamed over the original, so a
     /// crash leaves either the old or the new segment (leftover ".cleaned" files are deleted at
-    /// start-up). Control batches and records without a key are kept.
+    /// start-up). Control batches and records without a key are kept; the records of aborted
+    /// transactions are removed (and never count as a key's newest value), and nothing at or past
+    /// the last stable offset is cleaned.
     /// As Kafka's topic configs: <paramref name="minCompactionLagMs"/> (min.compaction.lag.ms) keeps
     /// the cleaner off segments holding a record younger than that; <paramref name="minCleanableDirtyRatio"/>
     /// (min.cleanable.dirty.ratio) skips the pass until that share of the cleanable bytes was not
@@ -39,7 +41,10 @@ public sealed partial class PartitionLog
         {
             var segments = _segments;
             int cleanable = 0;
-            while (cleanable < segments.Length - 1 && (minCompactionLagMs <= 0 || segments[cleanable].MaxTimestamp <= nowMs - minCompactionLagMs))
+            // As Kafka's firstUncleanableOffset: nothing at or past the last stable offset, whose fate is still open.
+            long stable = LastStableOffset;
+            while (cleanable < segments.Length - 1 && segments[cleanable].NextOffset <= stable
+                && (minCompactionLagMs <= 0 || segments[cleanable].MaxTimestamp <= nowMs - minCompactionLagMs))
                 cleanable++;
             if (cleanable == 0)
                 return default;
@@ -55,11 +60,12 @@ public sealed partial class PartitionLog
             // Keys are looked up by span: a key is copied once, when first seen.
             var latest = new Dictionary<byte[], long>(ByteArrayComparer.Instance).GetAlternateLookup<ReadOnlySpan<byte>>();
             using var scratch = new PooledBufferWriter(64 * 1024);
+            var aborted = AbortedRanges(segments);
             for (int s = 0; s < cleanable; s++)
             {
                 foreach (var (position, header) in segments[s].Batches())
                 {
-                    if (header.IsControl)
+                    if (header.IsControl || IsAborted(aborted, header))
                         continue;
                     foreach (var record in new RecordBatchFromBytes(ReadBatch(segments[s], position, header)).Records(scratch))
                     {
@@ -86,6 +92,13 @@ public sealed partial class PartitionLog
                     if (header.IsControl)
                     {
                         output.Write(bytes);
+                        continue;
+                    }
+                    if (IsAborted(aborted, header))
+                    {
+                        // As Kafka's cleaner: an aborted transaction's records go; its marker stays.
+                        removed += header.RecordCount;
+                        changed = true;
                         continue;
                     }
                     bool tombstonesExpired = header.MaxTimestamp < nowMs - deleteRetentionMs;
@@ -153,6 +166,7 @@ public sealed partial class PartitionLog
                 // the old index): leave it to the GC. The new file is checked as after a crash.
                 var compacted = Segment.Open(segment.Path, segment.BaseOffset);
                 compacted.Recover(s == 0 ? -1 : replaced[s - 1].NextOffset - 1, Config.IndexIntervalBytes);
+                compacted.AdoptTxnIndex(segment.TxnIndex);
                 compacted.Seal(_logger);
                 replaced[s] = compacted;
                 _segments = [.. replaced]; // at once: a failure further on must not hide this file's new layout
@@ -166,6 +180,35 @@ public sealed partial class PartitionLog
             }
             return new CompactionResult(rewritten, removed, before, after);
         }
+    }
+
+    /// <summary>Every aborted transaction's offset range, by producer, from the segments' aborted-transaction indexes.</summary>
+    private static Dictionary<long, List<(long First, long Last)>> AbortedRanges(Segment[] segments)
+    {
+        var ranges = new Dictionary<long, List<(long, long)>>();
+        foreach (var segment in segments)
+        {
+            foreach (var entry in segment.TxnIndex.Entries)
+            {
+                if (!ranges.TryGetValue(entry.ProducerId, out var list))
+                    ranges[entry.ProducerId] = list = [];
+                list.Add((entry.FirstOffset, entry.LastOffset));
+            }
+        }
+        return ranges;
+    }
+
+    /// <summary>A transactional data batch inside one of its producer's aborted transactions.</summary>
+    private static bool IsAborted(Dictionary<long, List<(long First, long Last)>> aborted, in RecordBatchHeader h)
+    {
+        if (!h.IsTransactional || h.IsControl || !aborted.TryGetValue(h.ProducerId, out var ranges))
+            return false;
+        foreach (var (first, last) in ranges)
+        {
+            if (h.BaseOffset >= first && h.BaseOffset < last)
+                return true;
+        }
+        return false;
     }
 
     private void SaveCleanedUpTo(long offset)

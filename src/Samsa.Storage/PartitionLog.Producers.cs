@@ -44,25 +44,44 @@ public sealed partial class PartitionLog
     }
 
     /// <summary>
-    /// Appends a validated batch after checking its producer's epoch and sequence (idempotent
-    /// producers); a batch without a producer id or sequence is appended unchecked. The check and the
+    /// Appends a validated batch after checking its producer's epoch and sequence (idempotent and
+    /// transactional producers); a batch without a producer id or sequence is appended unchecked
+    /// (a transactional one is refused: INVALID_RECORD). A control batch is a transaction marker
+    /// (see <see cref="LastStableOffset"/>): refused with INVALID_PRODUCER_EPOCH when its epoch is
+    /// older than its producer's, TRANSACTION_COORDINATOR_FENCED when its coordinator epoch is,
+    /// INVALID_RECORD when it is not a well-formed transactional marker. The check and the
     /// append are one step under the write lock, so two connections of one producer cannot both pass.
     /// </summary>
     public AppendResult AppendChecked(Span<byte> batch)
     {
         var h = RecordBatchHeader.Read(batch);
+        AppendResult result;
         lock (_writeLock)
         {
-            if (ProducerStateTable.IsIdempotent(h))
-            {
-                var (error, duplicate) = _producers.Check(h);
-                if (error != ErrorCode.None)
-                    return new AppendResult(error, -1, false);
-                if (duplicate >= 0)
-                    return new AppendResult(ErrorCode.None, duplicate, true);
-            }
-            return new AppendResult(ErrorCode.None, AppendLocked(batch, h), false);
+            if (h.IsControl)
+                result = AppendMarkerLocked(batch, h);
+            else
+                result = AppendDataLocked(batch, h);
         }
+        if (h.IsControl && result.Error == ErrorCode.None)
+            MarkerAppended?.Invoke(this);
+        return result;
+    }
+
+    private AppendResult AppendDataLocked(Span<byte> batch, in RecordBatchHeader h)
+    {
+        // A transaction is tracked by producer id and sequence: without them it could never be ended.
+        if (h.IsTransactional && !ProducerStateTable.IsIdempotent(h))
+            return new AppendResult(ErrorCode.InvalidRecord, -1, false);
+        if (ProducerStateTable.IsIdempotent(h))
+        {
+            var (error, duplicate) = _producers.Check(h);
+            if (error != ErrorCode.None)
+                return new AppendResult(error, -1, false);
+            if (duplicate >= 0)
+                return new AppendResult(ErrorCode.None, duplicate, true);
+        }
+        return new AppendResult(ErrorCode.None, AppendLocked(batch, h), false);
     }
 
     /// <summary>producer.id.expiration.ms: forgets producers idle that long (the broker calls this periodically). Returns how many.</summary>
@@ -82,6 +101,8 @@ public sealed partial class PartitionLog
     private void TryWriteProducerSnapshot(long offset)
     {
         string path = SnapshotPath(offset);
+        // The snapshot stands for every abort below its offset: their index entries must be on disk first.
+        FlushTransactionIndexes();
         try
         {
             using (var file = new FileStream(path + ".tmp", FileMode.Create, FileAccess.Write))
@@ -114,7 +135,7 @@ public sealed partial class PartitionLog
 
     /// <summary>
     /// At open, after the segments: the newest readable snapshot at or below the log end (one above it
-    /// belongs to records a crash took back), then the idempotent batches after it.
+    /// belongs to records a crash took back), then the producer batches and markers after it.
     /// </summary>
     private void LoadProducerState()
     {
@@ -146,16 +167,10 @@ public sealed partial class PartitionLog
         }
         _producers = table ?? new ProducerStateTable();
         ProducerSnapshotLoaded = from;
-        int replayed = 0;
-        foreach (var h in BatchHeaders(Math.Max(from, 0)))
-        {
-            if (h.BaseOffset < from || !ProducerStateTable.IsIdempotent(h))
-                continue;
-            _producers.Update(h);
-            replayed++;
-        }
+        int replayed = ReplayProducerState(from);
         ProducerBatchesReplayed = replayed;
         _producers.RemoveExpired(NowMs, Config.ProducerIdExpirationMs);
+        UpdateLastStableOffset();
         // Next time, start from here: a crash loop then replays only what came after this start.
         if (replayed > 0)
             TryWriteProducerSnapshot(LogEndOffset);

@@ -94,16 +94,18 @@ public sealed partial class PartitionLog
     /// make progress), within one segment. The caller returns the buffer with <see cref="LogRead.Dispose"/>.
     /// With <paramref name="minOneBatch"/> false a first batch larger than <paramref name="maxBytes"/>
     /// gives an empty read instead: a fetch lets only its first partition with data exceed the limit.
+    /// Only batches wholly below <paramref name="maxOffset"/> are read (read_committed passes the
+    /// last stable offset, a batch boundary): a cut of the byte range, nothing is copied or parsed.
     /// </summary>
-    public LogRead Read(long offset, int maxBytes, bool minOneBatch = true) =>
-        Retrying((offset, maxBytes, minOneBatch), static (log, s) => log.TryRead(s.offset, s.maxBytes, s.minOneBatch));
+    public LogRead Read(long offset, int maxBytes, bool minOneBatch = true, long maxOffset = long.MaxValue) =>
+        Retrying((offset, maxBytes, minOneBatch, maxOffset), static (log, s) => log.TryRead(s.offset, s.maxBytes, s.minOneBatch, s.maxOffset));
 
-    private LogRead TryRead(long offset, int maxBytes, bool minOneBatch)
+    private LogRead TryRead(long offset, int maxBytes, bool minOneBatch, long maxOffset)
     {
         var segments = _segments;
         if (!TryFind(segments, offset, long.MinValue, out int s, out long position, out var first))
             return LogRead.Empty;
-        if (!minOneBatch && first.TotalSize > maxBytes)
+        if ((!minOneBatch && first.TotalSize > maxBytes) || first.LastOffset >= maxOffset)
             return LogRead.Empty;
         var segment = segments[s];
         // Read as much as may be wanted in one go, then keep the whole batches in it.
@@ -118,7 +120,7 @@ public sealed partial class PartitionLog
             while (used + RecordBatchHeader.Size <= size)
             {
                 var h = RecordBatchHeader.Read(buffer.AsSpan(used));
-                if (used + h.TotalSize > size)
+                if (used + h.TotalSize > size || h.LastOffset >= maxOffset)
                     break;
                 used += h.TotalSize;
                 lastOffset = h.LastOffset;
@@ -132,19 +134,29 @@ public sealed partial class PartitionLog
         }
     }
 
-    /// <summary>Bytes from the batch holding <paramref name="fromOffset"/> to the log end, counted until <paramref name="enough"/> (a fetch's min.bytes).</summary>
-    public long BytesAfter(long fromOffset, long enough) =>
-        Retrying((fromOffset, enough), static (log, s) => log.TryBytesAfter(s.fromOffset, s.enough));
+    /// <summary>
+    /// Bytes from the batch holding <paramref name="fromOffset"/> to the log end, or to the batch
+    /// holding <paramref name="upTo"/> (read_committed: the last stable offset), counted until
+    /// <paramref name="enough"/> (a fetch's min.bytes).
+    /// </summary>
+    public long BytesAfter(long fromOffset, long enough, long upTo = long.MaxValue) =>
+        Retrying((fromOffset, enough, upTo), static (log, s) => log.TryBytesAfter(s.fromOffset, s.enough, s.upTo));
 
-    private long TryBytesAfter(long fromOffset, long enough)
+    private long TryBytesAfter(long fromOffset, long enough, long upTo)
     {
         var segments = _segments;
-        if (!TryFind(segments, fromOffset, long.MinValue, out int s, out long position, out _))
+        if (fromOffset >= upTo || !TryFind(segments, fromOffset, long.MinValue, out int s, out long position, out _))
             return 0;
-        long total = segments[s].Length - position;
-        for (int i = s + 1; i < segments.Length && total < enough; i++)
-            total += segments[i].Length;
-        return total;
+        int last = segments.Length - 1;
+        long end = segments[last].Length;
+        if (upTo < LogEndOffset && TryFind(segments, upTo, long.MinValue, out int s2, out long p2, out _))
+            (last, end) = (s2, p2);
+        if (last < s)
+            return 0;
+        long total = 0;
+        for (int i = s; i <= last && total < enough; i++)
+            total += (i == last ? end : segments[i].Length) - (i == s ? position : 0);
+        return Math.Max(total, 0);
     }
 
     /// <summary>The batches from the one holding <paramref name="fromOffset"/> to the log end (each header is read).</summary>
@@ -157,19 +169,6 @@ public sealed partial class PartitionLog
         {
             foreach (var (_, h) in segments[s].Batches(position))
                 yield return new BatchEntry(h.BaseOffset, h.LastOffset, h.MaxTimestamp, h.TotalSize);
-        }
-    }
-
-    /// <summary>Like <see cref="Batches"/>, with each batch's whole header (producer fields included).</summary>
-    private IEnumerable<RecordBatchHeader> BatchHeaders(long fromOffset)
-    {
-        var segments = _segments;
-        if (!TryFind(segments, fromOffset, long.MinValue, out int s, out long position, out _))
-            yield break;
-        for (; s < segments.Length; s++, position = 0)
-        {
-            foreach (var (_, h) in segments[s].Batches(position))
-                yield return h;
         }
     }
 

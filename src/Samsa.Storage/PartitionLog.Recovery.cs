@@ -57,6 +57,8 @@ public sealed partial class PartitionLog
         }
         if (segments.Count == 0)
             segments.Add(Segment.Open(SegmentPath(0), 0));
+        foreach (var segment in segments)
+            segment.LoadTxnIndex(_logger);
         _segments = [.. segments];
         LogEndOffset = Math.Max(previous + 1, ActiveSegment.NextOffset);
         string startFile = Path.Combine(Directory, StartOffsetFile);
@@ -164,8 +166,8 @@ public sealed partial class PartitionLog
     /// <summary>Index files left by segments that no longer exist (a crash between deleting the files).</summary>
     private void DeleteOrphanIndexFiles(List<Segment> segments)
     {
-        var live = segments.SelectMany(s => (string[])[s.OffsetIndexPath, s.TimeIndexPath]).ToHashSet(StringComparer.Ordinal);
-        foreach (string suffix in (string[])[Segment.OffsetIndexSuffix, Segment.TimeIndexSuffix])
+        var live = segments.SelectMany(s => (string[])[s.OffsetIndexPath, s.TimeIndexPath, s.TxnIndexPath]).ToHashSet(StringComparer.Ordinal);
+        foreach (string suffix in (string[])[Segment.OffsetIndexSuffix, Segment.TimeIndexSuffix, TransactionIndex.Suffix])
         {
             foreach (var path in System.IO.Directory.GetFiles(Directory, "*" + suffix))
             {

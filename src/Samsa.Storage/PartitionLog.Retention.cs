@@ -48,6 +48,7 @@ public sealed partial class PartitionLog
             {
                 // The segments are gone either way, and a start takes the log start from the first one.
                 LogStartOffset = Math.Max(LogStartOffset, newStart);
+                UpdateLastStableOffset();
                 _logger.LogWarning("{Dir}: new log start {Start} not persisted: {Message}", Directory, newStart, e.Message);
             }
             _logger.LogInformation("{Dir}: retention deleted {Count} segment(s); log now starts at {Start}", Directory, deletable, LogStartOffset);

@@ -146,6 +146,7 @@ public sealed partial class PartitionLog : IDisposable
             // The state of every producer up to the new segment, so a start replays at most that segment.
             TryWriteProducerSnapshot(baseOffset);
             segment = Segment.Open(SegmentPath(baseOffset), baseOffset);
+            segment.TxnIndex.Delete(); // one left by a segment a crash took back must not be read as this one's
             _segments = [.. _segments, segment];
             rolled = true;
         }
@@ -182,6 +183,7 @@ public sealed partial class PartitionLog : IDisposable
         LogEndOffset = h.LastOffset + 1;
         if (ProducerStateTable.IsIdempotent(h))
             _producers.Update(h);
+        UpdateLastStableOffset();
         return baseOffset;
     }
 
@@ -248,6 +250,7 @@ public sealed partial class PartitionLog : IDisposable
         File.WriteAllText(path + ".tmp", offset.ToString(System.Globalization.CultureInfo.InvariantCulture));
         File.Move(path + ".tmp", path, overwrite: true);
         LogStartOffset = offset;
+        UpdateLastStableOffset();
     }
 
     /// <summary>Closes the segment files.</summary>

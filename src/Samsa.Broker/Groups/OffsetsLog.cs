@@ -31,16 +31,16 @@ internal sealed class OffsetsLog(Topic topic, TimeProvider time, ILogger logger)
     {
         if (records.Count == 0)
             return;
-        // No sequence, as Kafka's coordinator writes them: the batch is the producer's, checked by epoch only.
-        using var builder = new RecordBatchBuilder { ProducerId = producerId, ProducerEpoch = producerEpoch, BaseSequence = -1, IsTransactional = true };
+        // Appended unchecked, as Kafka appends a coordinator's writes (AppendOrigin.COORDINATOR: no
+        // sequence check), but with a sequence so the partition log tracks the producer's open
+        // transaction (its LSO, and compaction leaving the pending records alone until the marker).
+        using var builder = new RecordBatchBuilder { ProducerId = producerId, ProducerEpoch = producerEpoch, BaseSequence = 0, IsTransactional = true };
         long now = time.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var (key, value) in records)
             builder.Add(now, key, false, value, value is null);
         using var output = new PooledBufferWriter(builder.EstimatedSize + 64);
         builder.Build(output);
-        var result = topic.Partitions[partition].AppendChecked(output.WrittenSpanForUpdate);
-        if (result.Error != Samsa.Protocol.ErrorCode.None)
-            throw new Samsa.Storage.StorageException($"{topic.Name}-{partition} refused the transactional offsets of producer {producerId}: {result.Error}");
+        topic.Partitions[partition].Append(output.WrittenSpanForUpdate);
     }
 
     public Samsa.Protocol.ErrorCode AppendMarker(int partition, long producerId, short producerEpoch, bool commit)

@@ -12,8 +12,13 @@ namespace Samsa.Broker.Handlers;
 // only the first partition with data may exceed them, by one batch, so a consumer always makes
 // progress. fetch.min.bytes / fetch.max.wait.ms long-poll until enough bytes arrive; incremental
 // fetch sessions (KIP-227) from v7; topic ids from v13.
-// Single node: high watermark = last stable offset = log end. Not implemented yet: read_committed
-// filtering (no transactions exist to filter), sending file ranges without copying (data goes
+// Single node: high watermark = log end. Every response carries the partition's real last stable
+// offset (the first offset of its oldest open transaction). read_committed (isolation_level 1, v4+)
+// readers get only whole batches below it (a cut on a batch boundary of the bytes read, nothing
+// re-encoded), the aborted transactions overlapping what they were sent (from the segments'
+// .txnindex; they drop those records themselves), and min_bytes counts only bytes below it; a
+// marker that moves it wakes waiting fetches. read_uncommitted readers read to the log end, with
+// no aborted-transaction list. Not implemented yet: sending file ranges without copying (data goes
 // through pooled buffers), and fetch from follower / preferred read replica.
 // With an authorizer each topic needs READ (else TOPIC_AUTHORIZATION_FAILED), asked once per topic.
 internal sealed class FetchHandler(TopicManager topics, BrokerOptions options, AppendNotifier appends, FetchObserver? observer = null) : IApiHandler
@@ -53,11 +58,13 @@ internal sealed class FetchHandler(TopicManager topics, BrokerOptions options, A
             return null;
         }
 
-        var response = Build(context, session, r.MaxBytes, byId);
+        var response = Build(context, session, r.MaxBytes, byId, ReadCommitted(context, r));
         lock (_sessionLock)
             session.Complete();
         return response;
     }
+
+    private static bool ReadCommitted(RequestContext context, FetchRequest r) => context.ApiVersion >= 4 && r.IsolationLevel == 1;
 
     /// <summary>
     /// Waits until min_bytes are there, max_wait_ms passed, or the broker stops (then the fetch is
@@ -75,7 +82,7 @@ internal sealed class FetchHandler(TopicManager topics, BrokerOptions options, A
             while (true)
             {
                 var woken = appends.NextAppend;
-                if (r.MaxWaitMs <= 0 || shutdown.IsCancellationRequested || AvailableBytes(session.Partitions, r.MinBytes) >= Math.Max(1, r.MinBytes))
+                if (r.MaxWaitMs <= 0 || shutdown.IsCancellationRequested || AvailableBytes(session.Partitions, r.MinBytes, ReadCommitted(context, r)) >= Math.Max(1, r.MinBytes))
                     return true;
                 var left = maxWait - options.TimeProvider.GetElapsedTime(start);
                 if (left <= TimeSpan.Zero)
@@ -100,14 +107,18 @@ internal sealed class FetchHandler(TopicManager topics, BrokerOptions options, A
         }
     }
 
-    private long AvailableBytes(IReadOnlyList<FetchPartitionRequest> partitions, int enough)
+    /// <summary>What the fetch could be sent now: read_committed readers count only bytes below the last stable offset.</summary>
+    private long AvailableBytes(IReadOnlyList<FetchPartitionRequest> partitions, int enough, bool readCommitted)
     {
         long total = 0;
         foreach (var p in partitions)
         {
-            if (!TryGetLog(p.Key, out var log) || p.FetchOffset >= log.LogEndOffset)
+            if (!TryGetLog(p.Key, out var log))
                 continue;
-            total += log.BytesAfter(p.FetchOffset, enough - total);
+            long end = readCommitted ? log.LastStableOffset : log.LogEndOffset;
+            if (p.FetchOffset >= end)
+                continue;
+            total += log.BytesAfter(p.FetchOffset, enough - total, readCommitted ? end : long.MaxValue);
             if (total >= enough)
                 return total;
         }
@@ -123,7 +134,7 @@ internal sealed class FetchHandler(TopicManager topics, BrokerOptions options, A
         return true;
     }
 
-    private FetchResponse Build(RequestContext context, FetchContext session, int maxBytes, bool byId)
+    private FetchResponse Build(RequestContext context, FetchContext session, int maxBytes, bool byId, bool readCommitted)
     {
         var response = new FetchResponse { SessionId = session.SessionId };
         var byTopic = new Dictionary<string, FetchResponse.FetchableTopicResponse>(StringComparer.Ordinal);
@@ -133,8 +144,9 @@ internal sealed class FetchHandler(TopicManager topics, BrokerOptions options, A
         Dictionary<string, bool>? readable = context.Authorizer is null ? null : new(StringComparer.Ordinal);
         foreach (var p in session.Partitions)
         {
-            var data = new FetchResponse.PartitionData { PartitionIndex = p.Key.Partition, Records = ReadOnlyMemory<byte>.Empty, AbortedTransactions = null };
-            long hw = -1, logStart = -1;
+            // As Kafka: read_committed answers carry a list (empty when nothing was aborted), read_uncommitted null.
+            var data = new FetchResponse.PartitionData { PartitionIndex = p.Key.Partition, Records = ReadOnlyMemory<byte>.Empty, AbortedTransactions = readCommitted ? [] : null };
+            long hw = -1, lso = -1, logStart = -1;
             bool hasRecords = false;
             if (readable is not null && !MayRead(context, readable, p.Key.Topic))
             {
@@ -146,32 +158,37 @@ internal sealed class FetchHandler(TopicManager topics, BrokerOptions options, A
             }
             else
             {
+                // The LSO first: read before the log end, it can never be above it.
+                lso = log.LastStableOffset;
                 hw = log.LogEndOffset;
                 logStart = log.LogStartOffset;
+                long fetchable = readCommitted ? lso : hw;
                 if (p.FetchOffset < logStart || p.FetchOffset > hw)
                 {
                     data.ErrorCode = ErrorCode.OffsetOutOfRange;
                 }
-                else if (p.FetchOffset < hw && (budget > 0 || !sentAny))
+                else if (p.FetchOffset < fetchable && (budget > 0 || !sentAny))
                 {
                     // Kafka's minOneMessage: only the first partition with data may go past the
                     // limits (by its one first batch, so a consumer always progresses); every later
                     // one gets whole batches within what is left, so the response never exceeds max_bytes.
                     int limit = (int)Math.Min(p.MaxBytes, Math.Max(budget, 0));
-                    var read = log.Read(p.FetchOffset, limit, minOneBatch: !sentAny);
+                    var read = log.Read(p.FetchOffset, limit, minOneBatch: !sentAny, maxOffset: readCommitted ? lso : long.MaxValue);
                     context.RegisterForDispose(read);
                     if (read.Length > 0)
                     {
                         data.Records = read.Memory;
                         budget -= read.Length;
                         sentAny = hasRecords = true;
+                        if (readCommitted)
+                            AddAbortedTransactions(data, log, p.FetchOffset, read.LastOffset + 1);
                     }
                 }
             }
             data.HighWatermark = hw;
-            data.LastStableOffset = hw;
+            data.LastStableOffset = lso;
             data.LogStartOffset = logStart;
-            if (!session.ShouldInclude(p.Key, hasRecords, data.ErrorCode, hw, hw, logStart))
+            if (!session.ShouldInclude(p.Key, hasRecords, data.ErrorCode, hw, lso, logStart))
                 continue;
             if (!byTopic.TryGetValue(p.Key.Topic, out var topicResponse))
             {
@@ -184,6 +201,16 @@ internal sealed class FetchHandler(TopicManager topics, BrokerOptions options, A
             topicResponse.Partitions.Add(data);
         }
         return response;
+    }
+
+    /// <summary>The aborted transactions overlapping the batches sent, for the reader to drop their records.</summary>
+    private static void AddAbortedTransactions(FetchResponse.PartitionData data, PartitionLog log, long fetchOffset, long upperBound)
+    {
+        if (log.CollectAbortedTransactions(fetchOffset, upperBound) is not { } aborted)
+            return;
+        var list = data.AbortedTransactions ??= [];
+        foreach (var a in aborted)
+            list.Add(new FetchResponse.AbortedTransaction { ProducerId = a.ProducerId, FirstOffset = a.FirstOffset });
     }
 
     /// <summary>An unknown topic id has no name to authorize: it stays UNKNOWN_TOPIC_ID, as in Kafka.</summary>

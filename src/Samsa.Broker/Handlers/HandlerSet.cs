@@ -10,9 +10,9 @@ internal static class HandlerSet
 {
     public static List<IApiHandler> Create(BrokerNode node, BrokerOptions options, TopicManager topics, GroupCoordinator groups, Func<IReadOnlyList<ApiVersionsResponse.ApiVersion>> advertised,
         FetchObserver? fetches = null, Share.SharePartitionManager? shares = null, Security.Sasl.ScramCredentialStore? scram = null,
-        Security.Authorization.IAuthorizer? authorizer = null, Transactions.TransactionCoordinator? transactions = null, AppendNotifier? appends = null)
+        Security.Authorization.IAuthorizer? authorizer = null, Transactions.TransactionCoordinator? transactions = null)
     {
-        appends ??= new AppendNotifier();
+        var appends = topics.Appends;
         ArgumentNullException.ThrowIfNull(transactions);
         List<IApiHandler> handlers =
         [

@@ -12,6 +12,8 @@ namespace Samsa.Broker.Handlers;
 // storage), -3 the record with the largest timestamp (v7+), or the first record whose timestamp is
 // at or after a given one. v0 answers with a one-element list of offsets (Burrow still sends v0).
 // Timestamp lookups find the batch from the index, then the record inside it.
+// isolation_level read_committed (v2+), as Kafka's lastFetchableOffset: latest is the last stable
+// offset, and a timestamp or max-timestamp lookup that lands at or past it finds nothing (-1).
 internal sealed class ListOffsetsHandler(TopicManager topics) : IApiHandler
 {
     private const long Latest = -1, Earliest = -2, MaxTimestamp = -3, EarliestLocal = -4, EarliestPendingUpload = -5;
@@ -22,6 +24,7 @@ internal sealed class ListOffsetsHandler(TopicManager topics) : IApiHandler
     {
         var r = (ListOffsetsRequest)request;
         var response = new ListOffsetsResponse();
+        bool readCommitted = context.ApiVersion >= 2 && r.IsolationLevel == 1;
         foreach (var t in r.Topics)
         {
             var tr = new ListOffsetsResponse.ListOffsetsTopicResponse { Name = t.Name };
@@ -43,9 +46,10 @@ internal sealed class ListOffsetsHandler(TopicManager topics) : IApiHandler
                     continue;
                 }
                 var log = topic.Partitions[p.PartitionIndex];
+                long fetchable = readCommitted ? log.LastStableOffset : log.LogEndOffset;
                 (long offset, long timestamp) = p.Timestamp switch
                 {
-                    Latest => (log.LogEndOffset, -1L),
+                    Latest => (fetchable, -1L),
                     // No tiered storage: the earliest local offset is the earliest offset.
                     Earliest or EarliestLocal or EarliestPendingUpload => (log.LogStartOffset, -1L),
                     MaxTimestamp => log.FindMaxTimestamp() is { } b ? FindRecord(log, b, r => r.Timestamp == b.MaxTimestamp) : (-1L, -1L),
@@ -56,6 +60,8 @@ internal sealed class ListOffsetsHandler(TopicManager topics) : IApiHandler
                     pr.ErrorCode = ErrorCode.InvalidRequest;
                     continue;
                 }
+                if (p.Timestamp is not (Latest or Earliest or EarliestLocal or EarliestPendingUpload) && offset >= fetchable)
+                    (offset, timestamp) = (-1L, -1L);
                 pr.Offset = offset;
                 pr.Timestamp = timestamp;
                 pr.LeaderEpoch = 0;

@@ -21,7 +21,11 @@ namespace Samsa.Broker.Handlers;
 // state across restarts (producer snapshots). Records without a key on a compacted topic refuse
 // the batch with INVALID_RECORD and one record_errors entry each (v8+), as Kafka's LogValidator.
 // With an authorizer each topic needs WRITE (else TOPIC_AUTHORIZATION_FAILED, before existence is looked at).
-// Not implemented yet: transactions.
+// Transactional batches (KIP-98) are checked as idempotent ones (an older epoch: INVALID_PRODUCER_EPOCH)
+// and open their producer's transaction in the partition log, which holds the last stable offset
+// there until the coordinator's marker; a producer inside a transaction sending a non-transactional
+// batch gets INVALID_TXN_STATE, as in Kafka. Control batches from clients are refused (INVALID_RECORD).
+// KIP-890 part 1: a transactional batch for a partition not added to the open transaction is refused (ProduceHandler.Transactions.cs).
 internal sealed partial class ProduceHandler(TopicManager topics, BrokerOptions options, AppendNotifier appends, Transactions.TransactionCoordinator? transactions = null) : IApiHandler
 {
     public ApiKey Key => ApiKey.Produce;
@@ -123,8 +127,11 @@ internal sealed partial class ProduceHandler(TopicManager topics, BrokerOptions 
                 return (ErrorCode.MessageTooLarge, $"Record batch of {h.TotalSize} bytes is larger than max.message.bytes ({maxMessageBytes}).", -1, null);
             if (RecordBatchHeader.ComputeCrc(rest[..h.TotalSize]) != h.Crc)
                 return (ErrorCode.CorruptMessage, "Record batch CRC does not match its contents.", -1, null);
-            if (h.IsTransactional || h.IsControl)
-                return (ErrorCode.InvalidRecord, "Transactional batches are not supported by Samsa yet.", -1, null);
+            // Markers are the transaction coordinator's, appended in-process; a client may not write them.
+            if (h.IsControl)
+                return (ErrorCode.InvalidRecord, "Control batches (transaction markers) are written by the transaction coordinator, not produced by clients.", -1, null);
+            if (h.IsTransactional && (h.ProducerId < 0 || h.BaseSequence < 0))
+                return (ErrorCode.InvalidRecord, $"Transactional batch without a producer id and sequence (producer id {h.ProducerId}, base sequence {h.BaseSequence}).", -1, null);
             batches.Add(bytes.Slice(position, h.TotalSize));
             position += h.TotalSize;
         }

@@ -19,6 +19,17 @@ internal sealed partial class TopicManager
     private const string ConfigFile = "topic.config";
     private const string DeletedSuffix = "-delete";
 
+    /// <summary>
+    /// Opens a partition's log. A marker the transaction coordinator appends in-process moves the
+    /// last stable offset without a produce: it wakes waiting fetches as a produce does.
+    /// </summary>
+    private PartitionLog OpenLog(string directory)
+    {
+        var log = PartitionLog.Open(directory, DefaultLogConfig, _logger, _options.TimeProvider);
+        log.MarkerAppended += _ => Appends.Appended();
+        return log;
+    }
+
     private string PartitionPath(string topic, int partition) => Path.Combine(_options.DataDirectory, $"{topic}-{partition}");
 
     /// <summary>
@@ -34,7 +45,7 @@ internal sealed partial class TopicManager
             for (int p = first; p < first + count; p++)
             {
                 where = PartitionPath(topic, p);
-                created.Add(PartitionLog.Open(where, DefaultLogConfig, _logger, _options.TimeProvider));
+                created.Add(OpenLog(where));
             }
             if (configs is { Count: > 0 })
             {
@@ -79,7 +90,7 @@ internal sealed partial class TopicManager
         if (dirs.Count == 0)
             return null;
         var ids = dirs.Select(ReadTopicId).ToList();
-        var logs = dirs.Select(d => PartitionLog.Open(d, DefaultLogConfig, _logger, _options.TimeProvider)).ToList();
+        var logs = dirs.Select(OpenLog).ToList();
         bool Uncommitted(int p) => ids[p] is null && logs[p].LogEndOffset == 0;
 
         if (Uncommitted(0) && Enumerable.Range(0, logs.Count).All(p => ids[p] is not null || logs[p].LogEndOffset == 0))

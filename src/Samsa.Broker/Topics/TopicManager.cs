@@ -86,6 +86,9 @@ internal sealed partial class TopicManager : IAsyncDisposable
 
     private void RaiseChanged(string topic) => Changed?.Invoke([topic]);
 
+    /// <summary>Wakes fetches waiting for data: produces and transaction markers signal it.</summary>
+    public Handlers.AppendNotifier Appends { get; } = new();
+
     public LogConfig DefaultLogConfig => new() { SegmentBytes = _options.SegmentBytes, ProducerIdExpirationMs = ProducerIdExpirationMs };
 
     private long ProducerIdExpirationMs => (long)_options.ProducerIdExpiration.TotalMilliseconds;

@@ -37,7 +37,7 @@ internal static class TxnMarkers
 /// Markers for data partitions go straight into their log; those for __consumer_offsets go through
 /// the group coordinator's shard, which makes the transaction's offsets committed or drops them.
 /// </summary>
-internal sealed class TxnMarkerWriter(TopicManager topics, GroupCoordinator groups, TimeProvider time, Action appended) : ITxnMarkerWriter
+internal sealed class TxnMarkerWriter(TopicManager topics, GroupCoordinator groups, TimeProvider time) : ITxnMarkerWriter
 {
     public ErrorCode Write(string topic, int partition, long producerId, short producerEpoch, bool commit)
     {
@@ -51,9 +51,7 @@ internal sealed class TxnMarkerWriter(TopicManager topics, GroupCoordinator grou
             return ErrorCode.UnknownTopicOrPartition;
         using var output = new PooledBufferWriter(128);
         TxnMarkers.Build(output, producerId, producerEpoch, commit, time.GetUtcNow().ToUnixTimeMilliseconds());
-        var result = t.Partitions[partition].AppendChecked(output.WrittenSpanForUpdate);
-        if (result.Error == ErrorCode.None)
-            appended();
-        return result.Error;
+        // The log wakes waiting fetches itself when a marker lands (TopicManager hooks MarkerAppended).
+        return t.Partitions[partition].AppendChecked(output.WrittenSpanForUpdate).Error;
     }
 }

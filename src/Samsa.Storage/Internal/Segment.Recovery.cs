@@ -121,6 +121,7 @@ internal sealed partial class Segment
     {
         _index.Seal();
         WriteIndexFiles(logger);
+        TxnIndex.Flush(logger);
     }
 
     public void WriteIndexFiles(ILogger logger)

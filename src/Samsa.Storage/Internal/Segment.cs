@@ -30,6 +30,7 @@ internal sealed partial class Segment : IDisposable
         _handle = handle;
         _length = RandomAccess.GetLength(handle);
         _index = new SegmentIndex(baseOffset);
+        TxnIndex = new TransactionIndex(TxnIndexPath);
     }
 
     public string Path { get; }
@@ -44,6 +45,15 @@ internal sealed partial class Segment : IDisposable
     public long NextOffset => Index.NextOffset;
 
     public long MaxTimestamp => Index.MaxTimestamp;
+
+    /// <summary>The aborted transactions whose markers are in this segment (Kafka's .txnindex).</summary>
+    public TransactionIndex TxnIndex { get; private set; }
+
+    /// <summary>At open, once the segment's batches are known: entries for markers a crash took back are dropped.</summary>
+    public void LoadTxnIndex(Microsoft.Extensions.Logging.ILogger logger) => TxnIndex = TransactionIndex.Load(TxnIndexPath, NextOffset, logger);
+
+    /// <summary>Compaction's rewritten segment keeps the offsets, so it keeps the aborted transactions too.</summary>
+    public void AdoptTxnIndex(TransactionIndex index) => TxnIndex = index;
 
     public static string FileName(long baseOffset) => baseOffset.ToString("D20", System.Globalization.CultureInfo.InvariantCulture);
 
@@ -176,11 +186,14 @@ internal sealed partial class Segment : IDisposable
 
     public string TimeIndexPath => System.IO.Path.ChangeExtension(Path, TimeIndexSuffix);
 
-    /// <summary>Deletes the segment and its index files (retention). The handle must be disposed first.</summary>
+    public string TxnIndexPath => System.IO.Path.ChangeExtension(Path, TransactionIndex.Suffix);
+
+    /// <summary>Deletes the segment, its index files and its aborted-transaction index (retention). The handle must be disposed first.</summary>
     public void DeleteFiles()
     {
         File.Delete(Path);
         DeleteIndexFiles();
+        TxnIndex.Delete();
     }
 
     public void DeleteIndexFiles()
