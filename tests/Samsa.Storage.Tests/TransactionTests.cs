@@ -203,4 +203,18 @@ public sealed class TransactionTests : TxnLogTest
         Assert.Equal([new AbortedTransaction(A, 3, 6, 7)], log.CollectAbortedTransactions(0, 7));
         Assert.Equal(7, log.LastStableOffset);
     }
+
+    [Fact]
+    public void Unchecked_appends_of_the_brokers_own_logs_end_transactions_too()
+    {
+        using var log = Open();
+        var raised = 0;
+        log.MarkerAppended += _ => raised++;
+        log.Append(Data(A, 0));
+        Assert.Equal(0, log.LastStableOffset);
+        log.Append(Marker(A, ControlRecordType.Abort));
+        Assert.Equal(4, log.LastStableOffset);
+        Assert.Equal([new AbortedTransaction(A, 0, 3, 4)], log.CollectAbortedTransactions(0, 4));
+        Assert.Equal(1, raised);
+    }
 }
