@@ -61,14 +61,13 @@ public sealed partial class PartitionLog
     /// </summary>
     private AppendResult AppendMarkerLocked(Span<byte> batch, in RecordBatchHeader h)
     {
-        if (!h.IsTransactional || h.ProducerId < 0 || !TryReadMarker(batch, out var type, out int coordinatorEpoch))
+        if (!h.IsTransactional || h.ProducerId < 0 || !TryReadMarker(batch, out _, out int coordinatorEpoch))
             return new AppendResult(ErrorCode.InvalidRecord, -1, false);
         var error = _producers.CheckMarker(h, coordinatorEpoch);
         if (error != ErrorCode.None)
             return new AppendResult(error, -1, false);
-        long offset = AppendLocked(batch, h);
-        ApplyMarker(ActiveSegment, h with { BaseOffset = offset }, type, coordinatorEpoch);
-        return new AppendResult(ErrorCode.None, offset, false);
+        // AppendLocked applies the marker (unchecked appends of markers go through it as well).
+        return new AppendResult(ErrorCode.None, AppendLocked(batch, h), false);
     }
 
     /// <summary>Ends the producer's transaction; an abort goes into <paramref name="segment"/>'s index unless it is there already (replay).</summary>

@@ -119,12 +119,18 @@ public sealed partial class PartitionLog : IDisposable
     /// <summary>
     /// Appends one record batch, assigning its offsets from the log end. The batch must already be
     /// validated (magic 2, CRC, sizes); its base offset is rewritten in place. Returns the base offset.
+    /// No producer checks (the broker's own logs); a transaction marker still ends its producer's
+    /// transaction, so a coordinator writing its own partition keeps the last stable offset moving.
     /// </summary>
     public long Append(Span<byte> batch)
     {
         var h = RecordBatchHeader.Read(batch);
+        long offset;
         lock (_writeLock)
-            return AppendLocked(batch, h);
+            offset = AppendLocked(batch, h);
+        if (h.IsControl)
+            MarkerAppended?.Invoke(this);
+        return offset;
     }
 
     private long AppendLocked(Span<byte> batch, RecordBatchHeader h)
@@ -183,6 +189,8 @@ public sealed partial class PartitionLog : IDisposable
         LogEndOffset = h.LastOffset + 1;
         if (ProducerStateTable.IsIdempotent(h))
             _producers.Update(h);
+        else if (h.IsControl && h.IsTransactional && h.ProducerId >= 0 && TryReadMarker(batch, out var type, out int coordinatorEpoch))
+            ApplyMarker(segment, h, type, coordinatorEpoch); // unchecked appends too: a coordinator's own log must not stay unstable
         UpdateLastStableOffset();
         return baseOffset;
     }

@@ -145,4 +145,26 @@ public sealed class TransactionRecoveryTests : TxnLogTest
         Assert.Equal(0, log.LastStableOffset);
         Assert.Equal(new AppendResult(ErrorCode.None, 0, true), Append(log, Data(A, 0)));
     }
+
+    [Fact]
+    public void A_snapshot_of_the_version_before_transactions_is_still_read()
+    {
+        using (var log = Open())
+        {
+            Append(log, Data(9, 0, transactional: false));
+            log.Close();
+        }
+        // Rewrite the version 2 snapshot as version 1: no coordinator epoch, no open transaction.
+        var path = Assert.Single(Directory.GetFiles(Dir, "*.snapshot"));
+        var v2 = File.ReadAllBytes(path);
+        Assert.Equal(2, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(v2));
+        byte[] v1 = [.. v2.AsSpan(0, 20), .. v2.AsSpan(20, 18), .. v2.AsSpan(50)];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(v1, 1);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(v1.AsSpan(4), Crc32C.Compute(v1.AsSpan(8)));
+        File.WriteAllBytes(path, v1);
+        using var reopened = Open();
+        Assert.Equal(3, reopened.ProducerSnapshotLoaded);
+        Assert.Equal(new AppendResult(ErrorCode.None, 0, true), Append(reopened, Data(9, 0, transactional: false)));
+        Assert.Equal(3, reopened.LastStableOffset);
+    }
 }

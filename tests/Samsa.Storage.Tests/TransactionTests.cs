@@ -203,4 +203,33 @@ public sealed class TransactionTests : TxnLogTest
         Assert.Equal([new AbortedTransaction(A, 3, 6, 7)], log.CollectAbortedTransactions(0, 7));
         Assert.Equal(7, log.LastStableOffset);
     }
+
+    [Fact]
+    public void Unchecked_appends_of_the_brokers_own_logs_end_transactions_too()
+    {
+        using var log = Open();
+        var raised = 0;
+        log.MarkerAppended += _ => raised++;
+        log.Append(Data(A, 0));
+        Assert.Equal(0, log.LastStableOffset);
+        log.Append(Marker(A, ControlRecordType.Abort));
+        Assert.Equal(4, log.LastStableOffset);
+        Assert.Equal([new AbortedTransaction(A, 0, 3, 4)], log.CollectAbortedTransactions(0, 4));
+        Assert.Equal(1, raised);
+    }
+
+    [Fact]
+    public void The_last_stable_offset_is_never_below_the_log_start_and_a_read_never_shows_part_of_an_open_batch()
+    {
+        using var log = Open();
+        Append(log, Data(A, 0)); // 0-2, open
+        Append(log, Data(7, 0, transactional: false));
+        log.DeleteRecordsBefore(2);
+        Assert.Equal(2, log.LastStableOffset);
+        using (var read = log.Read(2, 1 << 20, maxOffset: log.LastStableOffset))
+            Assert.Equal(0, read.Length); // the batch holding 2 is still open
+        Append(log, Marker(A, ControlRecordType.Commit));
+        using var after = log.Read(2, 1 << 20, maxOffset: log.LastStableOffset);
+        Assert.Equal([0L, 3L, 6L], BatchesIn(after));
+    }
 }

@@ -23,6 +23,9 @@ namespace Samsa.Broker.Handlers;
 // With an authorizer each topic needs READ (else TOPIC_AUTHORIZATION_FAILED), asked once per topic.
 internal sealed class FetchHandler(TopicManager topics, BrokerOptions options, AppendNotifier appends, FetchObserver? observer = null) : IApiHandler
 {
+    // What a read_committed answer with nothing aborted carries; never added to (a list is made when there are entries).
+    private static readonly List<FetchResponse.AbortedTransaction> NoAbortedTransactions = [];
+
     private readonly FetchSessionCache _sessions = new(1000, TimeSpan.FromMinutes(2), options.TimeProvider);
     private readonly Lock _sessionLock = new();
 
@@ -145,7 +148,7 @@ internal sealed class FetchHandler(TopicManager topics, BrokerOptions options, A
         foreach (var p in session.Partitions)
         {
             // As Kafka: read_committed answers carry a list (empty when nothing was aborted), read_uncommitted null.
-            var data = new FetchResponse.PartitionData { PartitionIndex = p.Key.Partition, Records = ReadOnlyMemory<byte>.Empty, AbortedTransactions = readCommitted ? [] : null };
+            var data = new FetchResponse.PartitionData { PartitionIndex = p.Key.Partition, Records = ReadOnlyMemory<byte>.Empty, AbortedTransactions = readCommitted ? NoAbortedTransactions : null };
             long hw = -1, lso = -1, logStart = -1;
             bool hasRecords = false;
             if (readable is not null && !MayRead(context, readable, p.Key.Topic))
@@ -208,7 +211,8 @@ internal sealed class FetchHandler(TopicManager topics, BrokerOptions options, A
     {
         if (log.CollectAbortedTransactions(fetchOffset, upperBound) is not { } aborted)
             return;
-        var list = data.AbortedTransactions ??= [];
+        var list = new List<FetchResponse.AbortedTransaction>(aborted.Count);
+        data.AbortedTransactions = list;
         foreach (var a in aborted)
             list.Add(new FetchResponse.AbortedTransaction { ProducerId = a.ProducerId, FirstOffset = a.FirstOffset });
     }

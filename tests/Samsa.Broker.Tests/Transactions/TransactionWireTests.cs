@@ -197,18 +197,19 @@ public sealed class TransactionWireTests : IAsyncLifetime
     [Fact]
     public async Task A_waiting_read_committed_fetch_ignores_bytes_above_the_lso_and_wakes_on_the_marker()
     {
+        // Bytes above the last stable offset only, there before the fetch comes: it must wait (counted,
+        // it would answer at once, empty-handed, and never reach its wait)...
+        Assert.Equal(ErrorCode.None, (await Produce(Batch(Pid, 0))).ErrorCode);
         using var client = await Connect();
         await Write(client, FetchOf(0, 1, maxWaitMs: 120_000), 12);
         await FetchIsWaiting();
-        // Bytes above the last stable offset only: the fetch must keep waiting (it would answer
-        // empty-handed otherwise)...
-        Assert.Equal(ErrorCode.None, (await Produce(Batch(Pid, 0))).ErrorCode);
+        Assert.Equal(ErrorCode.None, (await Produce(Batch(Pid, 3))).ErrorCode); // wakes it, to wait again
         Assert.Equal(0, Log.LastStableOffset);
         // ...until the marker, appended in-process with no produce, moves the LSO and wakes it.
         Marker(ControlRecordType.Commit);
         var data = (await Read<FetchResponse>(client, 12)).Responses.Single().Partitions.Single();
-        Assert.Equal([0L, 3L], BatchOffsets(data));
-        Assert.Equal((4L, 4L), (data.HighWatermark, data.LastStableOffset));
+        Assert.Equal([0L, 3L, 6L], BatchOffsets(data));
+        Assert.Equal((7L, 7L), (data.HighWatermark, data.LastStableOffset));
     }
 
     /// <summary>The fetch is being handled, so in its wait (the topic had no data to answer with).</summary>
