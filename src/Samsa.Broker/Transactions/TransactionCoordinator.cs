@@ -121,8 +121,8 @@ internal sealed class TransactionCoordinator : IDisposable
     /// </summary>
     public ErrorCode VerifyPartition(string transactionalId, long producerId, short producerEpoch, string topic, int partition, bool abortableKnown)
     {
-        var (_, results) = Verify(transactionalId, producerId, producerEpoch, [(topic, partition)]);
-        return results[(topic, partition)] switch
+        var error = transactionalId.Length == 0 ? ErrorCode.InvalidRequest : ShardFor(transactionalId).VerifyOne(transactionalId, producerId, producerEpoch, topic, partition);
+        return error switch
         {
             ErrorCode.ProducerFenced => ErrorCode.InvalidProducerEpoch,
             ErrorCode.TransactionAbortable when !abortableKnown => ErrorCode.InvalidTxnState,

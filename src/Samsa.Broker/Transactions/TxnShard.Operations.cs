@@ -106,17 +106,31 @@ internal sealed partial class TxnShard
         lock (_lock)
         {
             var m = _txns.GetValueOrDefault(transactionalId);
-            // The pending state is not looked at: the append on the partition is checked again (Kafka's order).
-            var error = m is null || m.ProducerId != producerId ? ErrorCode.InvalidProducerIdMapping
-                : m.ProducerEpoch != epoch ? ErrorCode.ProducerFenced
-                : TxnStates.IsPrepare(m.State) ? ErrorCode.ConcurrentTransactions
-                : ErrorCode.None;
+            var error = VerifyError(m, producerId, epoch);
             var result = new Dictionary<(string, int), ErrorCode>();
             foreach (var p in partitions)
                 result[p] = error != ErrorCode.None ? error : m!.Partitions.Contains(p) ? ErrorCode.None : ErrorCode.TransactionAbortable;
             return (error, result);
         }
     }
+
+    /// <summary>Verification of one partition, allocation-free: the produce path asks this per transactional partition.</summary>
+    public ErrorCode VerifyOne(string transactionalId, long producerId, short epoch, string topic, int partition)
+    {
+        lock (_lock)
+        {
+            var m = _txns.GetValueOrDefault(transactionalId);
+            var error = VerifyError(m, producerId, epoch);
+            return error != ErrorCode.None ? error : m!.Partitions.Contains((topic, partition)) ? ErrorCode.None : ErrorCode.TransactionAbortable;
+        }
+    }
+
+    // The pending state is not looked at: the append on the partition is checked again (Kafka's order).
+    private static ErrorCode VerifyError(TxnMetadata? m, long producerId, short epoch) =>
+        m is null || m.ProducerId != producerId ? ErrorCode.InvalidProducerIdMapping
+        : m.ProducerEpoch != epoch ? ErrorCode.ProducerFenced
+        : TxnStates.IsPrepare(m.State) ? ErrorCode.ConcurrentTransactions
+        : ErrorCode.None;
 
     /// <summary>
     /// EndTxn (transaction version 1: the client's epoch must be the current one): an Ongoing
