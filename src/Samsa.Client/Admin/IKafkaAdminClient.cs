@@ -72,4 +72,11 @@ public interface IKafkaAdminClient : IDisposable, IAsyncDisposable
 
     /// <summary>Removes static members from a group.</summary>
     Task RemoveMembersAsync(string groupId, IEnumerable<string> groupInstanceIds, CancellationToken cancellationToken = default);
+
+    /// <summary>Transactional ids on every broker, optionally filtered by state, producer id and running time.</summary>
+    Task<IReadOnlyList<TransactionListing>> ListTransactionsAsync(IEnumerable<string>? states = null, IEnumerable<long>? producerIds = null,
+        TimeSpan? runningLongerThan = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Describes a transactional id at its coordinator.</summary>
+    Task<TransactionDescription> DescribeTransactionAsync(string transactionalId, CancellationToken cancellationToken = default);
 }
