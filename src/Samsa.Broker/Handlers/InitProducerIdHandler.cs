@@ -11,6 +11,7 @@ namespace Samsa.Broker.Handlers;
 // coordinator (new id, epoch bumps, KIP-360 bumps with the caller's id and epoch, an open transaction
 // aborted first, epoch exhaustion rotating the id, INVALID_TRANSACTION_TIMEOUT above
 // transaction.max.timeout.ms); PRODUCER_FENCED is INVALID_PRODUCER_EPOCH before v4, as Kafka answers.
+// An empty transactional id, or a producer id without an epoch (or the reverse), is INVALID_REQUEST.
 // With an authorizer a transactional id needs WRITE on it (TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
 // Not implemented: KIP-939 two-phase commit (Enable2Pc is refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
 // as Kafka does when transaction.two.phase.commit.enable is off).
@@ -22,7 +23,9 @@ internal sealed class InitProducerIdHandler(TransactionCoordinator transactions)
     {
         var r = (InitProducerIdRequest)request;
         InitProducerIdResponse response;
-        if (r.TransactionalId is null)
+        if ((r.ProducerId == -1) != (r.ProducerEpoch == -1))
+            response = new InitProducerIdResponse { ErrorCode = ErrorCode.InvalidRequest }; // an id without an epoch, or the reverse (Kafka's check)
+        else if (r.TransactionalId is null)
         {
             response = r.ProducerId >= 0
                 ? new InitProducerIdResponse { ProducerId = r.ProducerId, ProducerEpoch = (short)(r.ProducerEpoch + 1) }
