@@ -37,11 +37,14 @@ public sealed class ConfluentTransactionTests
         }).Build();
 
     /// <summary>Everything up to the end a reader with this isolation may see (the LSO for read_committed), values in offset order per partition.</summary>
-    private static List<string> ReadAll(TempBroker broker, IsolationLevel isolation, int partitions = 3, string topic = Out)
+    private static List<string> ReadAll(TempBroker broker, IsolationLevel isolation, int partitions = 3, string topic = Out) =>
+        ReadAll(broker.Bootstrap, isolation, partitions, topic);
+
+    internal static List<string> ReadAll(string bootstrap, IsolationLevel isolation, int partitions, string topic)
     {
         using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig
         {
-            BootstrapServers = broker.Bootstrap,
+            BootstrapServers = bootstrap,
             GroupId = "reader-" + Guid.NewGuid().ToString("N"),
             EnableAutoCommit = false,
             EnablePartitionEof = true,
@@ -169,9 +172,11 @@ public sealed class ConfluentTransactionTests
     }
 
     /// <summary>DescribeTransactions until the id is in <paramref name="wanted"/> (or the deadline passes): the state last seen.</summary>
-    private static async Task<string> StateOf(TempBroker broker, string transactionalId, string wanted)
+    internal static Task<string> StateOf(TempBroker broker, string transactionalId, string wanted) => StateOf(broker.Bootstrap, transactionalId, wanted);
+
+    internal static async Task<string> StateOf(string bootstrap, string transactionalId, string wanted)
     {
-        using var wire = await RawConnection.ConnectAsync(broker.Bootstrap);
+        using var wire = await RawConnection.ConnectAsync(bootstrap);
         string state = "";
         var until = DateTime.UtcNow + Timeout;
         while (state != wanted && DateTime.UtcNow < until)
