@@ -54,7 +54,7 @@ internal sealed partial class ProduceHandler(TopicManager topics, BrokerOptions 
                     pr.ErrorCode = context.ApiVersion >= 13 ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition;
                 else if (topic.Name is TopicManager.ConsumerOffsetsTopic or Share.ShareStateLog.TopicName or Transactions.TransactionLog.TopicName)
                     (pr.ErrorCode, pr.ErrorMessage) = (ErrorCode.InvalidTopicException, $"Clients may not produce to {topic.Name}.");
-                else if (VerifyTransaction(r, context.ApiVersion, topic.Name, p) is { } refused)
+                else if (VerifyTransaction(r, context, topic.Name, p) is { } refused)
                     (pr.ErrorCode, pr.ErrorMessage) = refused;
                 else
                 {
