@@ -38,7 +38,13 @@ internal sealed partial class TxnShard
                     var job = new MarkerJob(transactionalId, m.ProducerId, fenced, false, [.. m.Partitions]);
                     return new CoordinatorResult<InitResult>(new InitResult(ErrorCode.ConcurrentTransactions, -1, -1, job),
                         [RecordOf(m, TxnState.PrepareAbort, epoch: fenced)],
-                        applied: () => _txns[transactionalId].MarkersInFlight = true);
+                        applied: () =>
+                        {
+                            // As Kafka's fence: no earlier epoch is a valid retry any more.
+                            var fencedTxn = _txns[transactionalId];
+                            fencedTxn.MarkersInFlight = true;
+                            fencedTxn.LastProducerEpoch = -1;
+                        });
                 }
                 case TxnState.Empty or TxnState.CompleteCommit or TxnState.CompleteAbort:
                 {
@@ -217,7 +223,7 @@ internal sealed partial class TxnShard
             return new CoordinatorResult<List<MarkerJob>>(jobs, records, applied: () =>
             {
                 foreach (var job in jobs)
-                    _txns[job.TransactionalId].MarkersInFlight = true;
+                    (_txns[job.TransactionalId].MarkersInFlight, _txns[job.TransactionalId].LastProducerEpoch) = (true, -1);
             }, failed: _ => []);
         }, _ => []);
 
