@@ -13,7 +13,10 @@ namespace Samsa.Broker.Groups;
 /// </summary>
 internal sealed partial class GroupShard
 {
-    private readonly Dictionary<long, Dictionary<string, Dictionary<(string Topic, int Partition), CommittedOffset>>> _pendingTxnOffsets = [];
+    private readonly Dictionary<long, Dictionary<string, Dictionary<(string Topic, int Partition), PendingOffset>>> _pendingTxnOffsets = [];
+
+    /// <summary>A pending transactional offset; <see cref="Superseded"/> once a plain commit of the partition came after it (Kafka then keeps the plain one).</summary>
+    private record struct PendingOffset(CommittedOffset Offset, bool Superseded);
 
     /// <summary>
     /// TxnOffsetCommit v0-4 (the transaction coordinator has already checked the producer): the
@@ -130,7 +133,22 @@ internal sealed partial class GroupShard
             _pendingTxnOffsets[producerId] = groups = new(StringComparer.Ordinal);
         if (!groups.TryGetValue(k.Group, out var offsets))
             groups[k.Group] = offsets = [];
-        offsets[(k.Topic, k.Partition)] = new CommittedOffset(v.Offset, v.LeaderEpoch, v.Metadata, v.CommitTimestamp, v.ExpireTimestamp);
+        offsets[(k.Topic, k.Partition)] = new PendingOffset(new CommittedOffset(v.Offset, v.LeaderEpoch, v.Metadata, v.CommitTimestamp, v.ExpireTimestamp), false);
+    }
+
+    /// <summary>
+    /// A plain commit (or deletion) of a partition replayed after transactional offsets for it: when
+    /// their transaction commits, the later plain offset stays, as Kafka keeps the offset written last.
+    /// </summary>
+    private void SupersedePendingLocked(string groupId, string topic, int partition)
+    {
+        if (_pendingTxnOffsets.Count == 0)
+            return;
+        foreach (var groups in _pendingTxnOffsets.Values)
+        {
+            if (groups.TryGetValue(groupId, out var offsets) && offsets.TryGetValue((topic, partition), out var pending))
+                offsets[(topic, partition)] = pending with { Superseded = true };
+        }
     }
 
     private void ReplayTxnMarkerLocked(long producerId, bool commit)
@@ -139,12 +157,17 @@ internal sealed partial class GroupShard
             return;
         foreach (var (groupId, offsets) in groups)
         {
+            if (offsets.Values.All(p => p.Superseded))
+                continue;
             // As a plain commit's replay: offsets of a group that does not exist make an empty classic group.
             if (!_groups.ContainsKey(groupId))
                 Track(new ClassicGroup(groupId, Now));
             var committed = OffsetsOf(groupId);
-            foreach (var (partition, offset) in offsets)
-                committed[partition] = offset;
+            foreach (var (partition, pending) in offsets)
+            {
+                if (!pending.Superseded)
+                    committed[partition] = pending.Offset;
+            }
         }
     }
 

@@ -80,6 +80,27 @@ public sealed class TxnOffsetCommitTests
     }
 
     [Fact]
+    public void A_plain_commit_after_the_transactional_one_wins_when_the_transaction_commits_also_after_a_reload()
+    {
+        var (h, shard, pid, epoch) = Begin();
+        shard.TxnOffsetCommit(Commit(pid, epoch, 10), 3); // in:0 = 10, in:1 = 11, pending
+        var plain = shard.OffsetCommit(new OffsetCommitRequest
+        {
+            GroupId = Group,
+            GenerationIdOrMemberEpoch = -1,
+            Topics = [new() { Name = "in", Partitions = [new() { PartitionIndex = 0, CommittedOffset = 99 }] }],
+        }, 8);
+        Assert.Equal(ErrorCode.None, plain.Topics.Single().Partitions.Single().ErrorCode);
+        Assert.Equal(ErrorCode.None, h.Coordinator.EndTxn(Id, pid, epoch, commit: true));
+        Assert.Equal(99, Committed(shard, 0));
+        Assert.Equal(11, Committed(shard, 1));
+
+        var loaded = h.Restart().Groups.ShardFor(Group);
+        Assert.Equal(99, Committed(loaded, 0));
+        Assert.Equal(11, Committed(loaded, 1));
+    }
+
+    [Fact]
     public void A_member_of_another_generation_is_refused_and_nothing_is_pending()
     {
         var (_, shard, pid, epoch) = Begin();
