@@ -100,8 +100,7 @@ public sealed partial class KafkaProducer<TKey, TValue>
 
     private async Task CommitCoreAsync(TransactionManager transactions, CancellationToken token)
     {
-        await DrainAppendsAsync(token).ConfigureAwait(false);
-        await FlushAsync(token).ConfigureAwait(false);
+        await FlushAsync(token).ConfigureAwait(false); // records produced before the commit call are in it
         transactions.State.ThrowIfError(); // a record of the transaction failed: abort it
         if (transactions.State.TransactionStarted)
             await transactions.EndTxnAsync(commit: true, token).ConfigureAwait(false);
@@ -110,7 +109,9 @@ public sealed partial class KafkaProducer<TKey, TValue>
 
     private async Task AbortCoreAsync(TransactionManager transactions, CancellationToken token)
     {
-        await DrainAppendsAsync(token).ConfigureAwait(false);
+        // Appends that passed their check before the abort began land first (MaybeAddPartition fails them).
+        await _enqueueGate.WaitAsync(token).ConfigureAwait(false);
+        _enqueueGate.Release();
         _sender.FailUnsealed(transactions.State.LastError);
         // Batches already sent finish (their retries too): the broker must not see a sequence gap.
         await FlushAsync(token).ConfigureAwait(false);
@@ -121,13 +122,6 @@ public sealed partial class KafkaProducer<TKey, TValue>
             await transactions.EndTxnAsync(commit: false, token).ConfigureAwait(false);
         if (transactions.State.CompleteTransaction())
             await transactions.InitProducerIdAsync(bump: true, token).ConfigureAwait(false);
-    }
-
-    /// <summary>Appends that passed their state check before a commit or abort began land before it goes on.</summary>
-    private async Task DrainAppendsAsync(CancellationToken token)
-    {
-        await _enqueueGate.WaitAsync(token).ConfigureAwait(false);
-        _enqueueGate.Release();
     }
 
     /// <param name="operation">The method's name, for errors.</param>

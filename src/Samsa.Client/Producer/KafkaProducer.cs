@@ -107,6 +107,7 @@ public sealed partial class KafkaProducer<TKey, TValue> : IKafkaProducer<TKey, T
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _closed) != 0, this);
         ArgumentException.ThrowIfNullOrWhiteSpace(topic);
         ArgumentNullException.ThrowIfNull(message);
+        _transactions?.State.CheckSend(topic);
         byte[]? key, value;
         try
         {
@@ -228,6 +229,9 @@ public sealed partial class KafkaProducer<TKey, TValue> : IKafkaProducer<TKey, T
     /// <inheritdoc />
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
+        // Records produced before the flush but still waiting for metadata or memory are part of it.
+        await _enqueueGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        _enqueueGate.Release();
         _sender.BeginFlush();
         try
         {

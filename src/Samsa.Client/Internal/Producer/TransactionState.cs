@@ -186,10 +186,11 @@ internal sealed class TransactionStateMachine(string transactionalId)
     }
 
     /// <summary>
-    /// A record is about to go to this partition (Java's maybeAddPartition): it joins the
-    /// transaction before its first batch is sent.
+    /// A produce call: refused unless a transaction is in progress. Checked when the call is made,
+    /// before it waits for metadata or memory, so a record produced before CommitTransaction is
+    /// called belongs to the transaction being committed even if it enters the accumulator later.
     /// </summary>
-    public void MaybeAddPartition(string topic, int partition)
+    public void CheckSend(string topic)
     {
         lock (_lock)
         {
@@ -197,6 +198,24 @@ internal sealed class TransactionStateMachine(string transactionalId)
             if (ProducerId < 0)
                 throw new InvalidOperationException($"Transactional id '{transactionalId}': call InitTransactionsAsync before producing.");
             if (_state != TransactionState.InTransaction)
+                throw new InvalidOperationException($"Transactional id '{transactionalId}': cannot send to {topic} in state {_state}; call BeginTransaction first.");
+        }
+    }
+
+    /// <summary>
+    /// A record admitted by <see cref="CheckSend"/> is about to go to this partition (Java's
+    /// maybeAddPartition): the partition joins the transaction before its first batch is sent. The
+    /// commit may have begun since the record was admitted (it waits for such records); an abort
+    /// fails it.
+    /// </summary>
+    public void MaybeAddPartition(string topic, int partition)
+    {
+        lock (_lock)
+        {
+            ThrowIfError();
+            if (_state == TransactionState.AbortingTransaction)
+                throw new TransactionAbortedException($"Transactional id '{transactionalId}': the transaction was aborted before the record to {topic}-{partition} was batched.");
+            if (_state is not (TransactionState.InTransaction or TransactionState.CommittingTransaction))
                 throw new InvalidOperationException($"Transactional id '{transactionalId}': cannot send to {topic}-{partition} in state {_state}; call BeginTransaction first.");
             var tp = (topic, partition);
             if (!_added.Contains(tp) && !_adding.Contains(tp))
