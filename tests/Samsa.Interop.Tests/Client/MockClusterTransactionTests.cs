@@ -10,6 +10,7 @@ using Samsa.TestKit;
 using static Samsa.Interop.Tests.Client.SamsaConsumerTests;
 using ErrorCode = Samsa.Protocol.ErrorCode;
 using KafkaException = Samsa.Client.KafkaException;
+using GroupProtocol = Samsa.Client.Consumer.GroupProtocol;
 using IsolationLevel = Samsa.Client.Consumer.IsolationLevel;
 using Message = Samsa.Client.Producer.Message<string, string>;
 using SamsaTopicPartition = Samsa.Client.TopicPartition;
@@ -363,6 +364,35 @@ public sealed class MockClusterTransactionTests : IDisposable
         Assert.Equal([(short)0, (short)0, (short)1, (short)1], log.Select(b => b.Header.ProducerEpoch));
         Assert.Equal([null, ControlRecordType.Abort, null, ControlRecordType.Commit], log.Select(b => b.Control));
         Assert.Equal(0, log[2].Header.BaseSequence); // the bumped epoch starts its sequence over
+    }
+
+    [Theory]
+    [InlineData(GroupProtocol.Classic, "static-1")]
+    [InlineData(GroupProtocol.Classic, null)]
+    [InlineData(GroupProtocol.Consumer, null)]
+    public async Task GroupMetadata_names_the_member_under_both_protocols(GroupProtocol protocol, string? instance)
+    {
+        _mock.CreateTopic("gm", 2);
+        _mock.SetGroupConsumerHeartbeatInterval(TimeSpan.FromSeconds(1));
+        await Produce(_mock.BootstrapServers, "gm", 4);
+        string group = $"gm-{protocol}-{instance}";
+        var options = protocol == GroupProtocol.Consumer
+            ? OurConsumerKip848Tests.ConsumerProtocolOptions(_mock.BootstrapServers, group)
+            : Options(_mock.BootstrapServers, group);
+        await using var consumer = new KafkaConsumer<string, string>(options with
+        {
+            GroupInstanceId = instance,
+            EnableAutoCommit = false,
+            RetryBackoff = TimeSpan.FromMilliseconds(50),
+            MaxApiVersions = MockClusterConsumerTests.MockVersionCaps,
+        }, loggerFactory: TestLogging.Factory);
+        Assert.Equal(new ConsumerGroupMetadata(group, -1, "", instance), consumer.GroupMetadata);
+        consumer.Subscribe("gm");
+        await PollUntil(consumer, 4);
+        var metadata = consumer.GroupMetadata!;
+        Assert.True(metadata.GenerationId > 0, $"a generation (member epoch) once in the group: {metadata}");
+        Assert.NotEmpty(metadata.MemberId);
+        Assert.Equal((group, instance), (metadata.GroupId, metadata.GroupInstanceId));
     }
 
     private async Task<List<string>> ReadCommittedUntilSentinelAfterCommit(string topic, int partitions)
