@@ -366,6 +366,39 @@ public sealed class MockClusterTransactionTests : IDisposable
         Assert.Equal(0, log[2].Header.BaseSequence); // the bumped epoch starts its sequence over
     }
 
+    [Fact]
+    public async Task A_call_that_outlives_max_block_throws_a_timeout_keeps_running_and_is_waited_for_by_calling_it_again()
+    {
+        _mock.CreateTopic("tm", 1);
+        _mock.SetCoordinator("transaction", "tm-txn", 2);
+        _mock.SetBrokerDown(2);
+        await using var producer = Producer("tm-txn", o => o with { MaxBlock = TimeSpan.FromMilliseconds(500) });
+        await Assert.ThrowsAsync<KafkaTimeoutException>(async () => await producer.InitTransactionsAsync());
+        // Still running: another transactional call is refused until it completes.
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(async () => await producer.CommitTransactionAsync());
+        Assert.Contains("InitTransactions", refused.Message);
+        Assert.Throws<InvalidOperationException>(() => producer.BeginTransaction());
+
+        _mock.SetBrokerUp(2);
+        await using var patient = Producer("tm-txn-other"); // a second producer shows the coordinator is back
+        await patient.InitTransactionsAsync();
+        await Eventually.True(async () =>
+        {
+            try
+            {
+                await producer.InitTransactionsAsync();
+                return true;
+            }
+            catch (KafkaTimeoutException)
+            {
+                return false;
+            }
+        }, "the first InitTransactions completed once the coordinator was back");
+        producer.BeginTransaction();
+        await producer.ProduceAsync("tm", new Message("k", "v"));
+        await producer.CommitTransactionAsync();
+    }
+
     [Theory]
     [InlineData(GroupProtocol.Classic, "static-1")]
     [InlineData(GroupProtocol.Classic, null)]
