@@ -39,4 +39,17 @@ public interface IKafkaProducer<TKey, TValue> : IDisposable, IAsyncDisposable
 
     /// <summary>Aborts the transaction.</summary>
     ValueTask AbortTransactionAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException("This producer does not support transactions.");
+
+    /// <inheritdoc cref="InitTransactionsAsync"/>
+    void InitTransactions() => InitTransactionsAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <inheritdoc cref="SendOffsetsToTransactionAsync"/>
+    void SendOffsetsToTransaction(IEnumerable<TopicPartitionOffset> offsets, Consumer.ConsumerGroupMetadata groupMetadata) =>
+        SendOffsetsToTransactionAsync(offsets, groupMetadata).AsTask().GetAwaiter().GetResult();
+
+    /// <inheritdoc cref="CommitTransactionAsync"/>
+    void CommitTransaction() => CommitTransactionAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <inheritdoc cref="AbortTransactionAsync"/>
+    void AbortTransaction() => AbortTransactionAsync().AsTask().GetAwaiter().GetResult();
 }

@@ -98,6 +98,19 @@ public sealed partial class KafkaProducer<TKey, TValue>
             return () => AbortCoreAsync(t, _transactionStop.Token);
         }, cancellationToken);
 
+    /// <inheritdoc cref="InitTransactionsAsync"/>
+    public void InitTransactions() => InitTransactionsAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <inheritdoc cref="SendOffsetsToTransactionAsync"/>
+    public void SendOffsetsToTransaction(IEnumerable<TopicPartitionOffset> offsets, ConsumerGroupMetadata groupMetadata) =>
+        SendOffsetsToTransactionAsync(offsets, groupMetadata).AsTask().GetAwaiter().GetResult();
+
+    /// <inheritdoc cref="CommitTransactionAsync"/>
+    public void CommitTransaction() => CommitTransactionAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <inheritdoc cref="AbortTransactionAsync"/>
+    public void AbortTransaction() => AbortTransactionAsync().AsTask().GetAwaiter().GetResult();
+
     private async Task CommitCoreAsync(TransactionManager transactions, CancellationToken token)
     {
         await FlushAsync(token).ConfigureAwait(false); // records produced before the commit call are in it

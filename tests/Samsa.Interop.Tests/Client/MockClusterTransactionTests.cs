@@ -247,14 +247,15 @@ public sealed class MockClusterTransactionTests : IDisposable
         await using var producer = Producer("oo-txn");
         Assert.Throws<InvalidOperationException>(() => producer.BeginTransaction());
         await Assert.ThrowsAsync<InvalidOperationException>(() => producer.ProduceAsync("oo", new Message("k", "v")));
-        await producer.InitTransactionsAsync();
-        await Assert.ThrowsAsync<InvalidOperationException>(async () => await producer.InitTransactionsAsync());
+        producer.InitTransactions(); // the synchronous forms, as Java's
+        Assert.Throws<InvalidOperationException>(() => producer.InitTransactions());
         await Assert.ThrowsAsync<InvalidOperationException>(() => producer.ProduceAsync("oo", new Message("k", "v")));
         await Assert.ThrowsAsync<InvalidOperationException>(async () => await producer.CommitTransactionAsync());
         producer.BeginTransaction();
         Assert.Throws<InvalidOperationException>(() => producer.BeginTransaction());
         await producer.ProduceAsync("oo", new Message("k", "v"));
-        await producer.CommitTransactionAsync();
+        producer.CommitTransaction();
+        Assert.Throws<InvalidOperationException>(() => producer.AbortTransaction());
     }
 
     [Fact]
