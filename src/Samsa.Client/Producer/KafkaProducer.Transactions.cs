@@ -128,6 +128,7 @@ public sealed partial class KafkaProducer<TKey, TValue>
         _sender.FailUnsealed(transactions.State.LastError);
         // Batches already sent finish (their retries too): the broker must not see a sequence gap.
         await FlushAsync(token).ConfigureAwait(false);
+        await transactions.AddingSettled.WaitAsync(token).ConfigureAwait(false);
         if (transactions.State.HasFatalError)
             transactions.State.ThrowIfError();
         // INVALID_PRODUCER_ID_MAPPING: the coordinator would refuse EndTxn; the epoch bump alone ends the transaction.

@@ -115,6 +115,24 @@ public sealed class TransactionManagerTests : IDisposable
     }
 
     [Fact]
+    public async Task An_abort_stops_partitions_still_waiting_to_join_and_AddingSettled_tells_it_when()
+    {
+        await Init();
+        _state.BeginTransaction();
+        _state.MaybeAddPartition("a", 0);
+        _coordinator.Answer(ApiKey.AddPartitionsToTxn, r => AddPartitionsAnswer(r, ErrorCode.ConcurrentTransactions));
+        var add = _manager.AddPartitionsAsync(CancellationToken.None);
+        await Task.Yield();
+        Assert.False(_manager.AddingSettled.IsCompleted); // backing off before its retry
+        _state.BeginAbort();
+        await Run(add, TimeSpan.FromMilliseconds(20));
+        Assert.True(_manager.AddingSettled.IsCompleted);
+        Assert.Single(_coordinator.Sent.OfType<AddPartitionsToTxnRequest>()); // no retry once aborting
+        Assert.False(_state.TransactionStarted); // so the abort needs no EndTxn
+        Assert.False(_state.IsSendAllowed("a", 0));
+    }
+
+    [Fact]
     public async Task A_topic_the_principal_may_not_write_makes_the_transaction_abortable()
     {
         await Init();

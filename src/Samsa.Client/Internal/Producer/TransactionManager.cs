@@ -33,7 +33,15 @@ internal sealed partial class TransactionManager(
     private BrokerNode? _coordinator;
     private readonly Dictionary<string, BrokerNode> _groupCoordinators = new(StringComparer.Ordinal);
 
+    private volatile Task _adding = Task.CompletedTask;
+
     public TransactionStateMachine State => state;
+
+    /// <summary>
+    /// Completes when no AddPartitionsToTxn is under way: an abort must know whether the
+    /// coordinator has partitions in the transaction (then it needs EndTxn) before it decides.
+    /// </summary>
+    public Task AddingSettled => _adding;
 
     /// <summary>After an epoch bump every partition's sequence starts at 0 again.</summary>
     public Action? EpochBumped { get; set; }
@@ -97,11 +105,15 @@ internal sealed partial class TransactionManager(
         var partitions = state.TakePartitionsToAdd();
         if (partitions.Count == 0)
             return;
+        var settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _adding = settled.Task;
         bool added = false, retry = false;
         try
         {
             await RetryAsync("AddPartitionsToTxn", TransactionKey, state.TransactionalId, async (node, token) =>
             {
+                if (state.State == TransactionState.AbortingTransaction)
+                    return Next.Done; // not added: the abort needs them no more
                 short version = Math.Min(await transport.VersionAsync(node, ApiKey.AddPartitionsToTxn, token).ConfigureAwait(false), (short)3);
                 if (version < 0)
                     throw Fatal(new KafkaException(ErrorCode.UnsupportedVersion, $"{node} does not speak AddPartitionsToTxn."));
@@ -127,6 +139,7 @@ internal sealed partial class TransactionManager(
         finally
         {
             state.PartitionsAnswered(partitions, added, retry);
+            settled.TrySetResult();
         }
     }
 
