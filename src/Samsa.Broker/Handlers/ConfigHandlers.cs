@@ -44,6 +44,7 @@ internal static class ConfigResources
         ("offsets.topic.num.partitions", o.OffsetsTopicPartitions.ToString(CultureInfo.InvariantCulture)),
         ("group.initial.rebalance.delay.ms", ((long)o.GroupInitialRebalanceDelay.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)),
         ("default.replication.factor", "1"),
+        .. dynamic.StoredOnlyValues(),
     ];
 }
 

@@ -111,6 +111,20 @@ public class ConfluentBrokerConfigTests
             var described = (await admin.DescribeConfigsAsync([brokerResource])).Single();
             Assert.Equal("3", described.Entries["num.partitions"].Value);
             Assert.True(described.Entries["log.dirs"].IsReadOnly);
+
+            // Kafka's per-broker reconfigurable SASL keys (librdkafka's admin test sets one) are
+            // accepted and described, and a malformed value is refused naming the key.
+            await admin.IncrementalAlterConfigsAsync(new Dictionary<ConfigResource, List<ConfigEntry>>
+            {
+                [brokerResource] = [new ConfigEntry { Name = "sasl.kerberos.min.time.before.relogin", Value = "58000", IncrementalOperation = AlterConfigOpType.Set }],
+            });
+            Assert.Equal("58000", (await admin.DescribeConfigsAsync([brokerResource])).Single().Entries["sasl.kerberos.min.time.before.relogin"].Value);
+            var malformed = await Assert.ThrowsAsync<IncrementalAlterConfigsException>(() => admin.IncrementalAlterConfigsAsync(new Dictionary<ConfigResource, List<ConfigEntry>>
+            {
+                [brokerResource] = [new ConfigEntry { Name = "sasl.login.refresh.window.factor", Value = "2", IncrementalOperation = AlterConfigOpType.Set }],
+            }));
+            Assert.Equal(ErrorCode.InvalidConfig, malformed.Results.Single().Error.Code);
+            Assert.Contains("sasl.login.refresh.window.factor", malformed.Results.Single().Error.Reason, StringComparison.Ordinal);
         }
 
         await broker.RestartAsync();
