@@ -43,6 +43,9 @@ internal sealed class ConsumerGroupDescribeHandler(GroupCoordinator coordinator)
                 GroupId = groupId,
                 GroupState = view.State,
                 GroupEpoch = view.Epoch,
+                AuthorizedOperations = r.IncludeAuthorizedOperations
+                    ? context.AuthorizedOperations(Security.Authorization.AclResourceType.Group, groupId)
+                    : RequestContext.OperationsNotRequested,
                 AssignmentEpoch = view.AssignmentEpoch,
                 AssignorName = view.Protocol ?? "",
                 Members = view.Members.Select(m => new ConsumerGroupDescribeResponse.Member

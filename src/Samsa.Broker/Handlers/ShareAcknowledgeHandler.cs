@@ -21,7 +21,7 @@ internal sealed class ShareAcknowledgeHandler(SharePartitionManager shares) : IA
     {
         var r = (ShareAcknowledgeRequest)request;
         string groupId = r.GroupId ?? "", memberId = r.MemberId ?? "";
-        var response = new ShareAcknowledgeResponse { AcquisitionLockTimeoutMs = shares.AcquisitionLockTimeoutMs };
+        var response = new ShareAcknowledgeResponse { AcquisitionLockTimeoutMs = shares.AcquisitionLockTimeoutMsOf(groupId) };
         if (groupId.Length == 0 || memberId.Length == 0)
         {
             response.ErrorCode = ErrorCode.InvalidRequest;

@@ -94,7 +94,7 @@ internal sealed class ShareFetchHandler(SharePartitionManager shares, GroupCoord
         {
             // Close the session; what the member still holds goes back to the others.
             shares.CloseSession(groupId, memberId);
-            return Build(results, requested);
+            return Build(groupId, results, requested);
         }
 
         int maxRecords = r.MaxRecords;
@@ -108,7 +108,7 @@ internal sealed class ShareFetchHandler(SharePartitionManager shares, GroupCoord
             foreach (var tp in session!.Partitions)
                 Result(tp);
         }
-        return Build(results, session!.Partitions);
+        return Build(groupId, results, session!.Partitions);
     }
 
     private bool IsMember(string groupId, string memberId) =>
@@ -235,9 +235,9 @@ internal sealed class ShareFetchHandler(SharePartitionManager shares, GroupCoord
         return any;
     }
 
-    private ShareFetchResponse Build(Dictionary<TopicIdPartition, ShareFetchResponse.PartitionData> results, IEnumerable<TopicIdPartition> order)
+    private ShareFetchResponse Build(string groupId, Dictionary<TopicIdPartition, ShareFetchResponse.PartitionData> results, IEnumerable<TopicIdPartition> order)
     {
-        var response = new ShareFetchResponse { AcquisitionLockTimeoutMs = shares.AcquisitionLockTimeoutMs };
+        var response = new ShareFetchResponse { AcquisitionLockTimeoutMs = shares.AcquisitionLockTimeoutMsOf(groupId) };
         var byTopic = new Dictionary<Guid, ShareFetchResponse.ShareFetchableTopicResponse>();
         foreach (var tp in order.Concat(results.Keys).Distinct())
         {

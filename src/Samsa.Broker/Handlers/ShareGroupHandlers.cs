@@ -62,6 +62,9 @@ internal sealed class ShareGroupDescribeHandler(GroupCoordinator coordinator) : 
                 GroupId = groupId,
                 GroupState = view.State,
                 GroupEpoch = view.Epoch,
+                AuthorizedOperations = r.IncludeAuthorizedOperations
+                    ? context.AuthorizedOperations(Security.Authorization.AclResourceType.Group, groupId)
+                    : RequestContext.OperationsNotRequested,
                 AssignmentEpoch = view.AssignmentEpoch,
                 AssignorName = view.Protocol ?? SimpleShareAssignor.AssignorName,
                 Members = view.Members.Select(m => new ShareGroupDescribeResponse.Member
