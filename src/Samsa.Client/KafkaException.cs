@@ -57,6 +57,10 @@ public class KafkaException : Exception
                 $"The producer's epoch is no longer current{where}: abort the transaction (which bumps the epoch)."),
             ErrorCode.TransactionalIdAuthorizationFailed => new TransactionalIdAuthorizationException(
                 $"Not authorized to use the transactional id{where}: grant this principal Write on it."),
+            ErrorCode.SecurityDisabled => new KafkaException(error,
+                $"The broker has no authorizer{where}: set authorizer.class.name on the broker to use ACLs."),
+            ErrorCode.ClusterAuthorizationFailed => new KafkaException(error,
+                $"Not authorized on the cluster{where}: this needs a super user or an ACL on the cluster resource."),
             ErrorCode.RequestTimedOut => new KafkaTimeoutException(
                 $"The broker timed the request out{where}; it will be retried, or raise request.timeout.ms."),
             _ when error.IsRetriable() => new RetriableKafkaException(error,

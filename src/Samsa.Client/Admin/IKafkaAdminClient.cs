@@ -72,4 +72,13 @@ public interface IKafkaAdminClient : IDisposable, IAsyncDisposable
 
     /// <summary>Removes static members from a group.</summary>
     Task RemoveMembersAsync(string groupId, IEnumerable<string> groupInstanceIds, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates ACLs (needs an authorizer on the broker and Alter on the cluster).</summary>
+    Task CreateAclsAsync(IEnumerable<AclBinding> acls, CancellationToken cancellationToken = default);
+
+    /// <summary>The ACLs that match <paramref name="filter"/>.</summary>
+    Task<IReadOnlyList<AclBinding>> DescribeAclsAsync(AclBindingFilter filter, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes the ACLs matching any of <paramref name="filters"/>; returns those deleted.</summary>
+    Task<IReadOnlyList<AclBinding>> DeleteAclsAsync(IEnumerable<AclBindingFilter> filters, CancellationToken cancellationToken = default);
 }
