@@ -251,11 +251,15 @@ public sealed class SamsaBroker : IAsyncDisposable
             ShareSessionTimeout = options.ShareGroupSessionTimeout,
             ShareHeartbeatInterval = options.ShareGroupHeartbeatInterval,
             ShareMaxSize = options.ShareGroupMaxSize,
-        }, options.TimeProvider, log, logger, new TopicCatalog(topics));
+        }, options.TimeProvider, log, logger, new TopicCatalog(topics), new GroupConfigs(options, persistent: true));
         topics.Changed += coordinator.TopicsChanged;
         coordinator.LoadEntries(log.ReadEntries);
         if (options.ShareVersion >= 1)
-            coordinator.ShareListener = LoadShares(options, topics, loggerFactory);
+        {
+            var shares = LoadShares(options, topics, loggerFactory);
+            shares.GroupConfigs = coordinator.Configs;
+            coordinator.ShareListener = shares;
+        }
         return coordinator;
     }
 

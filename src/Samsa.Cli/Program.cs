@@ -9,6 +9,7 @@ root.Subcommands.Add(ProduceCommand.Create());
 root.Subcommands.Add(ConsumeCommand.Create());
 root.Subcommands.Add(GroupsCommand.Create());
 root.Subcommands.Add(TransactionsCommand.Create());
+root.Subcommands.Add(AclsCommand.Create());
 root.Subcommands.Add(PerfCommand.Create());
 root.Subcommands.Add(Samsa.Cli.Demo.DemoCommand.Create());
 
@@ -25,4 +26,4 @@ void OnSignal(PosixSignalContext context)
 }
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, stop.Token).ConfigureAwait(false);
+return await root.Parse(TopicsCommand.FromKafkaStyle(args)).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, stop.Token).ConfigureAwait(false);

@@ -51,6 +51,16 @@ public class KafkaException : Exception
             ErrorCode.InvalidPartitions => new InvalidPartitionsException($"Invalid partition count{where}: a topic needs at least one partition and can only grow."),
             ErrorCode.NonEmptyGroup => new GroupNotEmptyException($"The group still has members{where}: stop its consumers first (Kafka only changes an empty group)."),
             ErrorCode.GroupIdNotFound => new GroupNotFoundException($"No such group{where}."),
+            ErrorCode.ProducerFenced => new ProducerFencedException(
+                $"The producer was fenced{where}: another producer with the same transactional.id started; close this one."),
+            ErrorCode.InvalidProducerEpoch => new InvalidProducerEpochException(
+                $"The producer's epoch is no longer current{where}: abort the transaction (which bumps the epoch)."),
+            ErrorCode.TransactionalIdAuthorizationFailed => new TransactionalIdAuthorizationException(
+                $"Not authorized to use the transactional id{where}: grant this principal Write on it."),
+            ErrorCode.SecurityDisabled => new KafkaException(error,
+                $"The broker has no authorizer{where}: set authorizer.class.name on the broker to use ACLs."),
+            ErrorCode.ClusterAuthorizationFailed => new KafkaException(error,
+                $"Not authorized on the cluster{where}: this needs a super user or an ACL on the cluster resource."),
             ErrorCode.RequestTimedOut => new KafkaTimeoutException(
                 $"The broker timed the request out{where}; it will be retried, or raise request.timeout.ms."),
             _ when error.IsRetriable() => new RetriableKafkaException(error,

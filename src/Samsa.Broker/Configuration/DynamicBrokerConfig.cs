@@ -15,7 +15,39 @@ public sealed class DynamicBrokerConfig
     private readonly Dictionary<string, string> _overrides = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
-    public static IReadOnlyList<string> Keys { get; } = ["num.partitions", "auto.create.topics.enable", "message.max.bytes"];
+    private static readonly string[] Acted = ["num.partitions", "auto.create.topics.enable", "message.max.bytes"];
+
+    /// <summary>
+    /// Kafka's per-broker reconfigurable SASL settings of mechanisms Samsa does not offer (GSSAPI,
+    /// OAUTHBEARER login refresh): Kafka accepts them at run time, so tools that set them (librdkafka's
+    /// admin test does) get the same answer; they are validated, kept and described, and change nothing.
+    /// </summary>
+    private static readonly Dictionary<string, Func<string, bool>> StoredOnly = new(StringComparer.Ordinal)
+    {
+        ["sasl.kerberos.service.name"] = _ => true,
+        ["sasl.kerberos.kinit.cmd"] = _ => true,
+        ["sasl.kerberos.ticket.renew.window.factor"] = v => Double(v, 0, double.MaxValue),
+        ["sasl.kerberos.ticket.renew.jitter"] = v => Double(v, 0, double.MaxValue),
+        ["sasl.kerberos.min.time.before.relogin"] = v => long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out _),
+        ["sasl.kerberos.principal.to.local.rules"] = _ => true,
+        ["sasl.login.refresh.window.factor"] = v => Double(v, 0.5, 1.0),
+        ["sasl.login.refresh.window.jitter"] = v => Double(v, 0, 0.25),
+        ["sasl.login.refresh.min.period.seconds"] = v => short.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n is >= 0 and <= 900,
+        ["sasl.login.refresh.buffer.seconds"] = v => short.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n is >= 0 and <= 3600,
+    };
+
+    private static bool Double(string value, double min, double max) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d >= min && d <= max;
+
+    /// <summary>Every key AlterConfigs may change on the broker resource.</summary>
+    public static IReadOnlyList<string> Keys { get; } = [.. Acted, .. StoredOnly.Keys];
+
+    /// <summary>The stored-only keys that have a value, for DescribeConfigs.</summary>
+    public IReadOnlyList<(string Name, string Value)> StoredOnlyValues()
+    {
+        lock (_lock)
+            return _overrides.Where(kv => StoredOnly.ContainsKey(kv.Key)).Select(kv => (kv.Key, kv.Value)).ToList();
+    }
 
     public DynamicBrokerConfig(BrokerOptions options)
     {
@@ -57,6 +89,8 @@ public sealed class DynamicBrokerConfig
             return $"{key} cannot be changed while the broker runs; set it in server.properties (or --override) and restart.";
         if (value is null)
             return null;
+        if (StoredOnly.TryGetValue(key, out var valid))
+            return valid(value) ? null : $"Invalid value {value} for configuration {key}.";
         try
         {
             BrokerConfig.Apply(new BrokerOptions(), key, value);

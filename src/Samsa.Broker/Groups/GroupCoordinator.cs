@@ -17,11 +17,12 @@ internal sealed class GroupCoordinator : IDisposable
     private readonly ITimer _expiry;
     private readonly ILogger _logger;
 
-    public GroupCoordinator(GroupCoordinatorOptions options, TimeProvider time, IOffsetsLog log, ILogger logger, ITopicCatalog? topics = null)
+    public GroupCoordinator(GroupCoordinatorOptions options, TimeProvider time, IOffsetsLog log, ILogger logger, ITopicCatalog? topics = null, GroupConfigs? configs = null)
     {
         Options = options;
+        Configs = configs ?? GroupConfigs.InMemory(options);
         _shards = Enumerable.Range(0, options.OffsetsTopicPartitions)
-            .Select(p => new GroupShard(p, options, time, log, topics ?? EmptyTopicCatalog.Instance, _views, Events, logger)).ToArray();
+            .Select(p => new GroupShard(p, options, time, log, topics ?? EmptyTopicCatalog.Instance, _views, Events, logger, Configs)).ToArray();
         _logger = logger;
         _expiry = time.CreateTimer(_ =>
         {
@@ -37,6 +38,9 @@ internal sealed class GroupCoordinator : IDisposable
     }
 
     public GroupCoordinatorOptions Options { get; }
+
+    /// <summary>Per-group overrides of the consumer- and share-group settings (Kafka's group configs).</summary>
+    public GroupConfigs Configs { get; }
 
     /// <summary>Every applied group change, for observers (a console, tests).</summary>
     public GroupEvents Events { get; } = new();

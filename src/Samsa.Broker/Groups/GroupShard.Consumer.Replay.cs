@@ -145,7 +145,7 @@ internal sealed partial class GroupShard
         {
             group.MetadataStale = true;
             foreach (var member in group.Members.Values)
-                ScheduleSessionTimeout(group.GroupId, member.MemberId, SessionTimeoutOf(member));
+                ScheduleSessionTimeout(group.GroupId, member.MemberId, SessionTimeoutOf(group.GroupId, member));
         }
     }
 }

@@ -132,7 +132,7 @@ internal sealed partial class GroupShard
         {
             MemberId = reconciled.MemberId,
             MemberEpoch = reconciled.MemberEpoch,
-            HeartbeatIntervalMs = (int)_options.ConsumerHeartbeatInterval.TotalMilliseconds,
+            HeartbeatIntervalMs = (int)_configs.ConsumerHeartbeatInterval(group.GroupId).TotalMilliseconds,
         };
         if (full || !TopicAssignment.AreEqual(member.Assigned, reconciled.Assigned) || replaced is not null)
             response.Assignment = new ConsumerGroupHeartbeatResponse.MemberAssignment { TopicPartitions = ToWire(reconciled.Assigned) };
@@ -145,7 +145,7 @@ internal sealed partial class GroupShard
                 ArmConvertedMembers(groupId);
             if (replaced is not null)
                 CancelMemberTimers(groupId, replaced.MemberId);
-            ScheduleSessionTimeout(groupId, reconciled.MemberId, _options.ConsumerSessionTimeout);
+            ScheduleSessionTimeout(groupId, reconciled.MemberId, _configs.ConsumerSessionTimeout(groupId));
             if (step.AssignmentChanged)
             {
                 if (reconciled.State == MemberState.UnrevokedPartitions)

@@ -15,8 +15,8 @@ namespace Samsa.Broker.Groups;
 /// </summary>
 internal sealed partial class GroupShard
 {
-    private TimeSpan SessionTimeoutOf(ConsumerGroupMember member) =>
-        member.Classic is { } classic ? TimeSpan.FromMilliseconds(classic.SessionTimeoutMs) : _options.ConsumerSessionTimeout;
+    private TimeSpan SessionTimeoutOf(string groupId, ConsumerGroupMember member) =>
+        member.Classic is { } classic ? TimeSpan.FromMilliseconds(classic.SessionTimeoutMs) : _configs.ConsumerSessionTimeout(groupId);
 
     private static string JoinTimerKey(string groupId, string memberId) => $"join-timeout-{groupId}-{memberId}";
 
@@ -157,7 +157,7 @@ internal sealed partial class GroupShard
             throw new CoordinatorException(ErrorCode.InconsistentGroupProtocol);
         ThrowIfRejoinNeeded(group, member);
         CancelTimer(SyncTimerKey(group.GroupId, member.MemberId));
-        ScheduleSessionTimeout(group.GroupId, member.MemberId, SessionTimeoutOf(member));
+        ScheduleSessionTimeout(group.GroupId, member.MemberId, SessionTimeoutOf(group.GroupId, member));
         return Task.FromResult(new SyncGroupResponse
         {
             ProtocolType = request.ProtocolType,
@@ -203,7 +203,7 @@ internal sealed partial class GroupShard
     private HeartbeatResponse ClassicHeartbeatToConsumerGroup(ConsumerGroup group, HeartbeatRequest request)
     {
         var member = ValidateClassicMember(group, request.MemberId, request.GroupInstanceId, request.GenerationId);
-        ScheduleSessionTimeout(group.GroupId, member.MemberId, SessionTimeoutOf(member));
+        ScheduleSessionTimeout(group.GroupId, member.MemberId, SessionTimeoutOf(group.GroupId, member));
         bool rejoin = member.MemberEpoch < group.GroupEpoch
             || member.State == MemberState.UnrevokedPartitions
             || (member.State == MemberState.UnreleasedPartitions && !WaitingOnUnreleased(group, member));
@@ -320,7 +320,7 @@ internal sealed partial class GroupShard
         if (_groups.GetValueOrDefault(groupId) is not ConsumerGroup group)
             return;
         foreach (var member in group.Members.Values.Where(m => m.UsesClassicProtocol))
-            ScheduleSessionTimeout(groupId, member.MemberId, SessionTimeoutOf(member));
+            ScheduleSessionTimeout(groupId, member.MemberId, SessionTimeoutOf(groupId, member));
     }
 
     /// <summary>

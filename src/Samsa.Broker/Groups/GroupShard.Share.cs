@@ -152,7 +152,7 @@ internal sealed partial class GroupShard
         {
             MemberId = reconciled.MemberId,
             MemberEpoch = reconciled.MemberEpoch,
-            HeartbeatIntervalMs = (int)_options.ShareHeartbeatInterval.TotalMilliseconds,
+            HeartbeatIntervalMs = (int)_configs.ShareHeartbeatInterval(group.GroupId).TotalMilliseconds,
         };
         // Kafka sends the assignment to a member that (re)joins and whenever its partitions changed.
         if (joining || !TopicAssignment.AreEqual(member.Assigned, reconciled.Assigned))
@@ -281,12 +281,12 @@ internal sealed partial class GroupShard
 
     /// <summary>A share member is fenced group.share.session.timeout.ms after its last heartbeat.</summary>
     private void ScheduleShareSessionTimeout(string groupId, string memberId) =>
-        ScheduleTimer(SessionTimerKey(groupId, memberId), _options.ShareSessionTimeout, () =>
+        ScheduleTimer(SessionTimerKey(groupId, memberId), _configs.ShareSessionTimeout(groupId), () =>
         {
             if (_groups.GetValueOrDefault(groupId) is not ShareGroup group || group.Member(memberId) is not { } member)
                 return true;
             _logger.LogInformation("Member {Member} of share group {Group} fenced: session timeout ({Timeout} ms) expired",
-                memberId, groupId, _options.ShareSessionTimeout.TotalMilliseconds);
+                memberId, groupId, _configs.ShareSessionTimeout(groupId).TotalMilliseconds);
             return FenceShareMember(group, member, true, fenced: true);
         });
 

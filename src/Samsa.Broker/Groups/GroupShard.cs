@@ -21,6 +21,7 @@ internal sealed partial class GroupShard
 
     /// <summary>Committed offsets per group id, kept apart from the groups (Kafka's OffsetMetadataManager).</summary>
     private readonly Dictionary<string, Dictionary<(string Topic, int Partition), CommittedOffset>> _offsets = new(StringComparer.Ordinal);
+    private readonly GroupConfigs _configs;
     private readonly GroupCoordinatorOptions _options;
     private readonly TimeProvider _time;
     private readonly IOffsetsLog _log;
@@ -28,10 +29,11 @@ internal sealed partial class GroupShard
     private readonly ILogger _logger;
 
     public GroupShard(int partition, GroupCoordinatorOptions options, TimeProvider time, IOffsetsLog log, ITopicCatalog topics,
-        ConcurrentDictionary<string, GroupView> views, GroupEvents events, ILogger logger)
+        ConcurrentDictionary<string, GroupView> views, GroupEvents events, ILogger logger, GroupConfigs? configs = null)
     {
         Partition = partition;
         _options = options;
+        _configs = configs ?? GroupConfigs.InMemory(options);
         _time = time;
         _log = log;
         _topics = topics;

@@ -12,12 +12,14 @@ internal static class ConfigResources
 {
     public const sbyte Topic = 2;
     public const sbyte Broker = 4;
+    public const sbyte Group = 32;
 
     // DescribeConfigs config sources.
     public const sbyte DynamicTopic = 1;
     public const sbyte DynamicBroker = 2;
     public const sbyte StaticBroker = 4;
     public const sbyte Default = 5;
+    public const sbyte GroupConfig = 8;
 
     /// <summary>
     /// The authorization error for a config resource, or null when allowed: a topic's configs are
@@ -27,6 +29,7 @@ internal static class ConfigResources
     {
         Topic when !context.Authorize(operation, AclResourceType.Topic, name) => (ErrorCode.TopicAuthorizationFailed, $"Not authorized to access the configs of topic {name}."),
         Broker when !context.AuthorizeCluster(operation) => (ErrorCode.ClusterAuthorizationFailed, "Not authorized to access the broker's configs."),
+        Group when !context.Authorize(operation, AclResourceType.Group, name) => (ErrorCode.GroupAuthorizationFailed, $"Not authorized to access the configs of group {name}."),
         _ => null,
     };
 
@@ -44,13 +47,14 @@ internal static class ConfigResources
         ("offsets.topic.num.partitions", o.OffsetsTopicPartitions.ToString(CultureInfo.InvariantCulture)),
         ("group.initial.rebalance.delay.ms", ((long)o.GroupInitialRebalanceDelay.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)),
         ("default.replication.factor", "1"),
+        .. dynamic.StoredOnlyValues(),
     ];
 }
 
 // DescribeConfigs v0-4 for topics (every known topic config, overrides marked as dynamic topic
 // configs) and for this broker (num.partitions, auto.create.topics.enable and message.max.bytes are
 // dynamic; the rest read-only). Not implemented: synonyms (always empty) and documentation strings.
-internal sealed class DescribeConfigsHandler(TopicManager topics, BrokerOptions options) : IApiHandler
+internal sealed class DescribeConfigsHandler(TopicManager topics, BrokerOptions options, Groups.GroupConfigs groupConfigs) : IApiHandler
 {
     public ApiKey Key => ApiKey.DescribeConfigs;
 
@@ -110,6 +114,21 @@ internal sealed class DescribeConfigsHandler(TopicManager topics, BrokerOptions 
                     });
                 }
             }
+            else if (res.ResourceType == ConfigResources.Group)
+            {
+                foreach (var (name, value, isOverride) in groupConfigs.Describe(res.ResourceName).Where(c => Wanted(c.Name)))
+                {
+                    result.Configs.Add(new DescribeConfigsResponse.DescribeConfigsResourceResult
+                    {
+                        Name = name,
+                        Value = value,
+                        IsDefault = !isOverride,
+                        ConfigSource = isOverride ? ConfigResources.GroupConfig : ConfigResources.Default,
+                        ConfigType = name is Groups.GroupConfigs.ShareAutoOffsetResetKey or Groups.GroupConfigs.ShareIsolationLevelKey ? TopicConfigs.TypeString : TopicConfigs.TypeInt,
+                        Documentation = null,
+                    });
+                }
+            }
             else
             {
                 (result.ErrorCode, result.ErrorMessage) = (ErrorCode.InvalidRequest, $"Resource type {res.ResourceType} has no configs in Samsa.");
@@ -122,8 +141,14 @@ internal sealed class DescribeConfigsHandler(TopicManager topics, BrokerOptions 
 /// <summary>Validation and application of topic config changes shared by both alter APIs.</summary>
 internal static class TopicConfigChanges
 {
-    public static (ErrorCode, string?) Apply(TopicManager topics, sbyte resourceType, string name, List<(string Name, string? Value)> changes, bool replaceAll, bool validateOnly)
+    public static (ErrorCode, string?) Apply(TopicManager topics, Groups.GroupConfigs groupConfigs, sbyte resourceType, string name, List<(string Name, string? Value)> changes, bool replaceAll, bool validateOnly)
     {
+        if (resourceType == ConfigResources.Group)
+        {
+            if (name.Length == 0)
+                return (ErrorCode.InvalidRequest, "The group id must not be empty.");
+            return groupConfigs.Set(name, changes, replaceAll, validateOnly) is { } problem ? (ErrorCode.InvalidConfig, problem) : (ErrorCode.None, null);
+        }
         if (resourceType == ConfigResources.Broker)
         {
             foreach (var (key, value) in changes)
@@ -152,7 +177,7 @@ internal static class TopicConfigChanges
 
 // AlterConfigs v0-2 (deprecated by Kafka but still sent by older tools): replaces a topic's whole
 // set of overrides, or the broker's dynamic settings.
-internal sealed class AlterConfigsHandler(TopicManager topics) : IApiHandler
+internal sealed class AlterConfigsHandler(TopicManager topics, Groups.GroupConfigs groupConfigs) : IApiHandler
 {
     public ApiKey Key => ApiKey.AlterConfigs;
 
@@ -163,7 +188,7 @@ internal sealed class AlterConfigsHandler(TopicManager topics) : IApiHandler
         foreach (var res in r.Resources)
         {
             var (error, message) = ConfigResources.Denied(context, AclOperation.AlterConfigs, res.ResourceType, res.ResourceName)
-                ?? TopicConfigChanges.Apply(topics, res.ResourceType, res.ResourceName, res.Configs.Select(c => (c.Name, c.Value)).ToList(), replaceAll: true, r.ValidateOnly);
+                ?? TopicConfigChanges.Apply(topics, groupConfigs, res.ResourceType, res.ResourceName, res.Configs.Select(c => (c.Name, c.Value)).ToList(), replaceAll: true, r.ValidateOnly);
             response.Responses.Add(new AlterConfigsResponse.AlterConfigsResourceResponse { ResourceType = res.ResourceType, ResourceName = res.ResourceName, ErrorCode = error, ErrorMessage = message });
         }
         return ValueTask.FromResult<IResponse?>(response);
@@ -172,7 +197,7 @@ internal sealed class AlterConfigsHandler(TopicManager topics) : IApiHandler
 
 // IncrementalAlterConfigs v0-1: SET (0) and DELETE (1) per key; APPEND (2) and SUBTRACT (3) on
 // the list-typed cleanup.policy. On the broker resource, only the dynamic settings may change.
-internal sealed class IncrementalAlterConfigsHandler(TopicManager topics) : IApiHandler
+internal sealed class IncrementalAlterConfigsHandler(TopicManager topics, Groups.GroupConfigs groupConfigs) : IApiHandler
 {
     public ApiKey Key => ApiKey.IncrementalAlterConfigs;
 
@@ -215,7 +240,7 @@ internal sealed class IncrementalAlterConfigsHandler(TopicManager topics) : IApi
                 }
             }
             if (error == ErrorCode.None)
-                (error, message) = TopicConfigChanges.Apply(topics, res.ResourceType, res.ResourceName, changes, replaceAll: false, r.ValidateOnly);
+                (error, message) = TopicConfigChanges.Apply(topics, groupConfigs, res.ResourceType, res.ResourceName, changes, replaceAll: false, r.ValidateOnly);
             response.Responses.Add(new IncrementalAlterConfigsResponse.AlterConfigsResourceResponse { ResourceType = res.ResourceType, ResourceName = res.ResourceName, ErrorCode = error, ErrorMessage = message });
         }
         return ValueTask.FromResult<IResponse?>(response);

@@ -22,6 +22,11 @@ internal sealed class ConsumerGroupDescribeHandler(GroupCoordinator coordinator)
         var response = new ConsumerGroupDescribeResponse();
         foreach (var groupId in r.GroupIds)
         {
+            if (!context.Authorize(Security.Authorization.AclOperation.Describe, Security.Authorization.AclResourceType.Group, groupId))
+            {
+                response.Groups.Add(new ConsumerGroupDescribeResponse.DescribedGroup { GroupId = groupId, ErrorCode = ErrorCode.GroupAuthorizationFailed });
+                continue;
+            }
             var view = coordinator.View(groupId);
             if (view is null || view.Type != GroupType.Consumer || view.State == "Dead")
             {
@@ -38,6 +43,9 @@ internal sealed class ConsumerGroupDescribeHandler(GroupCoordinator coordinator)
                 GroupId = groupId,
                 GroupState = view.State,
                 GroupEpoch = view.Epoch,
+                AuthorizedOperations = r.IncludeAuthorizedOperations
+                    ? context.AuthorizedOperations(Security.Authorization.AclResourceType.Group, groupId)
+                    : RequestContext.OperationsNotRequested,
                 AssignmentEpoch = view.AssignmentEpoch,
                 AssignorName = view.Protocol ?? "",
                 Members = view.Members.Select(m => new ConsumerGroupDescribeResponse.Member

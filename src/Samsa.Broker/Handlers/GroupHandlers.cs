@@ -81,9 +81,16 @@ internal sealed class DescribeGroupsHandler(GroupCoordinator coordinator) : IApi
         return ValueTask.FromResult<IResponse?>(new DescribeGroupsResponse
         {
             Groups = r.Groups.Select(g => context.Authorize(AclOperation.Describe, AclResourceType.Group, g)
-                ? Describe(g, context.ApiVersion)
+                ? WithOperations(context, r, Describe(g, context.ApiVersion))
                 : new DescribeGroupsResponse.DescribedGroup { GroupId = g, ErrorCode = ErrorCode.GroupAuthorizationFailed, ErrorMessage = null }).ToList(),
         });
+    }
+
+    private static DescribeGroupsResponse.DescribedGroup WithOperations(RequestContext context, DescribeGroupsRequest r, DescribeGroupsResponse.DescribedGroup group)
+    {
+        if (r.IncludeAuthorizedOperations && group.ErrorCode == ErrorCode.None && group.GroupState != "Dead")
+            group.AuthorizedOperations = context.AuthorizedOperations(AclResourceType.Group, group.GroupId);
+        return group;
     }
 
     private DescribeGroupsResponse.DescribedGroup Describe(string groupId, short version)
@@ -162,9 +169,18 @@ internal sealed class DeleteGroupsHandler(GroupCoordinator coordinator) : IApiHa
             Results = r.GroupsNames.Select(g => new DeleteGroupsResponse.DeletableGroupResult
             {
                 GroupId = g,
-                ErrorCode = context.Authorize(AclOperation.Delete, AclResourceType.Group, g) ? coordinator.ShardFor(g).DeleteGroup(g) : ErrorCode.GroupAuthorizationFailed,
+                ErrorCode = context.Authorize(AclOperation.Delete, AclResourceType.Group, g) ? Delete(g) : ErrorCode.GroupAuthorizationFailed,
             }).ToList(),
         });
+    }
+
+    /// <summary>A deleted group's configs go with it, as in Kafka.</summary>
+    private ErrorCode Delete(string groupId)
+    {
+        var error = coordinator.ShardFor(groupId).DeleteGroup(groupId);
+        if (error == ErrorCode.None)
+            coordinator.Configs.Remove(groupId);
+        return error;
     }
 }
 

@@ -33,7 +33,7 @@ internal sealed class MetadataHandler(BrokerNode node, TopicManager topics) : IA
                 if (context.Authorize(AclOperation.Describe, AclResourceType.Topic, t.Name))
                     response.Topics.Add(Describe(t));
             }
-            return ValueTask.FromResult<IResponse?>(response);
+            return ValueTask.FromResult<IResponse?>(WithAuthorizedOperations(context, r, response));
         }
 
         bool autoCreate = context.ApiVersion < 4 || r.AllowAutoTopicCreation;
@@ -72,7 +72,23 @@ internal sealed class MetadataHandler(BrokerNode node, TopicManager topics) : IA
                 : requested.Name is null ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition;
             response.Topics.Add(new MetadataResponse.MetadataResponseTopic { ErrorCode = error, Name = requested.Name, TopicId = requested.TopicId });
         }
-        return ValueTask.FromResult<IResponse?>(response);
+        return ValueTask.FromResult<IResponse?>(WithAuthorizedOperations(context, r, response));
+    }
+
+    /// <summary>KIP-430: the operations the principal may perform, for the topics described (v8+) and the cluster (v8-10), when asked.</summary>
+    private static MetadataResponse WithAuthorizedOperations(RequestContext context, MetadataRequest r, MetadataResponse response)
+    {
+        if (r.IncludeTopicAuthorizedOperations)
+        {
+            foreach (var t in response.Topics)
+            {
+                if (t.ErrorCode == ErrorCode.None && t.Name is { } name)
+                    t.TopicAuthorizedOperations = context.AuthorizedOperations(AclResourceType.Topic, name);
+            }
+        }
+        if (r.IncludeClusterAuthorizedOperations && context.ApiVersion <= 10)
+            response.ClusterAuthorizedOperations = context.AuthorizedOperations(AclResourceType.Cluster, RequestContext.ClusterResourceName);
+        return response;
     }
 
     private MetadataResponse.MetadataResponseTopic Describe(Topic topic) => new()

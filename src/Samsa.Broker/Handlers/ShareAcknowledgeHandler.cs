@@ -21,11 +21,16 @@ internal sealed class ShareAcknowledgeHandler(SharePartitionManager shares) : IA
     {
         var r = (ShareAcknowledgeRequest)request;
         string groupId = r.GroupId ?? "", memberId = r.MemberId ?? "";
-        var response = new ShareAcknowledgeResponse { AcquisitionLockTimeoutMs = shares.AcquisitionLockTimeoutMs };
+        var response = new ShareAcknowledgeResponse { AcquisitionLockTimeoutMs = shares.AcquisitionLockTimeoutMsOf(groupId) };
         if (groupId.Length == 0 || memberId.Length == 0)
         {
             response.ErrorCode = ErrorCode.InvalidRequest;
             response.ErrorMessage = groupId.Length == 0 ? "GroupId can't be empty." : "MemberId can't be empty.";
+            return ValueTask.FromResult<IResponse?>(response);
+        }
+        if (!context.Authorize(Security.Authorization.AclOperation.Read, Security.Authorization.AclResourceType.Group, groupId))
+        {
+            response.ErrorCode = ErrorCode.GroupAuthorizationFailed;
             return ValueTask.FromResult<IResponse?>(response);
         }
         var (error, session) = shares.Sessions.BeginAcknowledge(groupId, memberId, r.ShareSessionEpoch);
@@ -61,7 +66,7 @@ internal sealed class ShareAcknowledgeHandler(SharePartitionManager shares) : IA
             topic.Partitions.Add(new ShareAcknowledgeResponse.PartitionData
             {
                 PartitionIndex = tp.Partition,
-                ErrorCode = Apply(shares, groupId, memberId, tp, batches[tp], context.ApiVersion),
+                ErrorCode = MayRead(shares, context, tp) ? Apply(shares, groupId, memberId, tp, batches[tp], context.ApiVersion) : ErrorCode.TopicAuthorizationFailed,
                 CurrentLeader = new ShareAcknowledgeResponse.LeaderIdAndEpoch { LeaderId = -1, LeaderEpoch = -1 },
             });
         }
@@ -69,6 +74,11 @@ internal sealed class ShareAcknowledgeHandler(SharePartitionManager shares) : IA
             shares.CloseSession(groupId, memberId);
         return ValueTask.FromResult<IResponse?>(response);
     }
+
+    /// <summary>READ on the partition's topic, which acknowledging needs (an unknown topic is left to <see cref="Apply"/> to report).</summary>
+    public static bool MayRead(SharePartitionManager shares, RequestContext context, TopicIdPartition tp) =>
+        context.Authorizer is null || shares.TryGetLog(tp, out var topic, out _) != ErrorCode.None
+        || context.Authorize(Security.Authorization.AclOperation.Read, Security.Authorization.AclResourceType.Topic, topic.Name);
 
     /// <summary>One partition's acknowledgements, from ShareFetch or ShareAcknowledge; the renew type exists from v2.</summary>
     public static ErrorCode Apply(SharePartitionManager shares, string groupId, string memberId, TopicIdPartition tp,

@@ -34,6 +34,8 @@ internal sealed class ShareFetchHandler(SharePartitionManager shares, GroupCoord
             return Error(ErrorCode.InvalidRequest, groupId.Length == 0 ? "GroupId can't be empty." : "MemberId can't be empty.");
         if (context.ApiVersion >= 2 && r.ShareAcquireMode is not ((sbyte)ShareAcquireMode.BatchOptimized or (sbyte)ShareAcquireMode.RecordLimit))
             return Error(ErrorCode.InvalidRequest, $"ShareAcquireMode {r.ShareAcquireMode} is not known.");
+        if (!context.Authorize(Security.Authorization.AclOperation.Read, Security.Authorization.AclResourceType.Group, groupId))
+            return Error(ErrorCode.GroupAuthorizationFailed, null);
         if (r.ShareSessionEpoch != ShareSessionCache.FinalEpoch && !IsMember(groupId, memberId))
             return Error(ErrorCode.UnknownMemberId, $"Member {memberId} is not a member of share group {groupId}.");
 
@@ -82,7 +84,9 @@ internal sealed class ShareFetchHandler(SharePartitionManager shares, GroupCoord
         }
         foreach (var (tp, batches) in acks)
         {
-            var ackError = ShareAcknowledgeHandler.Apply(shares, groupId, memberId, tp, batches, context.ApiVersion);
+            var ackError = ShareAcknowledgeHandler.MayRead(shares, context, tp)
+                ? ShareAcknowledgeHandler.Apply(shares, groupId, memberId, tp, batches, context.ApiVersion)
+                : ErrorCode.TopicAuthorizationFailed;
             Result(tp).AcknowledgeErrorCode = (short)ackError;
         }
 
@@ -90,7 +94,7 @@ internal sealed class ShareFetchHandler(SharePartitionManager shares, GroupCoord
         {
             // Close the session; what the member still holds goes back to the others.
             shares.CloseSession(groupId, memberId);
-            return Build(results, requested);
+            return Build(groupId, results, requested);
         }
 
         int maxRecords = r.MaxRecords;
@@ -104,7 +108,7 @@ internal sealed class ShareFetchHandler(SharePartitionManager shares, GroupCoord
             foreach (var tp in session!.Partitions)
                 Result(tp);
         }
-        return Build(results, session!.Partitions);
+        return Build(groupId, results, session!.Partitions);
     }
 
     private bool IsMember(string groupId, string memberId) =>
@@ -194,7 +198,9 @@ internal sealed class ShareFetchHandler(SharePartitionManager shares, GroupCoord
         {
             int at = (begin + i) % partitions.Length;
             var tp = partitions[at];
-            var error = shares.TryGetLog(tp, out _, out var log);
+            var error = shares.TryGetLog(tp, out var topic, out var log);
+            if (error == ErrorCode.None && !context.Authorize(Security.Authorization.AclOperation.Read, Security.Authorization.AclResourceType.Topic, topic.Name))
+                error = ErrorCode.TopicAuthorizationFailed;
             if (error != ErrorCode.None)
             {
                 result(tp).ErrorCode = error;
@@ -229,9 +235,9 @@ internal sealed class ShareFetchHandler(SharePartitionManager shares, GroupCoord
         return any;
     }
 
-    private ShareFetchResponse Build(Dictionary<TopicIdPartition, ShareFetchResponse.PartitionData> results, IEnumerable<TopicIdPartition> order)
+    private ShareFetchResponse Build(string groupId, Dictionary<TopicIdPartition, ShareFetchResponse.PartitionData> results, IEnumerable<TopicIdPartition> order)
     {
-        var response = new ShareFetchResponse { AcquisitionLockTimeoutMs = shares.AcquisitionLockTimeoutMs };
+        var response = new ShareFetchResponse { AcquisitionLockTimeoutMs = shares.AcquisitionLockTimeoutMsOf(groupId) };
         var byTopic = new Dictionary<Guid, ShareFetchResponse.ShareFetchableTopicResponse>();
         foreach (var tp in order.Concat(results.Keys).Distinct())
         {

@@ -21,6 +21,8 @@ internal sealed class ShareGroupHeartbeatHandler(GroupCoordinator coordinator) :
     public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
     {
         var r = (ShareGroupHeartbeatRequest)request;
+        if (!context.Authorize(Security.Authorization.AclOperation.Read, Security.Authorization.AclResourceType.Group, r.GroupId))
+            return ValueTask.FromResult<IResponse?>(new ShareGroupHeartbeatResponse { ErrorCode = ErrorCode.GroupAuthorizationFailed });
         string host = context.ClientAddress is System.Net.IPEndPoint ip ? "/" + ip.Address : context.ClientAddress?.ToString() ?? "";
         return ValueTask.FromResult<IResponse?>(coordinator.ShardFor(r.GroupId).ShareGroupHeartbeat(r, context.ClientId ?? "", host));
     }
@@ -28,7 +30,7 @@ internal sealed class ShareGroupHeartbeatHandler(GroupCoordinator coordinator) :
 
 // ShareGroupDescribe v1, answered from the published group views: epochs, the assignor ("simple")
 // and every member's subscription and assignment. An unknown id, or a group of another type, is
-// GROUP_ID_NOT_FOUND, as in Kafka. Not implemented: authorized operations (no ACLs).
+// GROUP_ID_NOT_FOUND, as in Kafka; DESCRIBE on the group is needed. Not implemented: authorized operations.
 internal sealed class ShareGroupDescribeHandler(GroupCoordinator coordinator) : IApiHandler
 {
     public ApiKey Key => ApiKey.ShareGroupDescribe;
@@ -39,6 +41,11 @@ internal sealed class ShareGroupDescribeHandler(GroupCoordinator coordinator) : 
         var response = new ShareGroupDescribeResponse();
         foreach (var groupId in r.GroupIds)
         {
+            if (!context.Authorize(Security.Authorization.AclOperation.Describe, Security.Authorization.AclResourceType.Group, groupId))
+            {
+                response.Groups.Add(new ShareGroupDescribeResponse.DescribedGroup { GroupId = groupId, ErrorCode = ErrorCode.GroupAuthorizationFailed });
+                continue;
+            }
             var view = coordinator.View(groupId);
             if (view is null || view.Type != GroupType.Share || view.State == "Dead")
             {
@@ -55,6 +62,9 @@ internal sealed class ShareGroupDescribeHandler(GroupCoordinator coordinator) : 
                 GroupId = groupId,
                 GroupState = view.State,
                 GroupEpoch = view.Epoch,
+                AuthorizedOperations = r.IncludeAuthorizedOperations
+                    ? context.AuthorizedOperations(Security.Authorization.AclResourceType.Group, groupId)
+                    : RequestContext.OperationsNotRequested,
                 AssignmentEpoch = view.AssignmentEpoch,
                 AssignorName = view.Protocol ?? SimpleShareAssignor.AssignorName,
                 Members = view.Members.Select(m => new ShareGroupDescribeResponse.Member

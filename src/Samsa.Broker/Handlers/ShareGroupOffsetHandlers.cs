@@ -41,7 +41,11 @@ internal sealed class DescribeShareGroupOffsetsHandler(GroupCoordinator groups, 
         var r = (DescribeShareGroupOffsetsRequest)request;
         var response = new DescribeShareGroupOffsetsResponse();
         foreach (var g in r.Groups)
-            response.Groups.Add(Describe(g));
+        {
+            response.Groups.Add(context.Authorize(Security.Authorization.AclOperation.Describe, Security.Authorization.AclResourceType.Group, g.GroupId)
+                ? Describe(g)
+                : new DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponseGroup { GroupId = g.GroupId, ErrorCode = ErrorCode.GroupAuthorizationFailed });
+        }
         return ValueTask.FromResult<IResponse?>(response);
     }
 
@@ -99,7 +103,9 @@ internal sealed class AlterShareGroupOffsetsHandler(GroupCoordinator groups, Sha
     {
         var r = (AlterShareGroupOffsetsRequest)request;
         var response = new AlterShareGroupOffsetsResponse();
-        var (error, message) = ShareGroupChecks.Alterable(groups, r.GroupId);
+        var (error, message) = context.Authorize(Security.Authorization.AclOperation.Read, Security.Authorization.AclResourceType.Group, r.GroupId)
+            ? ShareGroupChecks.Alterable(groups, r.GroupId)
+            : (ErrorCode.GroupAuthorizationFailed, null);
         if (error != ErrorCode.None)
         {
             response.ErrorCode = error;
@@ -151,7 +157,9 @@ internal sealed class DeleteShareGroupOffsetsHandler(GroupCoordinator groups, Sh
     {
         var r = (DeleteShareGroupOffsetsRequest)request;
         var response = new DeleteShareGroupOffsetsResponse();
-        var (error, message) = ShareGroupChecks.Alterable(groups, r.GroupId);
+        var (error, message) = context.Authorize(Security.Authorization.AclOperation.Delete, Security.Authorization.AclResourceType.Group, r.GroupId)
+            ? ShareGroupChecks.Alterable(groups, r.GroupId)
+            : (ErrorCode.GroupAuthorizationFailed, null);
         if (error != ErrorCode.None)
         {
             response.ErrorCode = error;

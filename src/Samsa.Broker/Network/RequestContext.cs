@@ -38,6 +38,36 @@ public sealed class RequestContext(ApiKey apiKey, short apiVersion, int correlat
 
     public const string ClusterResourceName = "kafka-cluster";
 
+    /// <summary>What the "authorized operations" fields answer when a client did not ask for them (Kafka's INT_MIN).</summary>
+    public const int OperationsNotRequested = int.MinValue;
+
+    /// <summary>
+    /// The operations this principal may perform on the resource, as the bit field of operation codes
+    /// that Metadata, DescribeCluster and the group describe APIs return (KIP-430): each of the
+    /// operations Kafka supports for the type, checked like a request; all of them without an authorizer.
+    /// </summary>
+    public int AuthorizedOperations(AclResourceType resourceType, string resourceName)
+    {
+        int field = 0;
+        foreach (var operation in SupportedOperations(resourceType))
+        {
+            if (Authorize(operation, resourceType, resourceName))
+                field |= 1 << (int)operation;
+        }
+        return field;
+    }
+
+    private static ReadOnlySpan<AclOperation> SupportedOperations(AclResourceType type) => type switch
+    {
+        AclResourceType.Topic => [AclOperation.Read, AclOperation.Write, AclOperation.Create, AclOperation.Describe, AclOperation.Delete, AclOperation.Alter, AclOperation.DescribeConfigs, AclOperation.AlterConfigs],
+        AclResourceType.Group => [AclOperation.Read, AclOperation.Describe, AclOperation.Delete, AclOperation.DescribeConfigs, AclOperation.AlterConfigs],
+        AclResourceType.Cluster => [AclOperation.Create, AclOperation.ClusterAction, AclOperation.DescribeConfigs, AclOperation.AlterConfigs, AclOperation.IdempotentWrite, AclOperation.Alter, AclOperation.Describe],
+        AclResourceType.TransactionalId => [AclOperation.Describe, AclOperation.Write],
+        AclResourceType.DelegationToken => [AclOperation.Describe],
+        AclResourceType.User => [AclOperation.CreateTokens, AclOperation.DescribeTokens],
+        _ => [],
+    };
+
     /// <summary>The client's address as ACL host entries name it (IPv4-mapped addresses as IPv4).</summary>
     private string ClientHost => ClientAddress is IPEndPoint ip
         ? (ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address).ToString()

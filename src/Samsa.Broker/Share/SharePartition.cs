@@ -22,7 +22,7 @@ internal sealed partial class SharePartition
 {
     private readonly TimeProvider _time;
     private readonly InFlightRuns _runs = new();
-    private readonly long _lockTicks;
+    private long _lockTicks;
     private long _startOffset;
 
     // No lock can run out before this timestamp, so expiry checks before it are free. It may be
@@ -41,6 +41,13 @@ internal sealed partial class SharePartition
         StateEpoch = stateEpoch;
         _lockTicks = (long)(options.RecordLockDuration.TotalSeconds * time.TimestampFrequency);
     }
+
+    /// <summary>
+    /// The group's share.record.lock.duration.ms changed: records acquired from now on are locked for
+    /// the new duration (those already locked keep their deadline, as in Kafka). Caller holds the gate.
+    /// </summary>
+    public void SetLockDuration(TimeSpan duration) =>
+        _lockTicks = (long)(duration.TotalSeconds * _time.TimestampFrequency);
 
     /// <summary>Where a share-partition without persisted state starts, by share.auto.offset.reset.</summary>
     public static long InitialStartOffset(ShareAutoOffsetReset reset, long logStartOffset, long logEndOffset) =>

@@ -66,6 +66,42 @@ internal sealed class SharePartitionManager : IShareGroupListener, IDisposable
 
     public int AcquisitionLockTimeoutMs => (int)Options.RecordLockDuration.TotalMilliseconds;
 
+    /// <summary>The group's configs (share.record.lock.duration.ms, share.auto.offset.reset); set once, before serving.</summary>
+    public Groups.GroupConfigs? GroupConfigs
+    {
+        get => _groupConfigs;
+        set
+        {
+            _groupConfigs = value;
+            if (value is not null)
+                value.Changed += OnGroupConfigChanged;
+        }
+    }
+
+    private Groups.GroupConfigs? _groupConfigs;
+
+    /// <summary>The lock duration a member of <paramref name="groupId"/> is told in its ShareFetch and ShareAcknowledge responses.</summary>
+    public int AcquisitionLockTimeoutMsOf(string groupId) =>
+        _groupConfigs is { } c ? (int)c.ShareRecordLockDuration(groupId).TotalMilliseconds : AcquisitionLockTimeoutMs;
+
+    private SharePartitionOptions OptionsOf(string groupId) =>
+        _groupConfigs is { } c ? Options with { RecordLockDuration = c.ShareRecordLockDuration(groupId) } : Options;
+
+    private ShareAutoOffsetReset ResetOf(string groupId) =>
+        _groupConfigs is { } c ? (c.ShareAutoOffsetReset(groupId) == "earliest" ? ShareAutoOffsetReset.Earliest : ShareAutoOffsetReset.Latest) : Reset;
+
+    private void OnGroupConfigChanged(string groupId)
+    {
+        var duration = OptionsOf(groupId).RecordLockDuration;
+        foreach (var (key, leader) in _leaders)
+        {
+            if (key.GroupId != groupId)
+                continue;
+            lock (leader.Gate)
+                leader.Partition.SetLockDuration(duration);
+        }
+    }
+
     /// <summary>Reads what the store holds, before serving; state of topics deleted meanwhile is dropped.</summary>
     public void Load()
     {
@@ -124,12 +160,12 @@ internal sealed class SharePartitionManager : IShareGroupListener, IDisposable
             StoredShareState? stored = _stored.GetValueOrDefault(key);
             if (stored is not null)
             {
-                partition = SharePartition.Load(stored.State, Options, _time, Reset, log.LogStartOffset, log.LogEndOffset);
+                partition = SharePartition.Load(stored.State, OptionsOf(key.GroupId), _time, ResetOf(key.GroupId), log.LogStartOffset, log.LogEndOffset);
             }
             else
             {
-                long start = SharePartition.InitialStartOffset(Reset, log.LogStartOffset, log.LogEndOffset);
-                partition = new SharePartition(Options, _time, start);
+                long start = SharePartition.InitialStartOffset(ResetOf(key.GroupId), log.LogStartOffset, log.LogEndOffset);
+                partition = new SharePartition(OptionsOf(key.GroupId), _time, start);
             }
             leader = new ShareLeader(key, partition, stored, _store, _time, _logger, Changed);
             lock (leader.Gate)

@@ -79,4 +79,13 @@ public interface IKafkaAdminClient : IDisposable, IAsyncDisposable
 
     /// <summary>Describes a transactional id at its coordinator.</summary>
     Task<TransactionDescription> DescribeTransactionAsync(string transactionalId, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates ACLs (needs an authorizer on the broker and Alter on the cluster).</summary>
+    Task CreateAclsAsync(IEnumerable<AclBinding> acls, CancellationToken cancellationToken = default);
+
+    /// <summary>The ACLs that match <paramref name="filter"/>.</summary>
+    Task<IReadOnlyList<AclBinding>> DescribeAclsAsync(AclBindingFilter filter, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes the ACLs matching any of <paramref name="filters"/>; returns those deleted.</summary>
+    Task<IReadOnlyList<AclBinding>> DeleteAclsAsync(IEnumerable<AclBindingFilter> filters, CancellationToken cancellationToken = default);
 }

@@ -58,18 +58,13 @@ public sealed partial class KafkaAdminClient
     public async Task<TransactionDescription> DescribeTransactionAsync(string transactionalId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(transactionalId);
-        var find = await _cluster.SendToAnyAsync<FindCoordinatorResponse>(
-            new FindCoordinatorRequest { Key = transactionalId, KeyType = 1, CoordinatorKeys = [transactionalId] }, cancellationToken).ConfigureAwait(false);
-        var (error, message, id, host, port) = find.Coordinators.Count > 0
-            ? (find.Coordinators[0].ErrorCode, find.Coordinators[0].ErrorMessage, find.Coordinators[0].NodeId, find.Coordinators[0].Host, find.Coordinators[0].Port)
-            : (find.ErrorCode, find.ErrorMessage, find.NodeId, find.Host, find.Port);
-        ThrowFirst([(error, message, $"the coordinator of transactional id {transactionalId}")]);
-        var connection = await _cluster.ConnectAsync(new BrokerNode(id, host, port), ConnectionPurpose.Control, cancellationToken).ConfigureAwait(false);
+        var coordinator = await _cluster.FindCoordinatorAsync(transactionalId, 1, cancellationToken).ConfigureAwait(false);
+        var connection = await _cluster.ConnectAsync(coordinator, ConnectionPurpose.Control, cancellationToken).ConfigureAwait(false);
         var response = await connection.SendAsync<DescribeTransactionsResponse>(new DescribeTransactionsRequest { TransactionalIds = [transactionalId] }, cancellationToken).ConfigureAwait(false);
         var state = response.TransactionStates.Single();
         ThrowFirst([(state.ErrorCode, null, $"transactional id {transactionalId}")]);
         return new TransactionDescription(state.TransactionalId, state.TransactionState, state.ProducerId, state.ProducerEpoch, state.TransactionTimeoutMs,
-            state.TransactionStartTimeMs >= 0 ? state.TransactionStartTimeMs : null, id,
+            state.TransactionStartTimeMs >= 0 ? state.TransactionStartTimeMs : null, coordinator.Id,
             state.Topics.SelectMany(t => t.Partitions.Select(p => new TopicPartition(t.Topic, p))).OrderBy(p => p.Topic, StringComparer.Ordinal).ThenBy(p => p.Partition).ToList());
     }
 }

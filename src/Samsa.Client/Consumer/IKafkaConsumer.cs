@@ -19,7 +19,12 @@ public interface IKafkaConsumer<TKey, TValue> : IDisposable, IAsyncDisposable
     /// <summary>The topics subscribed to by name.</summary>
     IReadOnlyCollection<string> Subscription { get; }
 
-    /// <summary>The group generation this member is in, for transactional offset commits; null without a group.</summary>
+    /// <summary>
+    /// Who this member is in its group now (KIP-447), for a transactional producer's
+    /// SendOffsetsToTransactionAsync: group id, generation (the member epoch with the consumer
+    /// protocol, KIP-848), member id, group instance id; generation -1 and an empty member id while
+    /// not in the group. Null without a group.id.
+    /// </summary>
     ConsumerGroupMetadata? GroupMetadata { get; }
 
     /// <summary>Joins the group for these topics.</summary>

@@ -10,9 +10,6 @@ using Samsa.Client.Serialization;
 
 namespace Samsa.Client.Consumer;
 
-/// <summary>The group this consumer is in, as Kafka's ConsumerGroupMetadata.</summary>
-public sealed record ConsumerGroupMetadata(string GroupId, int GenerationId, string MemberId, string? GroupInstanceId);
-
 /// <summary>
 /// A Kafka consumer with the Java consumer's semantics: Subscribe (topics or a regex, with an
 /// optional rebalance listener) or Assign, then Poll in a loop (or <c>await foreach</c> over

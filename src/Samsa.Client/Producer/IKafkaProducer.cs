@@ -21,4 +21,35 @@ public interface IKafkaProducer<TKey, TValue> : IDisposable, IAsyncDisposable
 
     /// <inheritdoc cref="Flush"/>
     Task FlushAsync(CancellationToken cancellationToken = default);
+
+    // Transactions (transactional.id). Defaults keep test doubles that predate them compiling.
+
+    /// <summary>Registers transactional.id with its coordinator, fencing any older producer with the same id; once, first.</summary>
+    ValueTask InitTransactionsAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException("This producer does not support transactions.");
+
+    /// <summary>Starts a transaction.</summary>
+    void BeginTransaction() => throw new NotSupportedException("This producer does not support transactions.");
+
+    /// <summary>Adds a consumer's offsets to the transaction: committed for the group only if the transaction commits.</summary>
+    ValueTask SendOffsetsToTransactionAsync(IEnumerable<TopicPartitionOffset> offsets, Consumer.ConsumerGroupMetadata groupMetadata, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This producer does not support transactions.");
+
+    /// <summary>Flushes and commits the transaction.</summary>
+    ValueTask CommitTransactionAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException("This producer does not support transactions.");
+
+    /// <summary>Aborts the transaction.</summary>
+    ValueTask AbortTransactionAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException("This producer does not support transactions.");
+
+    /// <inheritdoc cref="InitTransactionsAsync"/>
+    void InitTransactions() => InitTransactionsAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <inheritdoc cref="SendOffsetsToTransactionAsync"/>
+    void SendOffsetsToTransaction(IEnumerable<TopicPartitionOffset> offsets, Consumer.ConsumerGroupMetadata groupMetadata) =>
+        SendOffsetsToTransactionAsync(offsets, groupMetadata).AsTask().GetAwaiter().GetResult();
+
+    /// <inheritdoc cref="CommitTransactionAsync"/>
+    void CommitTransaction() => CommitTransactionAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <inheritdoc cref="AbortTransactionAsync"/>
+    void AbortTransaction() => AbortTransactionAsync().AsTask().GetAwaiter().GetResult();
 }

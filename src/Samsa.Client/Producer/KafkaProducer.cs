@@ -16,9 +16,11 @@ namespace Samsa.Client.Producer;
 /// (batch.size, linger.ms), compressed, sent to each partition's leader and retried on transient
 /// errors; with idempotence (the default) retries never duplicate or reorder a partition's records.
 /// Thread-safe: any number of threads may produce. Delivery callbacks run one at a time, in order,
-/// on the producer's own callback task — never on its I/O loop.
+/// on the producer's own callback task — never on its I/O loop. With a transactional.id it is a
+/// transactional producer (Java's): InitTransactionsAsync once, then BeginTransaction, produce,
+/// SendOffsetsToTransactionAsync, CommitTransactionAsync or AbortTransactionAsync.
 /// </summary>
-public sealed class KafkaProducer<TKey, TValue> : IKafkaProducer<TKey, TValue>
+public sealed partial class KafkaProducer<TKey, TValue> : IKafkaProducer<TKey, TValue>
 {
     // Per-record overhead Kafka's accumulator assumes besides key, value and headers.
     private const int RecordOverhead = 70;
@@ -58,7 +60,13 @@ public sealed class KafkaProducer<TKey, TValue> : IKafkaProducer<TKey, TValue>
                 options.ReconnectBackoff, options.ReconnectBackoffMax, options.AllowAutoCreateTopics, Security: ClientSecurity.For(options.Security)),
             _log, _time);
         _accumulator = new RecordAccumulator(_options, _time);
-        _sender = new Sender(_cluster, _accumulator, _options, _log, a => _callbacks.Writer.TryWrite(a));
+        if (_options.TransactionalId is { } transactionalId)
+        {
+            _transactions = new TransactionManager(new TransactionStateMachine(transactionalId), new ClusterTransactionTransport(_cluster),
+                _options.TransactionTimeout, _options.RetryBackoff, _time, _log);
+            _transactions.EpochBumped = _accumulator.ResetSequences;
+        }
+        _sender = new Sender(_cluster, _accumulator, _options, _log, a => _callbacks.Writer.TryWrite(a), _transactions);
         _callbackLoop = Task.Run(RunCallbacksAsync);
     }
 
@@ -99,6 +107,7 @@ public sealed class KafkaProducer<TKey, TValue> : IKafkaProducer<TKey, TValue>
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _closed) != 0, this);
         ArgumentException.ThrowIfNullOrWhiteSpace(topic);
         ArgumentNullException.ThrowIfNull(message);
+        _transactions?.State.CheckSend(topic);
         byte[]? key, value;
         try
         {
@@ -143,6 +152,8 @@ public sealed class KafkaProducer<TKey, TValue> : IKafkaProducer<TKey, TValue>
             int partition = message.Partition ?? ChoosePartition(topic, key, partitions);
             if (partition < 0 || partition >= partitions)
                 throw new KafkaException(ErrorCode.UnknownTopicOrPartition, $"{topic} has {partitions} partition(s); there is no partition {partition}.");
+            // Transactions: refuses a record outside a transaction, and has the partition added before its first batch leaves.
+            _transactions?.State.MaybeAddPartition(topic, partition);
             await _accumulator.ReserveAsync(size, cancellationToken).ConfigureAwait(false);
             ProducerTelemetry.Partitioned(pending.Activity, partition);
             long timestamp = (message.Timestamp ?? _time.GetUtcNow()).ToUnixTimeMilliseconds();
@@ -218,6 +229,9 @@ public sealed class KafkaProducer<TKey, TValue> : IKafkaProducer<TKey, TValue>
     /// <inheritdoc />
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
+        // Records produced before the flush but still waiting for metadata or memory are part of it.
+        await _enqueueGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        _enqueueGate.Release();
         _sender.BeginFlush();
         try
         {
@@ -254,13 +268,19 @@ public sealed class KafkaProducer<TKey, TValue> : IKafkaProducer<TKey, TValue>
     /// <summary>Delivers what is batched (up to 30 s), then releases everything.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Volatile.Read(ref _closed) != 0)
+            return;
+        await AbortOnCloseAsync().ConfigureAwait(false);
         if (Interlocked.Exchange(ref _closed, 1) != 0)
             return;
         await _sender.CloseAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        await _transactionStop.CancelAsync().ConfigureAwait(false);
         _callbacks.Writer.TryComplete();
         await _callbackLoop.ConfigureAwait(false);
         _sender.Dispose();
         _enqueueGate.Dispose();
+        _transactions?.Dispose();
+        _transactionStop.Dispose();
         await _cluster.DisposeAsync().ConfigureAwait(false);
     }
 }

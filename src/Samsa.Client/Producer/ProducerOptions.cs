@@ -73,6 +73,20 @@ public sealed record ProducerOptions
     /// <summary>allow.auto.create.topics: whether a metadata request may create a missing topic (when the broker allows it).</summary>
     public bool AllowAutoCreateTopics { get; init; } = true;
 
+    /// <summary>
+    /// transactional.id: makes the producer transactional (InitTransactionsAsync, BeginTransaction,
+    /// ...; docs/client-config.md). The id survives restarts: a new producer with the same id fences
+    /// the old one and completes or aborts its open transaction. Implies idempotence. Null (the
+    /// default): not transactional.
+    /// </summary>
+    public string? TransactionalId { get; init; }
+
+    /// <summary>
+    /// transaction.timeout.ms: how long the coordinator lets a transaction stay open before it aborts
+    /// it (the broker caps it at transaction.max.timeout.ms).
+    /// </summary>
+    public TimeSpan TransactionTimeout { get; init; } = TimeSpan.FromMinutes(1);
+
     private delegate ProducerOptions Setter(ProducerOptions o, string key, string value);
 
     private static readonly Dictionary<string, Setter> Keys = new(StringComparer.Ordinal)
@@ -124,6 +138,8 @@ public sealed record ProducerOptions
             },
         },
         ["allow.auto.create.topics"] = (o, k, v) => o with { AllowAutoCreateTopics = Bool(k, v) },
+        ["transactional.id"] = (o, _, v) => o with { TransactionalId = v },
+        ["transaction.timeout.ms"] = (o, k, v) => o with { TransactionTimeout = TimeSpan.FromMilliseconds(Int(k, v, 1)) },
     };
 
     /// <summary>Every Kafka property name this type reads in FromProperties (the security keys among them).</summary>
@@ -150,8 +166,9 @@ public sealed record ProducerOptions
             idempotenceGiven |= key == "enable.idempotence";
         }
         // As Java's producer: idempotence is on by default only where the other settings allow it;
-        // acks=1 alone turns it off. Asked for explicitly, a conflict is refused by Validate.
-        if (!idempotenceGiven && (options.Acks != -1 || options.MaxInFlightRequestsPerConnection > 5 || options.Retries == 0))
+        // acks=1 alone turns it off. Asked for explicitly, or implied by a transactional.id, a
+        // conflict is refused by Validate.
+        if (!idempotenceGiven && options.TransactionalId is null && (options.Acks != -1 || options.MaxInFlightRequestsPerConnection > 5 || options.Retries == 0))
             options = options with { EnableIdempotence = false };
         return options;
     }
@@ -163,8 +180,21 @@ public sealed record ProducerOptions
         new ConsumerOptions { BootstrapServers = BootstrapServers }.Validate(subscribing: false); // same bootstrap.servers rules
         if (Acks is not (-1 or 0 or 1))
             throw new KafkaConfigException("acks", $"acks must be all (-1), 1 or 0, got {Acks}.");
+        if (TransactionalId is not null)
+        {
+            if (string.IsNullOrWhiteSpace(TransactionalId))
+                throw new KafkaConfigException("transactional.id", "transactional.id must not be empty; leave it unset for a producer without transactions.");
+            if (!EnableIdempotence)
+                throw new KafkaConfigException("enable.idempotence", "Cannot set a transactional.id without also enabling idempotence: set enable.idempotence=true or remove transactional.id.");
+            if (Retries == 0)
+                throw new KafkaConfigException("retries", "A transactional producer is idempotent and needs retries above 0.");
+            if (TransactionTimeout <= TimeSpan.Zero || TransactionTimeout.TotalMilliseconds > int.MaxValue)
+                throw new KafkaConfigException("transaction.timeout.ms", $"transaction.timeout.ms must be between 1 and {int.MaxValue}, got {TransactionTimeout.TotalMilliseconds}.");
+        }
         if (EnableIdempotence && Acks != -1)
-            throw new KafkaConfigException("acks", "enable.idempotence=true requires acks=all; set acks=all or enable.idempotence=false.");
+            throw new KafkaConfigException("acks", TransactionalId is null
+                ? "enable.idempotence=true requires acks=all; set acks=all or enable.idempotence=false."
+                : "transactional.id requires acks=all (a transactional producer is idempotent); set acks=all.");
         if (EnableIdempotence && MaxInFlightRequestsPerConnection > 5)
             throw new KafkaConfigException("max.in.flight.requests.per.connection", "enable.idempotence=true allows at most 5 in-flight requests per connection.");
         if (DeliveryTimeout < Linger + RequestTimeout)

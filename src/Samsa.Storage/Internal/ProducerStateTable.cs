@@ -9,7 +9,8 @@ namespace Samsa.Storage.Internal;
 /// epoch, the sequences and offsets of its last five batches (a producer has at most five requests
 /// in flight, so a retry is always among them), its last batch's timestamp (for
 /// producer.id.expiration.ms), and for transactional producers the coordinator epoch of its last
-/// marker and the first offset of its open transaction (the set of those gives the last stable offset). Rebuilt at load from a snapshot file plus the batch headers after it.
+/// marker and the first offset of its open transaction (the oldest of those is the first unstable
+/// offset). Rebuilt at load from a snapshot file plus the batches after it.
 /// The owning log's write lock guards it. Nothing is allocated per batch: each producer's batches
 /// live in a fixed ring.
 /// </summary>

@@ -93,6 +93,40 @@ public class ConfluentTimestampAndIdempotenceTests
 public class ConfluentBrokerConfigTests
 {
     [Fact]
+    public async Task Group_configs_are_set_described_kept_across_a_restart_and_dropped_with_the_group()
+    {
+        await using var broker = await TempBroker.StartAsync();
+        var group = new ConfigResource { Type = ResourceType.Group, Name = "tuned" };
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build())
+        {
+            await admin.IncrementalAlterConfigsAsync(new Dictionary<ConfigResource, List<ConfigEntry>>
+            {
+                [group] = [new ConfigEntry { Name = "consumer.session.timeout.ms", Value = "50000", IncrementalOperation = AlterConfigOpType.Set }],
+            });
+            var refused = await Assert.ThrowsAsync<IncrementalAlterConfigsException>(() => admin.IncrementalAlterConfigsAsync(new Dictionary<ConfigResource, List<ConfigEntry>>
+            {
+                [group] = [new ConfigEntry { Name = "consumer.session.timeout.ms", Value = "5000", IncrementalOperation = AlterConfigOpType.Set }],
+            }));
+            Assert.Equal(ErrorCode.InvalidConfig, refused.Results.Single().Error.Code);
+            Assert.Contains("group.consumer.min.session.timeout.ms", refused.Results.Single().Error.Reason, StringComparison.Ordinal);
+        }
+
+        await broker.RestartAsync();
+        using var again = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build();
+        var entries = (await again.DescribeConfigsAsync([group])).Single().Entries;
+        Assert.Equal("50000", entries["consumer.session.timeout.ms"].Value);
+        Assert.False(entries["consumer.session.timeout.ms"].IsDefault);
+        Assert.True(entries["share.record.lock.duration.ms"].IsDefault);
+
+        // The group exists once a member has committed; deleting it takes its configs along.
+        await again.CreateTopicsAsync([new TopicSpecification { Name = "tuned-input", NumPartitions = 1, ReplicationFactor = 1 }]);
+        using (var consumer = new ConsumerBuilder<Null, string>(new ConsumerConfig { BootstrapServers = broker.Bootstrap, GroupId = "tuned" }).Build())
+            consumer.Commit([new TopicPartitionOffset("tuned-input", 0, 0)]);
+        await again.DeleteGroupsAsync(["tuned"]);
+        Assert.True((await again.DescribeConfigsAsync([group])).Single().Entries["consumer.session.timeout.ms"].IsDefault);
+    }
+
+    [Fact]
     public async Task Dynamic_broker_settings_change_at_run_time_and_persist()
     {
         await using var broker = await TempBroker.StartAsync();
@@ -111,6 +145,20 @@ public class ConfluentBrokerConfigTests
             var described = (await admin.DescribeConfigsAsync([brokerResource])).Single();
             Assert.Equal("3", described.Entries["num.partitions"].Value);
             Assert.True(described.Entries["log.dirs"].IsReadOnly);
+
+            // Kafka's per-broker reconfigurable SASL keys (librdkafka's admin test sets one) are
+            // accepted and described, and a malformed value is refused naming the key.
+            await admin.IncrementalAlterConfigsAsync(new Dictionary<ConfigResource, List<ConfigEntry>>
+            {
+                [brokerResource] = [new ConfigEntry { Name = "sasl.kerberos.min.time.before.relogin", Value = "58000", IncrementalOperation = AlterConfigOpType.Set }],
+            });
+            Assert.Equal("58000", (await admin.DescribeConfigsAsync([brokerResource])).Single().Entries["sasl.kerberos.min.time.before.relogin"].Value);
+            var malformed = await Assert.ThrowsAsync<IncrementalAlterConfigsException>(() => admin.IncrementalAlterConfigsAsync(new Dictionary<ConfigResource, List<ConfigEntry>>
+            {
+                [brokerResource] = [new ConfigEntry { Name = "sasl.login.refresh.window.factor", Value = "2", IncrementalOperation = AlterConfigOpType.Set }],
+            }));
+            Assert.Equal(ErrorCode.InvalidConfig, malformed.Results.Single().Error.Code);
+            Assert.Contains("sasl.login.refresh.window.factor", malformed.Results.Single().Error.Reason, StringComparison.Ordinal);
         }
 
         await broker.RestartAsync();

@@ -28,6 +28,31 @@ public class CliEdgesTests
     }
 
     [Fact]
+    public async Task Topics_takes_kafka_topics_sh_action_flags()
+    {
+        await using var broker = await SamsaConsumerTests.Start();
+        string[] b = ["--bootstrap-server", broker.Bootstrap];
+        // The order librdkafka's suite and runbooks use: bootstrap first, the action as a flag.
+        var created = await CliTests.Samsa("", ["topics", .. b, "--create", "--topic", "habits", "--replication-factor", "1", "--partitions", "2", "--config", "message.timestamp.type=LogAppendTime"]);
+        Assert.Equal((0, "Created topic habits.\n"), (created.Exit, created.Out));
+        var again = await CliTests.Samsa("", ["topics", .. b, "--create", "--topic", "habits", "--partitions", "2"]);
+        Assert.Equal(1, again.Exit);
+        Assert.Equal(0, (await CliTests.Samsa("", ["topics", .. b, "--create", "--if-not-exists", "--topic", "habits", "--partitions", "2"])).Exit);
+
+        var grown = await CliTests.Samsa("", ["topics", .. b, "--alter", "--topic", "habits", "--partitions", "3"]);
+        Assert.Equal((0, "habits now has 3 partitions.\n"), (grown.Exit, grown.Out));
+        var described = await CliTests.Samsa("", ["topics", .. b, "--describe", "--topic", "habits"]);
+        Assert.Contains("Partitions: 3", described.Out, StringComparison.Ordinal);
+        Assert.Contains("message.timestamp.type=LogAppendTime", described.Out, StringComparison.Ordinal);
+        Assert.Contains("habits", (await CliTests.Samsa("", ["topics", .. b, "--list"])).Out, StringComparison.Ordinal);
+
+        var deleted = await CliTests.Samsa("", ["topics", .. b, "--delete", "--topic", "habits"]);
+        Assert.Equal((0, "Deleted topic habits.\n"), (deleted.Exit, deleted.Out));
+        Assert.Equal(1, (await CliTests.Samsa("", ["topics", .. b, "--delete", "--topic", "habits"])).Exit);
+        Assert.Equal(0, (await CliTests.Samsa("", ["topics", .. b, "--delete", "--if-exists", "--topic", "habits"])).Exit);
+    }
+
+    [Fact]
     public async Task A_missing_topic_is_the_same_error_with_and_without_group_or_partition()
     {
         await using var broker = await SamsaConsumerTests.Start();

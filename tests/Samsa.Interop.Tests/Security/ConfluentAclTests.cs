@@ -187,6 +187,24 @@ public sealed class ConfluentAclTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Authorized_operations_say_what_the_principal_may_do_on_topics_groups_and_the_cluster()
+    {
+        await SetUpAsync(["ops"], Acl(ResourceType.Topic, "ops", AclOperation.Read), Acl(ResourceType.Group, "ops-group", AclOperation.Read));
+        using var alice = Admin("alice");
+        var topic = (await alice.DescribeTopicsAsync(TopicCollection.OfTopicNames(["ops"]), new DescribeTopicsOptions { IncludeAuthorizedOperations = true })).TopicDescriptions.Single();
+        // READ implies DESCRIBE, as in Kafka's authorizer.
+        Assert.Equal([AclOperation.Read, AclOperation.Describe], topic.AuthorizedOperations.Order());
+        var cluster = await alice.DescribeClusterAsync(new DescribeClusterOptions { IncludeAuthorizedOperations = true });
+        Assert.Empty(cluster.AuthorizedOperations);
+
+        // Kafka's full sets for a super user: eight topic operations, seven cluster operations.
+        using var admin = Admin("admin");
+        var all = (await admin.DescribeTopicsAsync(TopicCollection.OfTopicNames(["ops"]), new DescribeTopicsOptions { IncludeAuthorizedOperations = true })).TopicDescriptions.Single();
+        Assert.Equal(8, all.AuthorizedOperations.Count);
+        Assert.Equal(7, (await admin.DescribeClusterAsync(new DescribeClusterOptions { IncludeAuthorizedOperations = true })).AuthorizedOperations.Count);
+    }
+
+    [Fact]
     public async Task Metadata_lists_only_the_topics_the_principal_may_describe()
     {
         await SetUpAsync(["seen-a", "seen-b", "hidden"], Acl(ResourceType.Topic, "seen-", AclOperation.Read, pattern: ResourcePatternType.Prefixed));

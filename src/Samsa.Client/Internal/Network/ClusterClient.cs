@@ -188,15 +188,19 @@ internal sealed class ClusterClient : IAsyncDisposable
     }
 
     /// <summary>FindCoordinator for a group (batched form from v4, single key before).</summary>
-    public async Task<BrokerNode> FindCoordinatorAsync(string groupId, CancellationToken cancellationToken)
+    public Task<BrokerNode> FindCoordinatorAsync(string groupId, CancellationToken cancellationToken) =>
+        FindCoordinatorAsync(groupId, 0, cancellationToken);
+
+    /// <summary>FindCoordinator for a key of a type: 0 a group, 1 a transactional id.</summary>
+    public async Task<BrokerNode> FindCoordinatorAsync(string key, sbyte keyType, CancellationToken cancellationToken)
     {
-        var request = new FindCoordinatorRequest { Key = groupId, KeyType = 0, CoordinatorKeys = [groupId] };
+        var request = new FindCoordinatorRequest { Key = key, KeyType = keyType, CoordinatorKeys = [key] };
         var response = await SendToAnyAsync<FindCoordinatorResponse>(request, cancellationToken).ConfigureAwait(false);
         var (error, message, id, host, port) = response.Coordinators.Count > 0
             ? (response.Coordinators[0].ErrorCode, response.Coordinators[0].ErrorMessage, response.Coordinators[0].NodeId, response.Coordinators[0].Host, response.Coordinators[0].Port)
             : (response.ErrorCode, response.ErrorMessage, response.NodeId, response.Host, response.Port);
         if (error != ErrorCode.None)
-            throw KafkaException.FromError(error, $"FindCoordinator for group '{groupId}'{(string.IsNullOrEmpty(message) ? "" : ": " + message)}");
+            throw KafkaException.FromError(error, $"FindCoordinator for {(keyType == 1 ? "transactional id" : "group")} '{key}'{(string.IsNullOrEmpty(message) ? "" : ": " + message)}");
         return new BrokerNode(id, host, port);
     }
 

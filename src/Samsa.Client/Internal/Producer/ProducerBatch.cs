@@ -44,13 +44,14 @@ internal sealed class ProducerBatch(string topic, int partition, RecordBatchBuil
     public int EstimatedSize => Builder?.EstimatedSize ?? Encoded!.WrittenCount;
 
     /// <summary>Writes the batch's bytes and gives the builder back for reuse.</summary>
-    public RecordBatchBuilder Seal(long producerId, short epoch, int baseSequence, long order)
+    public RecordBatchBuilder Seal(long producerId, short epoch, int baseSequence, long order, bool transactional = false)
     {
         Sequence = order;
         var b = Builder!;
         b.ProducerId = producerId;
         b.ProducerEpoch = epoch;
         b.BaseSequence = baseSequence;
+        b.IsTransactional = transactional;
         Encoded = new PooledBufferWriter(b.EstimatedSize + 64);
         b.Build(Encoded);
         Builder = null;

@@ -33,6 +33,7 @@ internal sealed class RecordAccumulator(ProducerOptions options, TimeProvider ti
     private long _freeMemory = options.BufferMemory;
     private int _memoryWaiting;
     private int _unfinished;
+    private readonly bool _transactional = options.TransactionalId is not null;
     private TaskCompletionSource _allDone = Completed();
 
     /// <summary>buffer.memory not reserved by a record now.</summary>
@@ -162,16 +163,23 @@ internal sealed class RecordAccumulator(ProducerOptions options, TimeProvider ti
     /// retried) batch, or an open one that lingered long enough (or any, when flushing). Returns
     /// how long until the next open batch is due, for the sender's sleep.
     /// </summary>
-    public List<ProducerBatch> Drain(bool flushing, long producerId, short epoch, out TimeSpan nextDue)
+    /// <param name="flushing">Send open batches now, lingered or not.</param>
+    /// <param name="producerId">The producer id to seal batches with (-1 without idempotence).</param>
+    /// <param name="epoch">Its epoch.</param>
+    /// <param name="nextDue">How long until the next open batch is due.</param>
+    /// <param name="allowed">Transactions: whether a partition's batches may go (it is in the transaction); null for all.</param>
+    public List<ProducerBatch> Drain(bool flushing, long producerId, short epoch, out TimeSpan nextDue, Func<string, int, bool>? allowed = null)
     {
         var ready = new List<ProducerBatch>();
         nextDue = Timeout.InfiniteTimeSpan;
         long now = time.GetTimestamp();
         lock (_gate)
         {
-            foreach (var queue in _queues.Values)
+            foreach (var ((topic, partition), queue) in _queues)
             {
                 if (queue.InFlight >= options.MaxInFlightRequestsPerConnection)
+                    continue;
+                if (allowed is not null && (queue.Open is not null || queue.Waiting.Count > 0) && !allowed(topic, partition))
                     continue;
                 ProducerBatch? batch = null;
                 if (queue.Waiting.First is { } head)
@@ -203,7 +211,7 @@ internal sealed class RecordAccumulator(ProducerOptions options, TimeProvider ti
                     int sequence = producerId >= 0 ? queue.NextSequence : -1;
                     if (producerId >= 0)
                         queue.NextSequence = (int)((queue.NextSequence + (long)batch.Records.Count) % int.MaxValue);
-                    var builder = batch.Seal(producerId, epoch, sequence, queue.Sealed++);
+                    var builder = batch.Seal(producerId, epoch, sequence, queue.Sealed++, _transactional);
                     builder.Reset();
                     _builders.Push(builder);
                 }
@@ -266,6 +274,54 @@ internal sealed class RecordAccumulator(ProducerOptions options, TimeProvider ti
             }
         }
         return taken;
+    }
+
+    /// <summary>
+    /// Transactions: takes the batches never sealed (open, or full and waiting for their first
+    /// send), to fail them when the transaction aborts. Sealed batches stay: they were sent and
+    /// their retries must finish, or the broker's sequence for the partition would have a gap
+    /// (<paramref name="includeSealed"/>: take them too, after a fatal error).
+    /// </summary>
+    public List<ProducerBatch> TakeUnsealed(bool includeSealed = false)
+    {
+        var taken = new List<ProducerBatch>();
+        lock (_gate)
+        {
+            foreach (var queue in _queues.Values)
+            {
+                for (var node = queue.Waiting.First; node is not null;)
+                {
+                    var next = node.Next;
+                    if (includeSealed || !node.Value.IsSealed)
+                    {
+                        taken.Add(node.Value);
+                        queue.Waiting.Remove(node);
+                        queue.InFlight++; // Complete takes it back off, as for a batch that was sent
+                    }
+                    node = next;
+                }
+                if (queue.Open is { } open)
+                {
+                    taken.Add(open);
+                    queue.Open = null;
+                    queue.InFlight++;
+                }
+            }
+        }
+        return taken;
+    }
+
+    /// <summary>
+    /// After an epoch bump (KIP-360) every partition's sequence starts at 0 again. Called with
+    /// nothing in flight: the bump happens only once an aborted transaction's batches completed.
+    /// </summary>
+    public void ResetSequences()
+    {
+        lock (_gate)
+        {
+            foreach (var queue in _queues.Values)
+                queue.NextSequence = 0;
+        }
     }
 
     /// <summary>Completes when every record appended so far is delivered or failed.</summary>

@@ -35,9 +35,11 @@ internal sealed class Sender : IDisposable
     private long _producerId = -1;
     private short _epoch = -1;
     private Task? _metadataRefresh;
+    private readonly TransactionManager? _transactions;
 
-    public Sender(ClusterClient cluster, RecordAccumulator accumulator, ProducerOptions options, ILogger log, Action<Action> dispatch)
+    public Sender(ClusterClient cluster, RecordAccumulator accumulator, ProducerOptions options, ILogger log, Action<Action> dispatch, TransactionManager? transactions = null)
     {
+        _transactions = transactions;
         _cluster = cluster;
         _accumulator = accumulator;
         _options = options;
@@ -86,13 +88,28 @@ internal sealed class Sender : IDisposable
         {
             try
             {
-                if (_options.EnableIdempotence && _producerId < 0)
+                if (_transactions is null && _options.EnableIdempotence && _producerId < 0)
                 {
                     await InitProducerIdAsync(token).ConfigureAwait(false);
                     continue;
                 }
+                Func<string, int, bool>? allowed = null;
+                if (_transactions is { State: var txn })
+                {
+                    if (txn.HasError || txn.State == TransactionState.AbortingTransaction)
+                        FailUnsealed(txn.LastError);
+                    else if (txn.HasPartitionsToAdd)
+                    {
+                        // Before any batch of a new partition goes out (Java sends AddPartitionsToTxn ahead of the data too).
+                        await AddPartitionsAsync(_transactions, token).ConfigureAwait(false);
+                        continue;
+                    }
+                    _producerId = txn.ProducerId;
+                    _epoch = txn.Epoch;
+                    allowed = txn.IsSendAllowed;
+                }
                 bool flushing = _closing || Volatile.Read(ref _flushing) > 0;
-                var batches = _accumulator.Drain(flushing, _producerId, _epoch, out var nextDue);
+                var batches = _accumulator.Drain(flushing, _producerId, _epoch, out var nextDue, allowed);
                 if (batches.Count == 0)
                 {
                     await _wake.WaitAsync(nextDue, _time, token).ConfigureAwait(false);
@@ -121,6 +138,39 @@ internal sealed class Sender : IDisposable
                 }
             }
         }
+    }
+
+    private async Task AddPartitionsAsync(TransactionManager transactions, CancellationToken token)
+    {
+        try
+        {
+            await transactions.AddPartitionsAsync(token).ConfigureAwait(false);
+        }
+        catch (KafkaException e)
+        {
+            // The state machine holds the error now; the next round fails the partitions' batches with it.
+            _log.LogDebug("AddPartitionsToTxn: {Message}", e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Transactions: fails the batches that were never sent, because the transaction is aborting
+    /// or in an error state (Java's abortUndrainedBatches); after a fatal error, also those
+    /// waiting for a retry, which could never be sent again.
+    /// </summary>
+    public void FailUnsealed(KafkaException? cause)
+    {
+        bool fatal = _transactions?.State.HasFatalError == true;
+        var batches = _accumulator.TakeUnsealed(includeSealed: fatal);
+        if (batches.Count == 0)
+            return;
+        var error = fatal && cause is not null
+            ? cause
+            : new Errors.TransactionAbortedException(cause is null
+                ? "The record's transaction was aborted before the record was sent."
+                : $"The record's transaction must abort ({cause.Message}); the record was not sent.", cause);
+        foreach (var batch in batches)
+            Fail(batch, error);
     }
 
     private async Task InitProducerIdAsync(CancellationToken token)
@@ -205,7 +255,7 @@ internal sealed class Sender : IDisposable
             var metadata = _cluster.Metadata;
             var request = new ProduceRequest
             {
-                TransactionalId = null,
+                TransactionalId = _options.TransactionalId,
                 Acks = _options.Acks,
                 TimeoutMs = (int)_options.RequestTimeout.TotalMilliseconds,
                 TopicData = batches.GroupBy(b => b.Topic, StringComparer.Ordinal).Select(g => new ProduceRequest.TopicProduceData
@@ -334,6 +384,9 @@ internal sealed class Sender : IDisposable
 
     private void Fail(ProducerBatch batch, KafkaException error)
     {
+        // A batch of the transaction failed: the transaction can only abort now (or the producer is fenced).
+        if (_transactions is not null && error is not Errors.TransactionAbortedException && batch.IsSealed && !_stop.IsCancellationRequested)
+            _transactions.State.BatchFailed(error);
         var copy = batch.Records;
         foreach (var pending in copy)
             pending.Completion?.TrySetException(error);
