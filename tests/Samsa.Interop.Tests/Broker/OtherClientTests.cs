@@ -105,7 +105,7 @@ public class OtherClientTests
     /// kafkajs lives in tests/interop-js/node_modules, which a fresh clone lacks: install the pinned
     /// version (package-lock.json) as .ci/install-deps does, or fail naming the command to run.
     /// </summary>
-    private static async Task EnsureKafkajs(string directory)
+    internal static async Task EnsureKafkajs(string directory)
     {
         if (Directory.Exists(Path.Combine(directory, "node_modules", "kafkajs")))
             return;
