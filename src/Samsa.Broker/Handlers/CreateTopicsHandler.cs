@@ -11,7 +11,8 @@ namespace Samsa.Broker.Handlers;
 // this node. Topic configs are validated (INVALID_CONFIG) and stored with the topic. Past 10,000
 // partitions in one request every topic gets POLICY_VIOLATION (Kafka's cap), and past max.partitions
 // (Samsa's own ceiling) the topic that would cross it does. With an authorizer each topic needs
-// CREATE on the cluster or on the topic (else TOPIC_AUTHORIZATION_FAILED).
+// CREATE on the cluster or on the topic (else TOPIC_AUTHORIZATION_FAILED). __transaction_state is the
+// coordinator's to create (INVALID_REQUEST, as Kafka refuses creating internal topics).
 internal sealed class CreateTopicsHandler(TopicManager topics) : IApiHandler
 {
     public ApiKey Key => ApiKey.CreateTopics;
@@ -37,6 +38,13 @@ internal sealed class CreateTopicsHandler(TopicManager topics) : IApiHandler
             if (!seen.Add(t.Name))
             {
                 (result.ErrorCode, result.ErrorMessage) = (ErrorCode.InvalidRequest, $"Topic '{t.Name}' appears more than once in the request.");
+                continue;
+            }
+            if (t.Name == Transactions.TransactionLog.TopicName && !topics.TryGet(t.Name, out _))
+            {
+                // The coordinator creates it on first use with transaction.state.log.num.partitions; one
+                // made by hand with another count would route ids to partitions it does not have.
+                (result.ErrorCode, result.ErrorMessage) = (ErrorCode.InvalidRequest, $"Creation of internal topic {t.Name} is prohibited.");
                 continue;
             }
             if (!clusterCreate && !context.Authorize(AclOperation.Create, AclResourceType.Topic, t.Name))

@@ -84,6 +84,14 @@ public sealed class CoordinatorWireTests : IAsyncLifetime
         Assert.Equal((ErrorCode.None, _broker.Port), (single.ErrorCode, single.Port));
         var batched = await _wire.SendAsync<FindCoordinatorResponse>(new FindCoordinatorRequest { KeyType = 1, CoordinatorKeys = [Id, "other"] }, 4);
         Assert.All(batched.Coordinators, c => Assert.Equal((ErrorCode.None, _broker.Port), (c.ErrorCode, c.Port)));
+
+        // __transaction_state is the coordinator's to create, with its partition count.
+        var created = await _wire.SendAsync<CreateTopicsResponse>(new CreateTopicsRequest
+        {
+            Topics = [new() { Name = "__transaction_state", NumPartitions = 1, ReplicationFactor = 1 }],
+            TimeoutMs = 5000,
+        }, 5);
+        Assert.Equal(ErrorCode.InvalidRequest, created.Topics.Single().ErrorCode);
     }
 
     [Fact]
