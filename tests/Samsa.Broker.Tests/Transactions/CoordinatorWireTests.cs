@@ -89,7 +89,6 @@ public sealed class CoordinatorWireTests : IAsyncLifetime
         var created = await _wire.SendAsync<CreateTopicsResponse>(new CreateTopicsRequest
         {
             Topics = [new() { Name = "__transaction_state", NumPartitions = 1, ReplicationFactor = 1 }],
-            TimeoutMs = 5000,
         }, 5);
         Assert.Equal(ErrorCode.InvalidRequest, created.Topics.Single().ErrorCode);
     }
