@@ -94,6 +94,21 @@ public sealed record BrokerOptions
     /// </summary>
     public TimeSpan FlushCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>transaction.state.log.num.partitions: partitions of __transaction_state (fixed once created).</summary>
+    public int TransactionStateLogPartitions { get; init; } = 50;
+
+    /// <summary>transaction.max.timeout.ms: the largest transaction.timeout.ms a producer may ask for (Kafka's default, 15 minutes).</summary>
+    public TimeSpan TransactionMaxTimeout { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>transactional.id.expiration.ms: a transactional id with no transaction for this long is removed (Kafka's default, 7 days).</summary>
+    public TimeSpan TransactionalIdExpiration { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>transaction.abort.timed.out.transaction.cleanup.interval.ms: how often timed-out transactions are aborted.</summary>
+    public TimeSpan TransactionAbortCheckInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>transaction.remove.expired.transaction.cleanup.interval.ms: how often expired transactional ids are removed.</summary>
+    public TimeSpan TransactionalIdExpirationCheckInterval { get; init; } = TimeSpan.FromHours(1);
+
     /// <summary>offsets.topic.num.partitions.</summary>
     public int OffsetsTopicPartitions { get; init; } = 50;
 

@@ -28,6 +28,7 @@ public sealed class SamsaBroker : IAsyncDisposable
     private readonly RequestDispatcher _dispatcher;
     private readonly TopicManager _topics;
     private readonly GroupCoordinator _groups;
+    private readonly Transactions.TransactionCoordinator _transactions;
     private readonly Share.SharePartitionManager? _shares;
     private readonly ConcurrentDictionary<long, (KafkaConnection Connection, Task Task)> _connections = new();
     private readonly CancellationTokenSource _shutdown = new();
@@ -48,9 +49,10 @@ public sealed class SamsaBroker : IAsyncDisposable
     private int _cleaning;
 
     private SamsaBroker(BrokerOptions options, ILoggerFactory loggerFactory, List<Listener> listeners, Security.Sasl.ScramCredentialStore scram, TopicManager topics, GroupCoordinator groups,
-        Security.Authorization.IAuthorizer? authorizer)
+        Security.Authorization.IAuthorizer? authorizer, Transactions.TransactionCoordinator transactions)
     {
         _groups = groups;
+        _transactions = transactions;
         _shares = groups.ShareListener as Share.SharePartitionManager;
         _options = options;
         _logger = loggerFactory.CreateLogger<SamsaBroker>();
@@ -62,7 +64,8 @@ public sealed class SamsaBroker : IAsyncDisposable
         AdvertisedHost = listeners[0].AdvertisedHost;
         AdvertisedPort = listeners[0].AdvertisedPort;
         var node = new BrokerNode(options.NodeId, AdvertisedHost, AdvertisedPort, options.ClusterId);
-        _dispatcher = new RequestDispatcher(HandlerSet.Create(node, options, topics, groups, () => _dispatcher!.Advertised, _fetches, _shares, scram, authorizer),
+        _dispatcher = new RequestDispatcher(HandlerSet.Create(node, options, topics, groups, () => _dispatcher!.Advertised, _fetches, _shares, scram, authorizer,
+            transactions),
             loggerFactory.CreateLogger<RequestDispatcher>(), _metrics, authorizer);
         _metrics.Attach(topics, groups, options.TimeProvider, _logger);
         var period = options.ConnectionsMaxIdle < TimeSpan.FromSeconds(60) ? options.ConnectionsMaxIdle / 2 : TimeSpan.FromSeconds(30);
@@ -139,6 +142,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         DataDirectoryLock? directoryLock = null;
         TopicManager? topics = null;
         GroupCoordinator groups;
+        Transactions.TransactionCoordinator transactions;
         Security.Authorization.IAuthorizer? authorizer = null;
         try
         {
@@ -147,6 +151,7 @@ public sealed class SamsaBroker : IAsyncDisposable
                 authorizer = new Security.Authorization.AclAuthorizer(new Security.Authorization.AclStore(options.DataDirectory), options.SuperUsers, options.AllowEveryoneIfNoAclFound);
             topics = await TopicManager.OpenAsync(options, loggerFactory.CreateLogger<TopicManager>(), cancellationToken).ConfigureAwait(false);
             groups = LoadGroups(options, topics, loggerFactory);
+            transactions = LoadTransactions(options, topics, groups, loggerFactory);
         }
         catch
         {
@@ -159,7 +164,7 @@ public sealed class SamsaBroker : IAsyncDisposable
                 RemoveNewDirectory(options.DataDirectory);
             throw;
         }
-        var broker = new SamsaBroker(options, loggerFactory, listeners, scram, topics, groups, authorizer) { _directoryLock = directoryLock };
+        var broker = new SamsaBroker(options, loggerFactory, listeners, scram, topics, groups, authorizer, transactions) { _directoryLock = directoryLock };
         broker._acceptLoops = Task.WhenAll(listeners.Select(l => Task.Run(() => broker.AcceptLoopAsync(l), CancellationToken.None)));
         foreach (var l in listeners)
             broker._logger.LogInformation("Samsa broker {NodeId} listening on {Endpoint} ({Listener}, {Protocol}), advertised as {Host}:{Port}", options.NodeId, l.Socket.LocalEndPoint, l.Name, l.Protocol.KafkaName(), l.AdvertisedHost, l.AdvertisedPort);
@@ -248,13 +253,52 @@ public sealed class SamsaBroker : IAsyncDisposable
             ShareMaxSize = options.ShareGroupMaxSize,
         }, options.TimeProvider, log, logger, new TopicCatalog(topics), new GroupConfigs(options, persistent: true));
         topics.Changed += coordinator.TopicsChanged;
-        coordinator.Load(log.Read);
+        coordinator.LoadEntries(log.ReadEntries);
         if (options.ShareVersion >= 1)
         {
             var shares = LoadShares(options, topics, loggerFactory);
             shares.GroupConfigs = coordinator.Configs;
             coordinator.ShareListener = shares;
         }
+        return coordinator;
+    }
+
+    /// <summary>
+    /// Opens (or creates) __transaction_state, replays it into the transaction coordinator, then
+    /// finishes the transactions a crash left prepared (their markers are written again).
+    /// </summary>
+    private static Transactions.TransactionCoordinator LoadTransactions(BrokerOptions options, TopicManager topics, GroupCoordinator groups, ILoggerFactory loggerFactory)
+    {
+        var logger = loggerFactory.CreateLogger<Transactions.TransactionCoordinator>();
+        IOffsetsLog log;
+        int partitions;
+        OffsetsLog? existing = null;
+        if (topics.TryGet(Transactions.TransactionLog.TopicName, out var stateTopic))
+            (log, partitions) = (existing = new OffsetsLog(stateTopic, options.TimeProvider, logger), stateTopic.Partitions.Length);
+        else
+        {
+            partitions = options.TransactionStateLogPartitions;
+            log = new Transactions.LazyTopicLog(() =>
+            {
+                // As Kafka creates it: compacted, on first use.
+                var (error, message, created) = topics.Create(Transactions.TransactionLog.TopicName, partitions,
+                    configs: new Dictionary<string, string?> { ["cleanup.policy"] = "compact" });
+                return created ?? (topics.TryGet(Transactions.TransactionLog.TopicName, out var raced) ? raced
+                    : throw new Samsa.Storage.StorageException($"{Transactions.TransactionLog.TopicName} could not be created ({error}): {message}"));
+            }, options.TimeProvider, logger);
+        }
+        var markers = new Transactions.TxnMarkerWriter(topics, groups, options.TimeProvider);
+        var coordinator = new Transactions.TransactionCoordinator(new Transactions.TransactionCoordinatorOptions
+        {
+            Partitions = partitions,
+            MaxTimeout = options.TransactionMaxTimeout,
+            TransactionalIdExpiration = options.TransactionalIdExpiration,
+            AbortCheckInterval = options.TransactionAbortCheckInterval,
+            ExpirationCheckInterval = options.TransactionalIdExpirationCheckInterval,
+        }, options.TimeProvider, log, markers, new Transactions.ProducerIdAllocator(options.TimeProvider), groups.Options.OffsetsTopicPartitions, logger);
+        if (existing is not null)
+            coordinator.Load(existing.Read);
+        coordinator.RecoverPrepared();
         return coordinator;
     }
 
@@ -452,6 +496,7 @@ public sealed class SamsaBroker : IAsyncDisposable
         foreach (var (connection, _) in _connections.Values)
             connection.Close("broker shutting down");
         await _acceptLoops.ConfigureAwait(false);
+        _transactions.Dispose();
         _groups.Dispose();
         _shares?.Dispose();
         await _topics.DisposeAsync().ConfigureAwait(false);

@@ -66,16 +66,25 @@ internal sealed class GroupCoordinator : IDisposable
     }
 
     /// <summary>Replays every record of __consumer_offsets, partition by partition, before serving.</summary>
-    public void Load(Func<int, IEnumerable<(byte[] Key, byte[]? Value)>> recordsOfPartition)
+    public void Load(Func<int, IEnumerable<(byte[] Key, byte[]? Value)>> recordsOfPartition) =>
+        LoadEntries(p => recordsOfPartition(p).Select(r => new OffsetsLogEntry(r.Key, r.Value)));
+
+    /// <summary>Replays every record, transactional batches and markers included, partition by partition, before serving.</summary>
+    public void LoadEntries(Func<int, IEnumerable<OffsetsLogEntry>> recordsOfPartition)
     {
         foreach (var shard in _shards)
         {
             shard.BeginLoad();
-            foreach (var (key, value) in recordsOfPartition(shard.Partition))
+            foreach (var entry in recordsOfPartition(shard.Partition))
             {
                 try
                 {
-                    shard.Replay(key, value);
+                    if (entry.Marker is { } marker)
+                        shard.ReplayTxnMarker(entry.ProducerId, marker == Samsa.Protocol.Records.ControlRecordType.Commit);
+                    else if (entry.ProducerId >= 0)
+                        shard.ReplayTransactional(entry.ProducerId, entry.Key, entry.Value);
+                    else
+                        shard.Replay(entry.Key, entry.Value);
                 }
                 catch (ProtocolException)
                 {

@@ -29,6 +29,7 @@ internal sealed partial class GroupShard
             case 1:
             {
                 var k = VersionedData.Read<OffsetCommitKey>(key, out _)!;
+                SupersedePendingLocked(k.Group, k.Topic, k.Partition);
                 if (value is null)
                 {
                     if (_offsets.TryGetValue(k.Group, out var offsets))

@@ -8,7 +8,20 @@ internal interface IOffsetsLog
 {
     /// <summary>Durably appends records (null value = tombstone) before the caller applies them; throws when it cannot.</summary>
     void Append(int partition, IReadOnlyList<CoordinatorRecord> records);
+
+    /// <summary>Appends offset records as one transactional batch of the producer (TxnOffsetCommit); throws when it cannot.</summary>
+    void AppendTransactional(int partition, IReadOnlyList<CoordinatorRecord> records, long producerId, short producerEpoch);
+
+    /// <summary>Appends a COMMIT or ABORT marker of the producer; returns the log's refusal (INVALID_PRODUCER_EPOCH) or NONE.</summary>
+    Samsa.Protocol.ErrorCode AppendMarker(int partition, long producerId, short producerEpoch, bool commit);
 }
+
+/// <summary>
+/// One record of __consumer_offsets as loading sees it: a plain record, an offset record of a
+/// transactional batch (<see cref="ProducerId"/> set, pending until its marker), or a marker
+/// (<see cref="Marker"/> set, no key).
+/// </summary>
+internal readonly record struct OffsetsLogEntry(byte[] Key, byte[]? Value, long ProducerId = -1, Samsa.Protocol.Records.ControlRecordType? Marker = null);
 
 /// <summary>
 /// __consumer_offsets: which partition a group lives in, and the record formats Kafka itself

@@ -26,7 +26,7 @@ internal sealed class DeleteTopicsHandler(TopicManager topics) : IApiHandler
                 result.ErrorCode = ErrorCode.TopicAuthorizationFailed;
             else if (resolved is null)
                 result.ErrorCode = name is null ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition;
-            else if (resolved is TopicManager.ConsumerOffsetsTopic or Share.ShareStateLog.TopicName)
+            else if (resolved is TopicManager.ConsumerOffsetsTopic or Share.ShareStateLog.TopicName or Transactions.TransactionLog.TopicName)
                 (result.ErrorCode, result.ErrorMessage) = (ErrorCode.InvalidTopicException, "Internal topics cannot be deleted.");
             else
                 result.ErrorCode = topics.Delete(resolved);

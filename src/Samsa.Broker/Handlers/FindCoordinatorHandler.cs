@@ -4,8 +4,9 @@ using Samsa.Protocol.Messages;
 
 namespace Samsa.Broker.Handlers;
 
-// FindCoordinator v0-6: this node coordinates every group (key type 0), at the listener the request came in on. v4+ batches keys.
-// Transaction coordinators (key type 1) are refused: transactions are not implemented.
+// FindCoordinator v0-6: this node coordinates every group (key type 0) and every transactional id
+// (key type 1), at the listener the request came in on. v4+ batches keys. Other key types (share, 2)
+// are answered COORDINATOR_NOT_AVAILABLE.
 internal sealed class FindCoordinatorHandler(BrokerNode node) : IApiHandler
 {
     public ApiKey Key => ApiKey.FindCoordinator;
@@ -13,8 +14,8 @@ internal sealed class FindCoordinatorHandler(BrokerNode node) : IApiHandler
     public ValueTask<IResponse?> HandleAsync(RequestContext context, IRequest request, CancellationToken cancellationToken)
     {
         var r = (FindCoordinatorRequest)request;
-        var error = r.KeyType == 0 ? ErrorCode.None : ErrorCode.CoordinatorNotAvailable;
-        string? message = error == ErrorCode.None ? null : "Samsa coordinates consumer groups only; transactions are not supported.";
+        var error = r.KeyType is 0 or 1 ? ErrorCode.None : ErrorCode.CoordinatorNotAvailable;
+        string? message = error == ErrorCode.None ? null : $"Samsa coordinates consumer groups and transactions, not key type {r.KeyType}.";
         var response = new FindCoordinatorResponse { ErrorMessage = message, ErrorCode = error };
         var (host, port) = node.AddressFor(context);
         if (context.ApiVersion >= 4)

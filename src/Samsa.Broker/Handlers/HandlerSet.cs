@@ -10,9 +10,10 @@ internal static class HandlerSet
 {
     public static List<IApiHandler> Create(BrokerNode node, BrokerOptions options, TopicManager topics, GroupCoordinator groups, Func<IReadOnlyList<ApiVersionsResponse.ApiVersion>> advertised,
         FetchObserver? fetches = null, Share.SharePartitionManager? shares = null, Security.Sasl.ScramCredentialStore? scram = null,
-        Security.Authorization.IAuthorizer? authorizer = null)
+        Security.Authorization.IAuthorizer? authorizer = null, Transactions.TransactionCoordinator? transactions = null)
     {
         var appends = topics.Appends;
+        ArgumentNullException.ThrowIfNull(transactions);
         List<IApiHandler> handlers =
         [
             new ApiVersionsHandler(advertised),
@@ -23,8 +24,8 @@ internal static class HandlerSet
             new DeleteTopicsHandler(topics),
             new CreatePartitionsHandler(topics),
             new DescribeClusterHandler(node),
-            new InitProducerIdHandler(),
-            new ProduceHandler(topics, options, appends),
+            new InitProducerIdHandler(transactions),
+            new ProduceHandler(topics, options, appends, transactions),
             new FetchHandler(topics, options, appends, fetches),
             new ListOffsetsHandler(topics),
             new DeleteRecordsHandler(topics),
@@ -44,6 +45,12 @@ internal static class HandlerSet
             new OffsetDeleteHandler(groups),
             new ConsumerGroupDescribeHandler(groups),
             new ConsumerGroupHeartbeatHandler(groups),
+            new AddPartitionsToTxnHandler(transactions, topics),
+            new AddOffsetsToTxnHandler(transactions),
+            new EndTxnHandler(transactions),
+            new TxnOffsetCommitHandler(transactions, groups, topics),
+            new DescribeTransactionsHandler(transactions),
+            new ListTransactionsHandler(transactions, options.TimeProvider),
             new DescribeAclsHandler(authorizer),
             new CreateAclsHandler(authorizer),
             new DeleteAclsHandler(authorizer),

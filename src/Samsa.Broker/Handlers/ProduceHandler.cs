@@ -25,8 +25,8 @@ namespace Samsa.Broker.Handlers;
 // and open their producer's transaction in the partition log, which holds the last stable offset
 // there until the coordinator's marker; a producer inside a transaction sending a non-transactional
 // batch gets INVALID_TXN_STATE, as in Kafka. Control batches from clients are refused (INVALID_RECORD).
-// Not implemented here: KIP-890 verification that the partition was added to the transaction.
-internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options, AppendNotifier appends) : IApiHandler
+// KIP-890 part 1: a transactional batch for a partition not added to the open transaction is refused (ProduceHandler.Transactions.cs).
+internal sealed partial class ProduceHandler(TopicManager topics, BrokerOptions options, AppendNotifier appends, Transactions.TransactionCoordinator? transactions = null) : IApiHandler
 {
     public ApiKey Key => ApiKey.Produce;
 
@@ -52,8 +52,10 @@ internal sealed class ProduceHandler(TopicManager topics, BrokerOptions options,
                     pr.ErrorCode = ErrorCode.TopicAuthorizationFailed;
                 else if (topic is null || p.Index < 0 || p.Index >= topic.Partitions.Length)
                     pr.ErrorCode = context.ApiVersion >= 13 ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition;
-                else if (topic.Name is TopicManager.ConsumerOffsetsTopic or Share.ShareStateLog.TopicName)
+                else if (topic.Name is TopicManager.ConsumerOffsetsTopic or Share.ShareStateLog.TopicName or Transactions.TransactionLog.TopicName)
                     (pr.ErrorCode, pr.ErrorMessage) = (ErrorCode.InvalidTopicException, $"Clients may not produce to {topic.Name}.");
+                else if (VerifyTransaction(r, context, topic.Name, p) is { } refused)
+                    (pr.ErrorCode, pr.ErrorMessage) = refused;
                 else
                 {
                     var log = topic.Partitions[p.Index];

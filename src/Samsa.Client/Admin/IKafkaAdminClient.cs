@@ -81,4 +81,11 @@ public interface IKafkaAdminClient : IDisposable, IAsyncDisposable
 
     /// <summary>Deletes the ACLs matching any of <paramref name="filters"/>; returns those deleted.</summary>
     Task<IReadOnlyList<AclBinding>> DeleteAclsAsync(IEnumerable<AclBindingFilter> filters, CancellationToken cancellationToken = default);
+
+    /// <summary>Transactional ids on every broker, optionally filtered by state, producer id and running time.</summary>
+    Task<IReadOnlyList<TransactionListing>> ListTransactionsAsync(IEnumerable<string>? states = null, IEnumerable<long>? producerIds = null,
+        TimeSpan? runningLongerThan = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Describes a transactional id at its coordinator.</summary>
+    Task<TransactionDescription> DescribeTransactionAsync(string transactionalId, CancellationToken cancellationToken = default);
 }

@@ -34,10 +34,45 @@ internal sealed class MemoryOffsetsLog : IOffsetsLog
         if (!Partitions.TryGetValue(partition, out var list))
             Partitions[partition] = list = [];
         list.AddRange(records.Select(r => (r.Key, r.Value)));
+        EntriesOf(partition).AddRange(records.Select(r => new OffsetsLogEntry(r.Key, r.Value)));
     }
 
     public IEnumerable<(byte[] Key, byte[]? Value)> Read(int partition) =>
         Partitions.TryGetValue(partition, out var list) ? list : [];
+
+    /// <summary>Every entry with its transaction, in append order (plain records, transactional offsets, markers).</summary>
+    public Dictionary<int, List<OffsetsLogEntry>> Entries { get; } = [];
+
+    /// <summary>A marker append answers this instead of writing (as a log refusing an old epoch would).</summary>
+    public ErrorCode MarkerError { get; set; }
+
+    public void AppendTransactional(int partition, IReadOnlyList<CoordinatorRecord> records, long producerId, short producerEpoch)
+    {
+        if (Failing)
+            throw new IOException("No space left on device (test)");
+        Appends++;
+        EntriesOf(partition).AddRange(records.Select(r => new OffsetsLogEntry(r.Key, r.Value, producerId)));
+    }
+
+    public ErrorCode AppendMarker(int partition, long producerId, short producerEpoch, bool commit)
+    {
+        if (Failing)
+            throw new IOException("No space left on device (test)");
+        if (MarkerError != ErrorCode.None)
+            return MarkerError;
+        EntriesOf(partition).Add(new OffsetsLogEntry([], null, producerId, commit ? Samsa.Protocol.Records.ControlRecordType.Commit : Samsa.Protocol.Records.ControlRecordType.Abort));
+        return ErrorCode.None;
+    }
+
+    /// <summary>Plain and transactional entries in append order, for <see cref="GroupCoordinator.LoadEntries"/>.</summary>
+    public IEnumerable<OffsetsLogEntry> ReadEntries(int partition) => EntriesOf(partition);
+
+    private List<OffsetsLogEntry> EntriesOf(int partition)
+    {
+        if (!Entries.TryGetValue(partition, out var list))
+            Entries[partition] = list = [];
+        return list;
+    }
 }
 
 /// <summary>A shard on fake time with helpers that speak the protocol like a consumer would.</summary>

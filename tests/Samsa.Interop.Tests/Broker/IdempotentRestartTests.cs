@@ -55,7 +55,7 @@ public sealed class IdempotentRestartTests
 
     private async Task<long> ProducerId(string bootstrap)
     {
-        var r = await Send<InitProducerIdResponse>(bootstrap, new InitProducerIdRequest { TransactionTimeoutMs = 60_000, ProducerId = -1, ProducerEpoch = -1 }, 4);
+        var r = await Send<InitProducerIdResponse>(bootstrap, new InitProducerIdRequest { TransactionalId = null, TransactionTimeoutMs = 60_000, ProducerId = -1, ProducerEpoch = -1 }, 4);
         Assert.Equal(ErrorCode.None, r.ErrorCode);
         return r.ProducerId;
     }

@@ -77,6 +77,28 @@ public sealed class ConfluentAclTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_transactional_producer_needs_write_on_its_transactional_id_and_read_on_the_group_it_commits_for()
+    {
+        await SetUpAsync(["tx"], Acl(ResourceType.Topic, "tx", AclOperation.Write));
+        IProducer<string, string> Producer() => new ProducerBuilder<string, string>(new ProducerConfig(As("alice")) { TransactionalId = "alice-tx" }).Build();
+        using (var refused = Producer())
+        {
+            var e = Assert.ThrowsAny<KafkaException>(() => refused.InitTransactions(TimeSpan.FromSeconds(15)));
+            Assert.Equal(ErrorCode.TransactionalIdAuthorizationFailed, e.Error.Code);
+        }
+        using (var admin = Admin("admin"))
+            await admin.CreateAclsAsync([Acl((ResourceType)5, "alice-tx", AclOperation.Write)]); // librdkafka's TRANSACTIONAL_ID; Confluent.Kafka has no name for it
+        using var producer = Producer();
+        producer.InitTransactions(TimeSpan.FromSeconds(15));
+        producer.BeginTransaction();
+        producer.Produce("tx", new Message<string, string> { Key = "k", Value = "v" });
+        using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig(As("admin")) { GroupId = "alice-group" }).Build();
+        var denied = Assert.ThrowsAny<KafkaException>(() =>
+            producer.SendOffsetsToTransaction([new TopicPartitionOffset("tx", 0, 1)], consumer.ConsumerGroupMetadata, TimeSpan.FromSeconds(15)));
+        Assert.Equal(ErrorCode.GroupAuthorizationFailed, denied.Error.Code);
+    }
+
+    [Fact]
     public async Task Prefixed_allow_grants_and_a_literal_deny_wins_over_it()
     {
         await SetUpAsync(["pre-open", "pre-blocked", "other"],
