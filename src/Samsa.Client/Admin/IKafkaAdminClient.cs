@@ -88,4 +88,10 @@ public interface IKafkaAdminClient : IDisposable, IAsyncDisposable
 
     /// <summary>Describes a transactional id at its coordinator.</summary>
     Task<TransactionDescription> DescribeTransactionAsync(string transactionalId, CancellationToken cancellationToken = default);
+
+    /// <summary>The producers each partition's leader keeps state for, with their open transactions (DescribeProducers).</summary>
+    Task<IReadOnlyDictionary<TopicPartition, IReadOnlyList<ProducerState>>> DescribeProducersAsync(IEnumerable<TopicPartition> partitions, CancellationToken cancellationToken = default);
+
+    /// <summary>Aborts a hanging transaction on one partition (WriteTxnMarkers; needs CLUSTER_ACTION).</summary>
+    Task AbortTransactionAsync(AbortTransactionSpec spec, CancellationToken cancellationToken = default);
 }
