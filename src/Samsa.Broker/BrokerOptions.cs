@@ -176,6 +176,12 @@ public sealed record BrokerOptions
     /// <summary>group.share.record.lock.duration.ms: how long a member holds records it fetched without acknowledging them.</summary>
     public TimeSpan ShareRecordLockDuration { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>group.share.min.record.lock.duration.ms: the lowest share.record.lock.duration.ms a group config may set.</summary>
+    public TimeSpan ShareGroupMinRecordLockDuration { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>group.share.max.record.lock.duration.ms: the highest share.record.lock.duration.ms a group config may set.</summary>
+    public TimeSpan ShareGroupMaxRecordLockDuration { get; init; } = TimeSpan.FromMinutes(1);
+
     /// <summary>group.share.delivery.count.limit: deliveries of a record before it is archived.</summary>
     public int ShareDeliveryCountLimit { get; init; } = 5;
 

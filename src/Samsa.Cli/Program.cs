@@ -8,8 +8,8 @@ root.Subcommands.Add(TopicsCommand.Create());
 root.Subcommands.Add(ProduceCommand.Create());
 root.Subcommands.Add(ConsumeCommand.Create());
 root.Subcommands.Add(GroupsCommand.Create());
-root.Subcommands.Add(TransactionsCommand.Create());
 root.Subcommands.Add(AclsCommand.Create());
+root.Subcommands.Add(TransactionsCommand.Create());
 root.Subcommands.Add(PerfCommand.Create());
 root.Subcommands.Add(Samsa.Cli.Demo.DemoCommand.Create());
 

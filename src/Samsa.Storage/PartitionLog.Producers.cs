@@ -12,6 +12,15 @@ namespace Samsa.Storage;
 /// <param name="Duplicate">A retry of a batch already in the log: not written again.</param>
 public readonly record struct AppendResult(ErrorCode Error, long BaseOffset, bool Duplicate);
 
+/// <summary>One producer's state in a partition, as DescribeProducers reports it.</summary>
+/// <param name="ProducerId">The producer id.</param>
+/// <param name="Epoch">Its current epoch.</param>
+/// <param name="LastSequence">The last sequence of its newest batch, or -1.</param>
+/// <param name="LastTimestamp">The newest batch's timestamp (ms).</param>
+/// <param name="CoordinatorEpoch">The coordinator epoch of its last marker, or -1.</param>
+/// <param name="CurrentTxnStartOffset">The first offset of its open transaction, or -1.</param>
+public readonly record struct ProducerInfo(long ProducerId, short Epoch, int LastSequence, long LastTimestamp, int CoordinatorEpoch, long CurrentTxnStartOffset);
+
 /// <summary>
 /// Idempotent producers across restarts, as Kafka does it: the producer state is written to a
 /// <c>.snapshot</c> file named by the offset it covers up to, when a segment rolls and at a clean
@@ -32,6 +41,21 @@ public sealed partial class PartitionLog
 
     /// <summary>Batch headers read after that snapshot at the last open.</summary>
     public int ProducerBatchesReplayed { get; private set; }
+
+    /// <summary>
+    /// The producers this partition keeps state for (Kafka's DescribeProducers): epoch, last
+    /// sequence and timestamp, the coordinator epoch of the last marker, and the first offset of the
+    /// open transaction (-1 when none). A copy, taken under the write lock.
+    /// </summary>
+    public IReadOnlyList<ProducerInfo> ActiveProducers()
+    {
+        lock (_writeLock)
+        {
+            return _producers.All.Select(kv => new ProducerInfo(kv.Key, kv.Value.Epoch,
+                kv.Value.Count > 0 ? kv.Value.Last.LastSequence : -1, kv.Value.LastTimestamp,
+                kv.Value.CoordinatorEpoch, kv.Value.CurrentTxnFirstOffset)).ToList();
+        }
+    }
 
     /// <summary>Producer ids the partition remembers.</summary>
     public int ProducerCount

@@ -188,7 +188,7 @@ internal sealed class GroupConfigs
             ?? Range(ConsumerSessionTimeoutKey, _broker.ConsumerGroupMinSessionTimeout, "group.consumer.min.session.timeout.ms", _broker.ConsumerGroupMaxSessionTimeout, "group.consumer.max.session.timeout.ms")
             ?? Range(ShareHeartbeatIntervalKey, _broker.ShareGroupMinHeartbeatInterval, "group.share.min.heartbeat.interval.ms", _broker.ShareGroupMaxHeartbeatInterval, "group.share.max.heartbeat.interval.ms")
             ?? Range(ShareSessionTimeoutKey, _broker.ShareGroupMinSessionTimeout, "group.share.min.session.timeout.ms", _broker.ShareGroupMaxSessionTimeout, "group.share.max.session.timeout.ms")
-            ?? Range(ShareRecordLockDurationKey, TimeSpan.FromSeconds(15), "group.share.min.record.lock.duration.ms", TimeSpan.FromMinutes(1), "group.share.max.record.lock.duration.ms");
+            ?? Range(ShareRecordLockDurationKey, _broker.ShareGroupMinRecordLockDuration, "group.share.min.record.lock.duration.ms", _broker.ShareGroupMaxRecordLockDuration, "group.share.max.record.lock.duration.ms");
         if (problem is not null)
             return problem;
         if (Int(ConsumerSessionTimeoutKey) <= Int(ConsumerHeartbeatIntervalKey))

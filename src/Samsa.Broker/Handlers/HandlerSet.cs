@@ -51,6 +51,8 @@ internal static class HandlerSet
             new TxnOffsetCommitHandler(transactions, groups, topics),
             new DescribeTransactionsHandler(transactions),
             new ListTransactionsHandler(transactions, options.TimeProvider),
+            new DescribeProducersHandler(topics),
+            new WriteTxnMarkersHandler(topics, groups, options.TimeProvider),
             new DescribeAclsHandler(authorizer),
             new CreateAclsHandler(authorizer),
             new DeleteAclsHandler(authorizer),

@@ -190,7 +190,11 @@ internal sealed class ShareFetchHandler(SharePartitionManager shares, GroupCoord
         ShareAcquireMode mode, Func<TopicIdPartition, ShareFetchResponse.PartitionData> result)
     {
         var partitions = session.Partitions;
-        long budget = r.MaxBytes <= 0 ? int.MaxValue : r.MaxBytes;
+        // MaxBytes 0 asks for nothing (librdkafka's fetch.max.bytes=0 expects empty answers); negative means no limit.
+        if (r.MaxBytes == 0)
+            return false;
+        long budget = r.MaxBytes < 0 ? int.MaxValue : r.MaxBytes;
+        bool readCommitted = shares.GroupConfigs?.ShareIsolationLevel(session.GroupId) == "read_committed";
         long records = maxRecords;
         bool any = false;
         int begin = session.Cursor % Math.Max(partitions.Length, 1);
@@ -210,7 +214,7 @@ internal sealed class ShareFetchHandler(SharePartitionManager shares, GroupCoord
             {
                 var leader = shares.GetOrCreate(new ShareKey(session.GroupId, tp.TopicId, tp.Partition), log);
                 int limit = (int)Math.Clamp(budget, 1, int.MaxValue);
-                if (SharePartitionManager.Acquire(leader, log, memberId, (int)Math.Min(records, int.MaxValue), batchSize, mode, limit) is not { } taken)
+                if (SharePartitionManager.Acquire(leader, log, memberId, (int)Math.Min(records, int.MaxValue), batchSize, mode, limit, readCommitted) is not { } taken)
                     continue;
                 context.RegisterForDispose(taken.Read);
                 var data = result(tp);

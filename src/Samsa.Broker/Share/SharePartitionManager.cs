@@ -183,7 +183,8 @@ internal sealed class SharePartitionManager : IShareGroupListener, IDisposable
     /// (outside its lock), then takes what is still free under the lock. A read that another
     /// member's acquisition overtook is retried from the new fetch offset.
     /// </summary>
-    public static ShareAcquisition? Acquire(ShareLeader leader, PartitionLog log, string memberId, int maxRecords, int batchSize, ShareAcquireMode mode, int maxBytes)
+    public static ShareAcquisition? Acquire(ShareLeader leader, PartitionLog log, string memberId, int maxRecords, int batchSize, ShareAcquireMode mode, int maxBytes,
+        bool readCommitted = false)
     {
         for (int attempt = 0; attempt < 4; attempt++)
         {
@@ -198,10 +199,14 @@ internal sealed class SharePartitionManager : IShareGroupListener, IDisposable
                 full = fetchOffset > partition.EndOffset && partition.InFlightCount >= partition.Options.MaxInFlightRecords;
                 leader.AfterChange();
             }
-            if (full || fetchOffset >= log.LogEndOffset)
+            // share.isolation.level=read_committed: nothing at or past the last stable offset (a batch
+            // boundary: the first batch of the oldest open transaction).
+            long end = readCommitted ? log.LastStableOffset : log.LogEndOffset;
+            if (full || fetchOffset >= end)
                 return null;
             var read = log.Read(fetchOffset, Math.Max(maxBytes, 1));
-            var (ranges, ends) = Batches(read.Memory);
+            var aborted = readCommitted ? log.CollectAbortedTransactions(fetchOffset, end) : null;
+            var (ranges, ends, abortedRanges) = Batches(read.Memory, end, aborted);
             if (ranges.Length == 0)
             {
                 read.Dispose();
@@ -220,7 +225,19 @@ internal sealed class SharePartitionManager : IShareGroupListener, IDisposable
                     // The log start moved past everything in flight meanwhile: read again.
                     acquired = [];
                 }
-                overtaken = acquired.Count == 0 && leader.Partition.NextFetchOffset() != fetchOffset;
+                if (abortedRanges.Count > 0 && acquired.Count > 0)
+                {
+                    // Records of aborted transactions are archived, never delivered (as Kafka's share
+                    // partitions do under read_committed); what is left goes to the member.
+                    foreach (var range in Intersect(acquired, abortedRanges))
+                        leader.Partition.Acknowledge(memberId, [new ShareAcknowledgement(range.First, range.Last, [(sbyte)AcknowledgeType.Reject])]);
+                    acquired = Subtract(acquired, abortedRanges);
+                    overtaken = acquired.Count == 0;
+                }
+                else
+                {
+                    overtaken = acquired.Count == 0 && leader.Partition.NextFetchOffset() != fetchOffset;
+                }
                 leader.AfterChange();
             }
             if (acquired.Count == 0)
@@ -243,23 +260,72 @@ internal sealed class SharePartitionManager : IShareGroupListener, IDisposable
         return null;
     }
 
-    /// <summary>The batches of a log read: their offset ranges and where each ends in the buffer.</summary>
-    private static (OffsetRange[] Ranges, int[] Ends) Batches(ReadOnlyMemory<byte> memory)
+    /// <summary>
+    /// The batches of a log read below <paramref name="end"/>: their offset ranges, where each ends in
+    /// the buffer, and the ranges of those that belong to one of the <paramref name="aborted"/> transactions.
+    /// </summary>
+    private static (OffsetRange[] Ranges, int[] Ends, List<OffsetRange> Aborted) Batches(ReadOnlyMemory<byte> memory, long end, List<AbortedTransaction>? aborted)
     {
         var ranges = new List<OffsetRange>();
         var ends = new List<int>();
+        var abortedRanges = new List<OffsetRange>();
         var span = memory.Span;
         int at = 0;
         while (at + RecordBatchHeader.Size <= span.Length)
         {
             var header = RecordBatchHeader.Read(span[at..]);
-            if (header.TotalSize <= 0 || at + header.TotalSize > span.Length)
+            if (header.TotalSize <= 0 || at + header.TotalSize > span.Length || header.BaseOffset >= end)
                 break;
             at += header.TotalSize;
             ranges.Add(new OffsetRange(header.BaseOffset, header.LastOffset));
             ends.Add(at);
+            if (aborted is not null && header.IsTransactional && !header.IsControl)
+            {
+                foreach (var txn in aborted)
+                {
+                    if (txn.ProducerId == header.ProducerId && txn.FirstOffset <= header.BaseOffset && header.LastOffset <= txn.LastOffset)
+                    {
+                        abortedRanges.Add(new OffsetRange(header.BaseOffset, header.LastOffset));
+                        break;
+                    }
+                }
+            }
         }
-        return ([.. ranges], [.. ends]);
+        return ([.. ranges], [.. ends], abortedRanges);
+    }
+
+    private static IEnumerable<OffsetRange> Intersect(IReadOnlyList<AcquiredRange> acquired, List<OffsetRange> ranges)
+    {
+        foreach (var a in acquired)
+        {
+            foreach (var r in ranges)
+            {
+                long first = Math.Max(a.FirstOffset, r.First), last = Math.Min(a.LastOffset, r.Last);
+                if (first <= last)
+                    yield return new OffsetRange(first, last);
+            }
+        }
+    }
+
+    /// <summary>The acquired ranges less the given ones (sorted, disjoint).</summary>
+    private static List<AcquiredRange> Subtract(IReadOnlyList<AcquiredRange> acquired, List<OffsetRange> removed)
+    {
+        var result = new List<AcquiredRange>();
+        foreach (var a in acquired)
+        {
+            long next = a.FirstOffset;
+            foreach (var r in removed)
+            {
+                if (r.Last < next || r.First > a.LastOffset)
+                    continue;
+                if (r.First > next)
+                    result.Add(a with { FirstOffset = next, LastOffset = r.First - 1 });
+                next = r.Last + 1;
+            }
+            if (next <= a.LastOffset)
+                result.Add(a with { FirstOffset = next });
+        }
+        return result;
     }
 
     /// <summary>Applies one partition's acknowledgements for a member (all or none).</summary>

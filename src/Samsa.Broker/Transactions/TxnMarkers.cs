@@ -17,7 +17,7 @@ internal static class TxnMarkers
 {
     public const int CoordinatorEpoch = 0;
 
-    public static void Build(PooledBufferWriter output, long producerId, short producerEpoch, bool commit, long timestamp)
+    public static void Build(PooledBufferWriter output, long producerId, short producerEpoch, bool commit, long timestamp, int coordinatorEpoch = CoordinatorEpoch)
     {
         using var builder = new RecordBatchBuilder
         {
@@ -28,7 +28,7 @@ internal static class TxnMarkers
             IsControl = true,
         };
         builder.Add(timestamp, ControlRecord.Key(commit ? ControlRecordType.Commit : ControlRecordType.Abort), false,
-            ControlRecord.EndTransactionValue(CoordinatorEpoch), false);
+            ControlRecord.EndTransactionValue(coordinatorEpoch), false);
         builder.Build(output);
     }
 }

@@ -4,8 +4,8 @@ using Samsa.Client.Admin;
 
 namespace Samsa.Cli.Commands;
 
-/// <summary><c>samsa transactions list|describe</c>, like kafka-transactions.sh's list and describe.</summary>
-internal static class TransactionsCommand
+/// <summary><c>samsa transactions list|describe|describe-producers|find-hanging|abort</c>, like kafka-transactions.sh.</summary>
+internal static partial class TransactionsCommand
 {
     public static Command Create()
     {
@@ -59,6 +59,8 @@ internal static class TransactionsCommand
 
         transactions.Subcommands.Add(list);
         transactions.Subcommands.Add(describe);
+        foreach (var command in HangingCommands(verbose, output, Admin))
+            transactions.Subcommands.Add(command);
         return transactions;
     }
 }

@@ -73,13 +73,6 @@ public interface IKafkaAdminClient : IDisposable, IAsyncDisposable
     /// <summary>Removes static members from a group.</summary>
     Task RemoveMembersAsync(string groupId, IEnumerable<string> groupInstanceIds, CancellationToken cancellationToken = default);
 
-    /// <summary>Transactional ids on every broker, optionally filtered by state, producer id and running time.</summary>
-    Task<IReadOnlyList<TransactionListing>> ListTransactionsAsync(IEnumerable<string>? states = null, IEnumerable<long>? producerIds = null,
-        TimeSpan? runningLongerThan = null, CancellationToken cancellationToken = default);
-
-    /// <summary>Describes a transactional id at its coordinator.</summary>
-    Task<TransactionDescription> DescribeTransactionAsync(string transactionalId, CancellationToken cancellationToken = default);
-
     /// <summary>Creates ACLs (needs an authorizer on the broker and Alter on the cluster).</summary>
     Task CreateAclsAsync(IEnumerable<AclBinding> acls, CancellationToken cancellationToken = default);
 
@@ -88,4 +81,17 @@ public interface IKafkaAdminClient : IDisposable, IAsyncDisposable
 
     /// <summary>Deletes the ACLs matching any of <paramref name="filters"/>; returns those deleted.</summary>
     Task<IReadOnlyList<AclBinding>> DeleteAclsAsync(IEnumerable<AclBindingFilter> filters, CancellationToken cancellationToken = default);
+
+    /// <summary>Transactional ids on every broker, optionally filtered by state, producer id and running time.</summary>
+    Task<IReadOnlyList<TransactionListing>> ListTransactionsAsync(IEnumerable<string>? states = null, IEnumerable<long>? producerIds = null,
+        TimeSpan? runningLongerThan = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Describes a transactional id at its coordinator.</summary>
+    Task<TransactionDescription> DescribeTransactionAsync(string transactionalId, CancellationToken cancellationToken = default);
+
+    /// <summary>The producers each partition's leader keeps state for, with their open transactions (DescribeProducers).</summary>
+    Task<IReadOnlyDictionary<TopicPartition, IReadOnlyList<ProducerState>>> DescribeProducersAsync(IEnumerable<TopicPartition> partitions, CancellationToken cancellationToken = default);
+
+    /// <summary>Aborts a hanging transaction on one partition (WriteTxnMarkers; needs CLUSTER_ACTION).</summary>
+    Task AbortTransactionAsync(AbortTransactionSpec spec, CancellationToken cancellationToken = default);
 }

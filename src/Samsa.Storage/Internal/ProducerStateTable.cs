@@ -174,6 +174,9 @@ internal sealed class ProducerStateTable
 
     public bool TryGet(long producerId, out Producer producer) => _producers.TryGetValue(producerId, out producer!);
 
+    /// <summary>Every producer the partition remembers, for DescribeProducers. Caller holds the log's write lock.</summary>
+    public IEnumerable<KeyValuePair<long, Producer>> All => _producers;
+
     // Snapshot file: version (int32), CRC32C of everything after it (uint32), the snapshot's offset
     // (int64), the producer count (int32), then per producer its id (int64), epoch (int16), last
     // timestamp (int64), coordinator epoch (int32), open transaction's first offset (int64, -1: none;
