@@ -19,6 +19,11 @@ public class GroupRebalanceBenchmarks
         public void Append(int partition, IReadOnlyList<Samsa.Broker.Groups.Runtime.CoordinatorRecord> records)
         {
         }
+
+        public Samsa.Protocol.ErrorCode AppendTransactional(int partition, IReadOnlyList<Samsa.Broker.Groups.Runtime.CoordinatorRecord> records, long producerId, short producerEpoch) =>
+            Samsa.Protocol.ErrorCode.None;
+
+        public Samsa.Protocol.ErrorCode AppendMarker(int partition, long producerId, short producerEpoch, bool commit) => Samsa.Protocol.ErrorCode.None;
     }
 
     private static readonly byte[] Subscription = VersionedData.Write(new ConsumerProtocolSubscription { Topics = ["orders"] }, 3);

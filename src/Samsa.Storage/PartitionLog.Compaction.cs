@@ -198,7 +198,7 @@ public sealed partial class PartitionLog
         return ranges;
     }
 
-    /// <summary>A transactional data batch inside one of its producer's aborted transactions.</summary>
+    /// <summary>A transactional data batch inside one of its producer's aborted transactions (the rule of <see cref="AbortedTransaction.Covers"/>, on ranges grouped by producer).</summary>
     private static bool IsAborted(Dictionary<long, List<(long First, long Last)>> aborted, in RecordBatchHeader h)
     {
         if (!h.IsTransactional || h.IsControl || !aborted.TryGetValue(h.ProducerId, out var ranges))

@@ -92,6 +92,23 @@ public sealed partial class PartitionLog
         return result;
     }
 
+    /// <summary>
+    /// A coordinator's own transactional write (Kafka's AppendOrigin.COORDINATOR: TxnOffsetCommit's
+    /// records in __consumer_offsets): no sequence check, but refused with INVALID_PRODUCER_EPOCH
+    /// when a marker of a newer epoch is already in, checked under the write lock with the append,
+    /// so a write that lost a race with a fencing marker cannot reopen a transaction nobody will end.
+    /// </summary>
+    public AppendResult AppendCoordinatorTransactional(Span<byte> batch)
+    {
+        var h = RecordBatchHeader.Read(batch);
+        lock (_writeLock)
+        {
+            if (_producers.TryGet(h.ProducerId, out var producer) && h.ProducerEpoch < producer.Epoch)
+                return new AppendResult(ErrorCode.InvalidProducerEpoch, -1, false);
+            return new AppendResult(ErrorCode.None, AppendLocked(batch, h), false);
+        }
+    }
+
     private AppendResult AppendDataLocked(Span<byte> batch, in RecordBatchHeader h)
     {
         // A transaction is tracked by producer id and sequence: without them it could never be ended.

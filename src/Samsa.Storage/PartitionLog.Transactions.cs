@@ -11,7 +11,12 @@ namespace Samsa.Storage;
 /// <param name="FirstOffset">Its transaction's first offset in this partition.</param>
 /// <param name="LastOffset">The offset of the abort marker.</param>
 /// <param name="LastStableOffset">The last stable offset once the marker was appended.</param>
-public readonly record struct AbortedTransaction(long ProducerId, long FirstOffset, long LastOffset, long LastStableOffset);
+public readonly record struct AbortedTransaction(long ProducerId, long FirstOffset, long LastOffset, long LastStableOffset)
+{
+    /// <summary>Whether a data batch belongs to this transaction: its producer's, from the first offset up to the ABORT marker (LastOffset).</summary>
+    public bool Covers(in RecordBatchHeader batch) =>
+        batch.IsTransactional && !batch.IsControl && batch.ProducerId == ProducerId && batch.BaseOffset >= FirstOffset && batch.BaseOffset < LastOffset;
+}
 
 /// <summary>
 /// Transactions on the partition side (KIP-98, Kafka's ProducerStateManager and TransactionIndex):
@@ -73,8 +78,10 @@ public sealed partial class PartitionLog
     /// <summary>Ends the producer's transaction; an abort goes into <paramref name="segment"/>'s index unless it is there already (replay).</summary>
     private void ApplyMarker(Segment segment, in RecordBatchHeader h, ControlRecordType type, int coordinatorEpoch)
     {
+        // The caller (AppendLocked, or the replay at open) publishes the new last stable offset only
+        // after the abort is in the index: a read_committed reader that sees the LSO move must also
+        // find the entry, or it would deliver the aborted records.
         long first = _producers.ApplyMarker(h, coordinatorEpoch);
-        UpdateLastStableOffset();
         if (first < 0 || type != ControlRecordType.Abort || segment.TxnIndex.LastMarkerOffset >= h.BaseOffset)
             return;
         // Kafka's lastStableOffset(completedTxn): the oldest other open transaction, else just past the marker.

@@ -30,6 +30,23 @@ public sealed class TransactionTests : TxnLogTest
     }
 
     [Fact]
+    public void A_coordinators_transactional_write_that_lost_the_race_with_a_fencing_marker_is_refused()
+    {
+        using var log = Open();
+        // TxnOffsetCommit's records (sequence 0 every time, no sequence check) open the transaction.
+        Assert.Equal(ErrorCode.None, log.AppendCoordinatorTransactional(Data(A, 0, epoch: 4)).Error);
+        Assert.Equal(0, log.LastStableOffset);
+        // A timeout abort fences the producer with epoch 5; a commit of epoch 4 checked before it is late.
+        Assert.Equal(ErrorCode.None, Append(log, Marker(A, ControlRecordType.Abort, epoch: 5)).Error);
+        long end = log.LogEndOffset;
+        Assert.Equal(new AppendResult(ErrorCode.InvalidProducerEpoch, -1, false), log.AppendCoordinatorTransactional(Data(A, 0, epoch: 4)));
+        Assert.Equal((end, end, 0), (log.LogEndOffset, log.LastStableOffset, log.OpenTransactionCount));
+        // The producer's next epoch writes on.
+        Assert.Equal(ErrorCode.None, log.AppendCoordinatorTransactional(Data(A, 0, epoch: 6)).Error);
+        Assert.Equal(1, log.OpenTransactionCount);
+    }
+
+    [Fact]
     public void An_abort_is_indexed_in_kafkas_txnindex_format_and_found_by_the_lookup()
     {
         using var log = Open();

@@ -58,14 +58,19 @@ internal sealed partial class GroupShard
             }
             if (records.Count > 0)
             {
+                ErrorCode appended;
                 try
                 {
-                    _log.AppendTransactional(Partition, records, request.ProducerId, request.ProducerEpoch);
+                    appended = _log.AppendTransactional(Partition, records, request.ProducerId, request.ProducerEpoch);
                 }
                 catch (Exception e)
                 {
                     throw new CoordinatorAppendException(e);
                 }
+                // Fenced between the coordinator's check and this append (a timeout abort or a new
+                // producer's marker came first): nothing was written, and the producer is told so.
+                if (appended == ErrorCode.InvalidProducerEpoch)
+                    return TxnCommitFailed(request, version >= 2 ? ErrorCode.ProducerFenced : ErrorCode.InvalidProducerEpoch);
                 foreach (var record in records)
                     ReplayTransactionalLocked(request.ProducerId, record.Key, record.Value);
             }

@@ -27,10 +27,10 @@ internal sealed class OffsetsLog(Topic topic, TimeProvider time, ILogger logger)
         topic.Partitions[partition].Append(bytes);
     }
 
-    public void AppendTransactional(int partition, IReadOnlyList<CoordinatorRecord> records, long producerId, short producerEpoch)
+    public Samsa.Protocol.ErrorCode AppendTransactional(int partition, IReadOnlyList<CoordinatorRecord> records, long producerId, short producerEpoch)
     {
         if (records.Count == 0)
-            return;
+            return Samsa.Protocol.ErrorCode.None;
         // Appended unchecked, as Kafka appends a coordinator's writes (AppendOrigin.COORDINATOR: no
         // sequence check), but with a sequence so the partition log tracks the producer's open
         // transaction (its LSO, and compaction leaving the pending records alone until the marker).
@@ -40,7 +40,7 @@ internal sealed class OffsetsLog(Topic topic, TimeProvider time, ILogger logger)
             builder.Add(now, key, false, value, value is null);
         using var output = new PooledBufferWriter(builder.EstimatedSize + 64);
         builder.Build(output);
-        topic.Partitions[partition].Append(output.WrittenSpanForUpdate);
+        return topic.Partitions[partition].AppendCoordinatorTransactional(output.WrittenSpanForUpdate).Error;
     }
 
     public Samsa.Protocol.ErrorCode AppendMarker(int partition, long producerId, short producerEpoch, bool commit)

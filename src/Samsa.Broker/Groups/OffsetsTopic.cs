@@ -9,8 +9,11 @@ internal interface IOffsetsLog
     /// <summary>Durably appends records (null value = tombstone) before the caller applies them; throws when it cannot.</summary>
     void Append(int partition, IReadOnlyList<CoordinatorRecord> records);
 
-    /// <summary>Appends offset records as one transactional batch of the producer (TxnOffsetCommit); throws when it cannot.</summary>
-    void AppendTransactional(int partition, IReadOnlyList<CoordinatorRecord> records, long producerId, short producerEpoch);
+    /// <summary>
+    /// Appends offset records as one transactional batch of the producer (TxnOffsetCommit); throws when
+    /// it cannot; INVALID_PRODUCER_EPOCH (nothing written) when a newer epoch's marker is already in.
+    /// </summary>
+    Samsa.Protocol.ErrorCode AppendTransactional(int partition, IReadOnlyList<CoordinatorRecord> records, long producerId, short producerEpoch);
 
     /// <summary>Appends a COMMIT or ABORT marker of the producer; returns the log's refusal (INVALID_PRODUCER_EPOCH) or NONE.</summary>
     Samsa.Protocol.ErrorCode AppendMarker(int partition, long producerId, short producerEpoch, bool commit);

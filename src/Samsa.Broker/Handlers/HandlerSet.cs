@@ -52,7 +52,7 @@ internal static class HandlerSet
             new DescribeTransactionsHandler(transactions),
             new ListTransactionsHandler(transactions, options.TimeProvider),
             new DescribeProducersHandler(topics),
-            new WriteTxnMarkersHandler(topics, groups, options.TimeProvider),
+            new WriteTxnMarkersHandler(new Transactions.TxnMarkerWriter(topics, groups, options.TimeProvider)),
             new DescribeAclsHandler(authorizer),
             new CreateAclsHandler(authorizer),
             new DeleteAclsHandler(authorizer),

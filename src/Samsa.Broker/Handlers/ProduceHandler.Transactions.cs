@@ -26,6 +26,10 @@ internal sealed partial class ProduceHandler
         if (!context.Authorize(Security.Authorization.AclOperation.Write, Security.Authorization.AclResourceType.TransactionalId, transactionalId))
             return (ErrorCode.TransactionalIdAuthorizationFailed, $"Not authorized to write for transactional id {transactionalId}.");
         var error = transactions.VerifyPartition(transactionalId, h.ProducerId, h.ProducerEpoch, topic, partition.Index, abortableKnown: context.ApiVersion >= 11);
+        // As Kafka's partition leader: a producer does not retry CONCURRENT_TRANSACTIONS (markers being
+        // written) or coordinator errors from Produce, so they go out as NOT_ENOUGH_REPLICAS, which it does.
+        if (error is ErrorCode.ConcurrentTransactions or ErrorCode.CoordinatorNotAvailable or ErrorCode.CoordinatorLoadInProgress or ErrorCode.NotCoordinator)
+            error = ErrorCode.NotEnoughReplicas;
         return error == ErrorCode.None
             ? null
             : (error, $"Transactional id {transactionalId} (producer {h.ProducerId} epoch {h.ProducerEpoch}) has not added {topic}-{partition.Index} to an open transaction ({error}).");

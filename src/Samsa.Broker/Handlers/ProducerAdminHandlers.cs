@@ -5,7 +5,6 @@ using Samsa.Broker.Topics;
 using Samsa.Broker.Transactions;
 using Samsa.Protocol;
 using Samsa.Protocol.Messages;
-using Samsa.Protocol.Primitives;
 
 namespace Samsa.Broker.Handlers;
 
@@ -60,7 +59,7 @@ internal sealed class DescribeProducersHandler(TopicManager topics) : IApiHandle
 // the producer's last (TRANSACTION_COORDINATOR_FENCED) or of an older producer epoch
 // (INVALID_PRODUCER_EPOCH); one on __consumer_offsets goes through the group coordinator, which
 // completes or drops the transaction's offsets.
-internal sealed class WriteTxnMarkersHandler(TopicManager topics, GroupCoordinator groups, TimeProvider time) : IApiHandler
+internal sealed class WriteTxnMarkersHandler(ITxnMarkerWriter markers) : IApiHandler
 {
     public ApiKey Key => ApiKey.WriteTxnMarkers;
 
@@ -91,22 +90,13 @@ internal sealed class WriteTxnMarkersHandler(TopicManager topics, GroupCoordinat
 
     private ErrorCode Write(string topic, int partition, WriteTxnMarkersRequest.WritableTxnMarker marker)
     {
-        if (topic == TopicManager.ConsumerOffsetsTopic)
-        {
-            return partition >= 0 && partition < groups.Shards.Count
-                ? groups.Shards[partition].WriteTxnMarker(marker.ProducerId, marker.ProducerEpoch, marker.TransactionResult)
-                : ErrorCode.UnknownTopicOrPartition;
-        }
-        if (!topics.TryGet(topic, out var t) || partition < 0 || partition >= t.Partitions.Length)
-            return ErrorCode.UnknownTopicOrPartition;
-        using var output = new PooledBufferWriter(128);
-        TxnMarkers.Build(output, marker.ProducerId, marker.ProducerEpoch, marker.TransactionResult, time.GetUtcNow().ToUnixTimeMilliseconds(), marker.CoordinatorEpoch);
         try
         {
-            return t.Partitions[partition].AppendChecked(output.WrittenSpanForUpdate).Error;
+            return markers.Write(topic, partition, marker.ProducerId, marker.ProducerEpoch, marker.TransactionResult, marker.CoordinatorEpoch);
         }
-        catch (Samsa.Storage.StorageException)
+        catch (Exception e) when (e is IOException or ObjectDisposedException or Samsa.Storage.StorageException)
         {
+            // A storage failure is this partition's error, not the connection's.
             return ErrorCode.KafkaStorageError;
         }
     }

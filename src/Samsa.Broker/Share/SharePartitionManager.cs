@@ -279,19 +279,20 @@ internal sealed class SharePartitionManager : IShareGroupListener, IDisposable
             at += header.TotalSize;
             ranges.Add(new OffsetRange(header.BaseOffset, header.LastOffset));
             ends.Add(at);
-            if (aborted is not null && header.IsTransactional && !header.IsControl)
-            {
-                foreach (var txn in aborted)
-                {
-                    if (txn.ProducerId == header.ProducerId && txn.FirstOffset <= header.BaseOffset && header.LastOffset <= txn.LastOffset)
-                    {
-                        abortedRanges.Add(new OffsetRange(header.BaseOffset, header.LastOffset));
-                        break;
-                    }
-                }
-            }
+            if (aborted is not null && InAborted(aborted, header))
+                abortedRanges.Add(new OffsetRange(header.BaseOffset, header.LastOffset));
         }
         return ([.. ranges], [.. ends], abortedRanges);
+    }
+
+    private static bool InAborted(List<AbortedTransaction> aborted, in RecordBatchHeader header)
+    {
+        foreach (var txn in aborted)
+        {
+            if (txn.Covers(header))
+                return true;
+        }
+        return false;
     }
 
     private static IEnumerable<OffsetRange> Intersect(IReadOnlyList<AcquiredRange> acquired, List<OffsetRange> ranges)

@@ -152,9 +152,11 @@ internal sealed class TransactionCoordinator : IDisposable
             {
                 error = _markers.Write(topic, partition, job.ProducerId, job.ProducerEpoch, job.Commit);
             }
-            catch (Exception e) when (e is IOException or ObjectDisposedException or Samsa.Storage.StorageException or InvalidOperationException)
+            catch (Exception e)
             {
-                _logger.LogWarning("Transaction marker for {Topic}-{Partition} ({Id}) not written: {Message}", topic, partition, job.TransactionalId, e.Message);
+                // Whatever failed, the job must go back for a retry: a job left in flight is never
+                // retried, and its transaction would answer CONCURRENT_TRANSACTIONS until a restart.
+                _logger.LogWarning(e, "Transaction marker for {Topic}-{Partition} ({Id}) not written: {Message}", topic, partition, job.TransactionalId, e.Message);
                 error = ErrorCode.KafkaStorageError;
             }
             // A partition deleted since it joined the transaction has nothing left to mark (Kafka drops it too).

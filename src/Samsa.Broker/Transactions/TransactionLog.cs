@@ -49,7 +49,7 @@ internal sealed class LazyTopicLog(Func<Topics.Topic> create, TimeProvider time,
 
     public void Append(int partition, IReadOnlyList<CoordinatorRecord> records) => _log.Value.Append(partition, records);
 
-    public void AppendTransactional(int partition, IReadOnlyList<CoordinatorRecord> records, long producerId, short producerEpoch) =>
+    public Samsa.Protocol.ErrorCode AppendTransactional(int partition, IReadOnlyList<CoordinatorRecord> records, long producerId, short producerEpoch) =>
         throw new NotSupportedException("__transaction_state holds no transactional batches.");
 
     public Samsa.Protocol.ErrorCode AppendMarker(int partition, long producerId, short producerEpoch, bool commit) =>

@@ -9,7 +9,7 @@ namespace Samsa.Broker.Transactions;
 /// <summary>Writes one transaction marker to one partition; UNKNOWN_TOPIC_OR_PARTITION for a partition that no longer exists.</summary>
 internal interface ITxnMarkerWriter
 {
-    ErrorCode Write(string topic, int partition, long producerId, short producerEpoch, bool commit);
+    ErrorCode Write(string topic, int partition, long producerId, short producerEpoch, bool commit, int coordinatorEpoch = TxnMarkers.CoordinatorEpoch);
 }
 
 /// <summary>Transaction markers: control batches of one COMMIT or ABORT record (coordinator epoch 0: a single node never moves its coordinators).</summary>
@@ -39,7 +39,7 @@ internal static class TxnMarkers
 /// </summary>
 internal sealed class TxnMarkerWriter(TopicManager topics, GroupCoordinator groups, TimeProvider time) : ITxnMarkerWriter
 {
-    public ErrorCode Write(string topic, int partition, long producerId, short producerEpoch, bool commit)
+    public ErrorCode Write(string topic, int partition, long producerId, short producerEpoch, bool commit, int coordinatorEpoch = TxnMarkers.CoordinatorEpoch)
     {
         if (topic == TopicManager.ConsumerOffsetsTopic)
         {
@@ -50,7 +50,7 @@ internal sealed class TxnMarkerWriter(TopicManager topics, GroupCoordinator grou
         if (!topics.TryGet(topic, out var t) || partition < 0 || partition >= t.Partitions.Length)
             return ErrorCode.UnknownTopicOrPartition;
         using var output = new PooledBufferWriter(128);
-        TxnMarkers.Build(output, producerId, producerEpoch, commit, time.GetUtcNow().ToUnixTimeMilliseconds());
+        TxnMarkers.Build(output, producerId, producerEpoch, commit, time.GetUtcNow().ToUnixTimeMilliseconds(), coordinatorEpoch);
         // The log wakes waiting fetches itself when a marker lands (TopicManager hooks MarkerAppended).
         return t.Partitions[partition].AppendChecked(output.WrittenSpanForUpdate).Error;
     }

@@ -24,7 +24,7 @@ internal static class AclsCommand
         var group = Repeated("--group", "a group ('*' for all), repeatable");
         var cluster = new Option<bool>("--cluster") { Description = "the cluster resource" };
         var transactionalId = Repeated("--transactional-id", "a transactional id ('*' for all), repeatable");
-        var patternType = new Option<string?>("--resource-pattern-type") { Description = "literal (default for --add), prefixed, any or match (--list/--remove; default any)" };
+        var patternType = new Option<string?>("--resource-pattern-type") { Description = "literal (the default), prefixed, or for --list/--remove also any or match" };
         var allowPrincipal = Repeated("--allow-principal", "principal allowed, as User:name; repeatable");
         var denyPrincipal = Repeated("--deny-principal", "principal denied, as User:name; repeatable");
         var principal = Repeated("--principal", "with --list: only ACLs of this principal; repeatable");
@@ -51,7 +51,8 @@ internal static class AclsCommand
 
             if (r.GetValue(list))
             {
-                var pattern = Pattern(r.GetValue(patternType), AclPatternType.Any);
+                // As kafka-acls.sh: LITERAL unless told otherwise; --list with no resource lists everything.
+                var pattern = Pattern(r.GetValue(patternType), AclPatternType.Literal);
                 var principals = r.GetValue(principal) is { Length: > 0 } p ? p.Select(x => (string?)x).ToList() : [null];
                 var filters = resources.Count == 0
                     ? principals.Select(p => new AclBindingFilter(Principal: p)).ToList()

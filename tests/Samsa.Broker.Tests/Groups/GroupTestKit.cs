@@ -46,12 +46,13 @@ internal sealed class MemoryOffsetsLog : IOffsetsLog
     /// <summary>A marker append answers this instead of writing (as a log refusing an old epoch would).</summary>
     public ErrorCode MarkerError { get; set; }
 
-    public void AppendTransactional(int partition, IReadOnlyList<CoordinatorRecord> records, long producerId, short producerEpoch)
+    public ErrorCode AppendTransactional(int partition, IReadOnlyList<CoordinatorRecord> records, long producerId, short producerEpoch)
     {
         if (Failing)
             throw new IOException("No space left on device (test)");
         Appends++;
         EntriesOf(partition).AddRange(records.Select(r => new OffsetsLogEntry(r.Key, r.Value, producerId)));
+        return ErrorCode.None;
     }
 
     public ErrorCode AppendMarker(int partition, long producerId, short producerEpoch, bool commit)

@@ -15,7 +15,7 @@ internal sealed class RecordingMarkerWriter(GroupCoordinator groups) : ITxnMarke
     /// <summary>While set, data-partition markers are refused with this error.</summary>
     public ErrorCode Refuse { get; set; }
 
-    public ErrorCode Write(string topic, int partition, long producerId, short producerEpoch, bool commit)
+    public ErrorCode Write(string topic, int partition, long producerId, short producerEpoch, bool commit, int coordinatorEpoch = 0)
     {
         if (topic == Topics.TopicManager.ConsumerOffsetsTopic)
         {
